@@ -1,0 +1,33 @@
+//! `seldom`: which of your processes talk to hosts your organization seldom talks to.
+//!
+//! The binary wires the library stages together; it holds no detection logic.
+//! Errors are printed once, with their whole chain, and mapped to exit codes a
+//! script can test: 0 success, 1 an input could not be read, 2 bad usage or
+//! configuration.
+
+#![forbid(unsafe_code)]
+
+mod cli;
+mod output;
+mod progress;
+mod scan;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => scan::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("seldom: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

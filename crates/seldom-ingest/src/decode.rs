@@ -1,0 +1,166 @@
+//! One record in, one decision out: which layout it is, and what it becomes.
+//!
+//! The layout is read from the record itself, never from a file name: a
+//! Winlogbeat line, a flat NXLog line and an Azure row can sit in the same file.
+
+use std::borrow::Cow;
+
+use seldom_model::{Location, SourceFormat, Timestamp};
+
+use crate::fields::RawRecord;
+use crate::json;
+use crate::normalize::{Decoded, NormalizeOptions, normalize};
+use crate::stats::{IgnoreReason, Malformed, SkipReason};
+use crate::xml;
+
+/// Decodes the JSON lines of one stream. It remembers, per stream, the offset
+/// between a host's local clock and UTC when a record shows both (Sysmon's
+/// `UtcTime` beside a zone-less `TimeCreated`), so that records carrying only
+/// local time can be placed in UTC.
+#[derive(Debug, Default)]
+pub struct JsonDecoder {
+    options: NormalizeOptions,
+    local_offset_micros: Option<i64>,
+}
+
+/// Local-time offsets are whole quarter hours; the two clocks of one record
+/// differ by a few milliseconds of logging delay, which rounding removes.
+const QUARTER_HOUR_MICROS: i64 = 15 * 60 * 1_000_000;
+
+impl JsonDecoder {
+    pub fn new(options: NormalizeOptions) -> Self {
+        JsonDecoder {
+            options,
+            local_offset_micros: None,
+        }
+    }
+
+    /// Decodes one JSON document (one line of a JSON-lines file).
+    pub fn decode(&mut self, text: &str, origin: Location) -> Result<Decoded, Malformed> {
+        let record =
+            json::walk(text).map_err(|e| Malformed::new(SkipReason::BadJson, e.to_string()))?;
+        let mut fields = record.fields;
+        let format = if let Some(message) = record.syslog_message {
+            if !message.trim_start().starts_with("<Event") {
+                // Syslog rows of other daemons (auoms audit records among them).
+                return Ok(Decoded::Ignored(IgnoreReason::UnknownLayout));
+            }
+            let message = repair_sysmon_linux_entities(message);
+            let embedded = xml::walk(&message)
+                .map_err(|e| Malformed::new(SkipReason::BadXml, format!("SyslogMessage: {e}")))?;
+            fields.merge_owned(embedded);
+            SourceFormat::SyslogSysmonXml
+        } else if let Some(event_data) = record.embedded_event_data {
+            let trimmed = event_data.trim_start();
+            if trimmed.starts_with('{') {
+                let embedded = json::walk_event_data(&event_data)
+                    .map_err(|e| Malformed::new(SkipReason::BadJson, format!("EventData: {e}")))?;
+                fields.merge_owned(embedded);
+            } else if trimmed.starts_with('<') {
+                let embedded = xml::walk(&event_data)
+                    .map_err(|e| Malformed::new(SkipReason::BadXml, format!("EventData: {e}")))?;
+                fields.merge_owned(embedded);
+            }
+            SourceFormat::AzureWindowsEvent
+        } else if record.shape.winlogbeat {
+            SourceFormat::Winlogbeat
+        } else if record.shape.evtx_dump {
+            SourceFormat::EvtxJson
+        } else if record.shape.root_event_id {
+            SourceFormat::FlatJson
+        } else {
+            return Ok(Decoded::Ignored(IgnoreReason::UnknownLayout));
+        };
+        self.learn_local_offset(&fields);
+        normalize(
+            &fields,
+            format,
+            origin,
+            &self.options,
+            self.local_offset_micros,
+        )
+    }
+
+    fn learn_local_offset(&mut self, fields: &crate::fields::RawRecord<'_>) {
+        use crate::fields::Field;
+        let (Some(utc), Some(local)) = (
+            fields.get(Field::UtcTime),
+            fields.get(Field::TimeCreatedText),
+        ) else {
+            return;
+        };
+        if has_zone(local) {
+            return;
+        }
+        if let (Some(utc), Some(local)) = (Timestamp::parse(utc), Timestamp::parse(local)) {
+            let delta = local.as_micros() - utc.as_micros();
+            let rounded =
+                (delta as f64 / QUARTER_HOUR_MICROS as f64).round() as i64 * QUARTER_HOUR_MICROS;
+            self.local_offset_micros = Some(rounded);
+        }
+    }
+}
+
+/// Whether a timestamp text names its zone (`Z` or `±hh:mm`).
+pub(crate) fn has_zone(text: &str) -> bool {
+    let text = text.trim();
+    text.ends_with(['Z', 'z']) || text.len() > 19 && text[19..].contains(['+', '-'])
+}
+
+/// Sysmon for Linux writes its escapes with a space where the `;` belongs
+/// (`&lt unknown process&gt `, `'2030'&quot  | grep`), which no XML reader
+/// accepts. Only the five predefined references broken that way are mended;
+/// anything else malformed stays malformed.
+fn repair_sysmon_linux_entities(message: Cow<'_, str>) -> Cow<'_, str> {
+    const BROKEN: [(&str, &str); 5] = [
+        ("&lt ", "&lt;"),
+        ("&gt ", "&gt;"),
+        ("&quot ", "&quot;"),
+        ("&apos ", "&apos;"),
+        ("&amp ", "&amp;"),
+    ];
+    if !BROKEN.iter().any(|(broken, _)| message.contains(broken)) {
+        return message;
+    }
+    let mut repaired = message.into_owned();
+    for (broken, fixed) in BROKEN {
+        repaired = repaired.replace(broken, fixed);
+    }
+    Cow::Owned(repaired)
+}
+
+/// Decodes one `<Event>` XML document (an EVTX record, or a line of XML events).
+pub fn decode_xml(
+    text: &str,
+    format: SourceFormat,
+    origin: Location,
+    options: &NormalizeOptions,
+) -> Result<Decoded, Malformed> {
+    let fields: RawRecord<'_> =
+        xml::walk(text).map_err(|e| Malformed::new(SkipReason::BadXml, e.to_string()))?;
+    normalize(&fields, format, origin, options, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sysmon_linux_broken_escapes_are_mended() {
+        let fixed = repair_sysmon_linux_entities(Cow::Borrowed(
+            "&lt unknown process&gt  and &quot x&quot ",
+        ));
+        assert_eq!(fixed, "&lt;unknown process&gt; and &quot;x&quot;");
+        assert!(matches!(
+            repair_sysmon_linux_entities(Cow::Borrowed("&lt;ok&gt;")),
+            Cow::Borrowed(_)
+        ));
+    }
+
+    #[test]
+    fn zones_are_recognized() {
+        assert!(has_zone("2020-10-22T02:21:38.485Z"));
+        assert!(has_zone("2020-10-22T02:21:38+02:00"));
+        assert!(!has_zone("2020-10-18 02:17:12.527"));
+    }
+}

@@ -1,0 +1,26 @@
+//! Ingest: the *sources → decode → normalize* half of seldom.
+//!
+//! [`Ingestor`] takes files, folders, archives or a stream, recognizes each
+//! container and record layout from its content, and hands every event it
+//! understands to a sink, counting what it ignored and what it skipped in
+//! [`IngestStats`]. A malformed record costs that record only.
+//!
+//! The record-level decoders ([`JsonDecoder`], [`decode_xml`]) are public so
+//! that other transports (HTTP ingest, a log bus) decode exactly as files do.
+
+#![forbid(unsafe_code)]
+
+mod decode;
+mod evtx_file;
+mod fields;
+mod json;
+mod limits;
+mod normalize;
+mod source;
+mod stats;
+mod xml;
+
+pub use decode::{JsonDecoder, decode_xml};
+pub use normalize::{Decoded, NormalizeOptions, parse_ip, query_results};
+pub use source::{IngestOptions, Ingestor, OpenError};
+pub use stats::{IgnoreReason, IngestStats, Malformed, SkipCount, SkipExample, SkipReason};

@@ -1,0 +1,571 @@
+//! Sources: files, folders, archives and standard input, streamed.
+//!
+//! The container is recognized by its first bytes (EVTX, zip, gzip, tar, text),
+//! never by its name, and opened in place: a zip member or a gzip stream is
+//! decoded as it inflates, so a 2 GB export never sits in memory. Only formats
+//! that need random access (EVTX, zip) found *inside* another container or on
+//! standard input are buffered, up to a bound.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Cursor, Read, Seek};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use flate2::read::MultiGzDecoder;
+use seldom_model::{Event, Location, SourceFormat};
+
+use crate::decode::{JsonDecoder, decode_xml};
+use crate::evtx_file::read_evtx;
+use crate::limits::{
+    CompressedSize, CountingReader, InflateGuard, Line, ProgressReader, is_too_large,
+    read_line_bounded,
+};
+use crate::normalize::{Decoded, NormalizeOptions};
+use crate::stats::{IgnoreReason, IngestStats, Malformed, SkipReason};
+
+/// Bounds and settings of a read. The defaults suit a workstation.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    pub normalize: NormalizeOptions,
+    /// A longer line is skipped as `line_too_long` (default 4 MiB).
+    pub max_line_bytes: usize,
+    /// An archive member that inflates past this is skipped as `too_large` (default 64 GiB).
+    pub max_member_bytes: u64,
+    /// Past `ratio_floor_bytes`, a member inflating more than this many times
+    /// its compressed size is skipped as `too_large` (default 250).
+    pub max_inflation_ratio: u64,
+    pub ratio_floor_bytes: u64,
+    /// EVTX and zip need random access; inside another archive or on stdin they
+    /// are buffered in memory up to this size (default 1 GiB).
+    pub max_buffered_bytes: u64,
+    /// Archives nested deeper than this are skipped (default 3).
+    pub max_archive_depth: u8,
+    /// Threads the EVTX parser may use (0: one per core).
+    pub evtx_threads: usize,
+}
+
+impl Default for IngestOptions {
+    fn default() -> Self {
+        IngestOptions {
+            normalize: NormalizeOptions::default(),
+            max_line_bytes: 4 << 20,
+            max_member_bytes: 64 << 30,
+            max_inflation_ratio: 250,
+            ratio_floor_bytes: 64 << 20,
+            max_buffered_bytes: 1 << 30,
+            max_archive_depth: 3,
+            evtx_threads: 0,
+        }
+    }
+}
+
+/// A top-level input that could not be opened at all (a typo on the command line).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot read {path}: {source}")]
+pub struct OpenError {
+    pub path: String,
+    #[source]
+    pub source: io::Error,
+}
+
+/// Reads inputs into events, counting everything it sees.
+pub struct Ingestor {
+    options: IngestOptions,
+    stats: IngestStats,
+    progress: Option<Arc<AtomicU64>>,
+}
+
+/// What the first bytes of an input say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Container {
+    Evtx,
+    Zip,
+    Gzip,
+    Tar,
+    Text,
+    Binary,
+}
+
+const SNIFF_BYTES: usize = 512;
+
+fn sniff(head: &[u8]) -> Container {
+    if head.starts_with(b"ElfFile\0") {
+        Container::Evtx
+    } else if head.starts_with(b"PK\x03\x04") || head.starts_with(b"PK\x05\x06") {
+        Container::Zip
+    } else if head.starts_with(&[0x1f, 0x8b]) {
+        Container::Gzip
+    } else if head.len() >= 262 && &head[257..262] == b"ustar" {
+        Container::Tar
+    } else if looks_like_text(head) {
+        Container::Text
+    } else {
+        Container::Binary
+    }
+}
+
+/// UTF-8 (a character may be cut at the end of the sample) without NUL bytes.
+fn looks_like_text(head: &[u8]) -> bool {
+    if head.contains(&0) {
+        return false;
+    }
+    match std::str::from_utf8(head) {
+        Ok(_) => true,
+        Err(e) => e.error_len().is_none() && head.len() - e.valid_up_to() < 4,
+    }
+}
+
+impl Ingestor {
+    pub fn new(options: IngestOptions) -> Self {
+        Ingestor {
+            options,
+            stats: IngestStats::default(),
+            progress: None,
+        }
+    }
+
+    /// Bytes of top-level input consumed so far are added to `counter`.
+    pub fn with_progress(mut self, counter: Arc<AtomicU64>) -> Self {
+        self.progress = Some(counter);
+        self
+    }
+
+    pub fn stats(&self) -> &IngestStats {
+        &self.stats
+    }
+
+    pub fn into_stats(self) -> IngestStats {
+        self.stats
+    }
+
+    /// Reads a file, or every file under a folder (sorted, recursively).
+    pub fn read_path(&mut self, path: &Path, sink: &mut dyn FnMut(Event)) -> Result<(), OpenError> {
+        let meta = std::fs::metadata(path).map_err(|source| OpenError {
+            path: path.display().to_string(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let walker = walkdir::WalkDir::new(path)
+                .sort_by_file_name()
+                .follow_links(false);
+            for entry in walker {
+                match entry {
+                    Ok(entry) if entry.file_type().is_file() => self.read_file(entry.path(), sink),
+                    Ok(_) => {}
+                    Err(e) => {
+                        let location = Location::file(Arc::from(path.display().to_string()));
+                        self.stats
+                            .skip(Malformed::new(SkipReason::Io, e.to_string()), &location);
+                    }
+                }
+            }
+        } else {
+            self.read_file(path, sink);
+        }
+        Ok(())
+    }
+
+    /// Reads one file; every failure is counted against it, none is returned.
+    pub fn read_file(&mut self, path: &Path, sink: &mut dyn FnMut(Event)) {
+        let name: Arc<str> = Arc::from(path.display().to_string());
+        let mut file = match File::open(path) {
+            Ok(file) => file,
+            Err(e) => return self.skip_file(&name, SkipReason::Io, e.to_string()),
+        };
+        let mut head = [0u8; SNIFF_BYTES];
+        let n = match read_up_to(&mut file, &mut head) {
+            Ok(n) => n,
+            Err(e) => return self.skip_file(&name, SkipReason::Io, e.to_string()),
+        };
+        if let Err(e) = file.rewind() {
+            return self.skip_file(&name, SkipReason::Io, e.to_string());
+        }
+        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        self.stats.bytes_read += size;
+        match sniff(&head[..n]) {
+            // Random-access formats read the file in place; progress moves when they are done.
+            Container::Evtx => {
+                self.stats.files_read += 1;
+                self.guarded(&name, |this| {
+                    let threads = this.options.evtx_threads;
+                    read_evtx(
+                        file,
+                        &name,
+                        &this.options.normalize,
+                        threads,
+                        &mut this.stats,
+                        sink,
+                    )
+                });
+                self.advance(size);
+            }
+            Container::Zip => {
+                self.read_zip(file, &name, 0, sink);
+                self.advance(size);
+            }
+            _ => {
+                let reader = ProgressReader::new(file, self.progress.clone());
+                self.read_stream(Box::new(reader), &name, 0, sink);
+            }
+        }
+    }
+
+    /// Reads a stream of any supported container (standard input, an HTTP body).
+    pub fn read_reader(&mut self, reader: impl Read, name: &str, sink: &mut dyn FnMut(Event)) {
+        let name: Arc<str> = Arc::from(name);
+        self.read_stream(Box::new(reader), &name, 0, sink);
+    }
+
+    fn advance(&self, bytes: u64) {
+        if let Some(progress) = &self.progress {
+            progress.fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
+    fn skip_file(&mut self, name: &Arc<str>, reason: SkipReason, detail: String) {
+        self.stats.skip(
+            Malformed::new(reason, detail),
+            &Location::file(name.clone()),
+        );
+    }
+
+    /// Runs a decoder that relies on a third-party crate, so that a panic inside
+    /// it costs the rest of that file, not the run.
+    fn guarded(&mut self, name: &Arc<str>, work: impl FnOnce(&mut Self)) {
+        if catch_unwind(AssertUnwindSafe(|| work(self))).is_err() {
+            self.skip_file(
+                name,
+                SkipReason::DecoderPanic,
+                "decoder panicked; rest of file skipped".into(),
+            );
+        }
+    }
+
+    fn read_stream(
+        &mut self,
+        reader: Box<dyn Read + '_>,
+        name: &Arc<str>,
+        depth: u8,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        let mut reader = reader;
+        let mut head = vec![0u8; SNIFF_BYTES];
+        let n = match read_up_to(&mut reader, &mut head) {
+            Ok(n) => n,
+            Err(e) => return self.skip_read_error(name, e),
+        };
+        head.truncate(n);
+        let container = sniff(&head);
+        let whole = Cursor::new(head).chain(reader);
+        match container {
+            Container::Text => {
+                self.stats.files_read += 1;
+                self.read_text(BufReader::with_capacity(256 << 10, whole), name, sink);
+            }
+            Container::Gzip => {
+                if !self.may_nest(name, depth) {
+                    return;
+                }
+                let (counted, compressed) = CountingReader::new(whole);
+                let inflated = self.guard(
+                    MultiGzDecoder::new(BufReader::new(counted)),
+                    CompressedSize::Counted(compressed),
+                );
+                let inner: Arc<str> = Arc::from(format!("{}!", name.trim_end_matches(".gz")));
+                self.read_stream(Box::new(inflated), &inner, depth + 1, sink);
+            }
+            Container::Tar => {
+                if self.may_nest(name, depth) {
+                    self.read_tar(whole, name, depth, sink);
+                }
+            }
+            Container::Evtx | Container::Zip => {
+                if let Some(buffer) = self.buffer(whole, name) {
+                    if container == Container::Evtx {
+                        self.stats.files_read += 1;
+                        self.guarded(name, |this| {
+                            let threads = this.options.evtx_threads;
+                            read_evtx(
+                                Cursor::new(buffer),
+                                name,
+                                &this.options.normalize,
+                                threads,
+                                &mut this.stats,
+                                sink,
+                            )
+                        });
+                    } else if self.may_nest(name, depth) {
+                        self.read_zip(Cursor::new(buffer), name, depth, sink);
+                    }
+                }
+            }
+            Container::Binary => {
+                if n > 0 {
+                    self.stats.ignore(IgnoreReason::NotTelemetry);
+                }
+            }
+        }
+    }
+
+    fn guard<R: Read>(&self, reader: R, compressed: CompressedSize) -> InflateGuard<R> {
+        InflateGuard::new(
+            reader,
+            self.options.max_member_bytes,
+            self.options.max_inflation_ratio,
+            self.options.ratio_floor_bytes,
+            compressed,
+        )
+    }
+
+    fn may_nest(&mut self, name: &Arc<str>, depth: u8) -> bool {
+        if depth >= self.options.max_archive_depth {
+            let detail = format!(
+                "archive nested deeper than {}",
+                self.options.max_archive_depth
+            );
+            self.skip_file(name, SkipReason::TooLarge, detail);
+            return false;
+        }
+        true
+    }
+
+    fn skip_read_error(&mut self, name: &Arc<str>, error: io::Error) {
+        let reason = if is_too_large(&error) {
+            SkipReason::TooLarge
+        } else if error.kind() == io::ErrorKind::InvalidInput
+            || error.kind() == io::ErrorKind::InvalidData
+        {
+            SkipReason::BadArchive
+        } else {
+            SkipReason::Io
+        };
+        self.skip_file(name, reason, error.to_string());
+    }
+
+    /// Reads a whole stream into memory, up to the buffering bound.
+    fn buffer(&mut self, reader: impl Read, name: &Arc<str>) -> Option<Vec<u8>> {
+        let limit = self.options.max_buffered_bytes;
+        let mut buffer = Vec::new();
+        match reader.take(limit + 1).read_to_end(&mut buffer) {
+            Ok(_) if buffer.len() as u64 > limit => {
+                let detail = format!("needs random access and is larger than {limit} bytes");
+                self.skip_file(name, SkipReason::TooLarge, detail);
+                None
+            }
+            Ok(_) => Some(buffer),
+            Err(e) => {
+                self.skip_read_error(name, e);
+                None
+            }
+        }
+    }
+
+    fn read_zip<R: Read + Seek>(
+        &mut self,
+        input: R,
+        name: &Arc<str>,
+        depth: u8,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        let mut archive = match zip::ZipArchive::new(input) {
+            Ok(archive) => archive,
+            Err(e) => return self.skip_file(name, SkipReason::BadArchive, e.to_string()),
+        };
+        for index in 0..archive.len() {
+            let member = match archive.by_index(index) {
+                Ok(member) => member,
+                Err(e) => {
+                    let location: Arc<str> = Arc::from(format!("{name}!#{index}"));
+                    self.skip_file(&location, SkipReason::BadArchive, e.to_string());
+                    continue;
+                }
+            };
+            if member.is_dir() {
+                continue;
+            }
+            let member_path = member
+                .name()
+                .map(|n| n.into_owned())
+                .unwrap_or_else(|_| format!("#{index}"));
+            let member_name: Arc<str> = Arc::from(format!("{name}!{member_path}"));
+            if is_resource_fork(&member_path) {
+                self.stats.ignore(IgnoreReason::NotTelemetry);
+                continue;
+            }
+            let compressed = member.compressed_size();
+            let guarded = self.guard(member, CompressedSize::Known(compressed));
+            self.read_stream(Box::new(guarded), &member_name, depth + 1, sink);
+        }
+    }
+
+    fn read_tar(
+        &mut self,
+        input: impl Read,
+        name: &Arc<str>,
+        depth: u8,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        let mut archive = tar::Archive::new(input);
+        let entries = match archive.entries() {
+            Ok(entries) => entries,
+            Err(e) => return self.skip_file(name, SkipReason::BadArchive, e.to_string()),
+        };
+        for entry in entries {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    // A tar stream cannot be resynchronized after a bad header.
+                    return self.skip_read_error(name, e);
+                }
+            };
+            if !entry.header().entry_type().is_file() {
+                continue;
+            }
+            let path = entry
+                .path()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            if is_resource_fork(&path) {
+                self.stats.ignore(IgnoreReason::NotTelemetry);
+                continue;
+            }
+            let member_name: Arc<str> = Arc::from(format!("{name}!{path}"));
+            self.read_stream(Box::new(entry), &member_name, depth + 1, sink);
+        }
+    }
+
+    /// Text: JSON lines, or one `<Event>` XML document per line. The first
+    /// non-blank line decides; a text file of any other kind is counted once as
+    /// unsupported rather than once per line.
+    fn read_text(
+        &mut self,
+        mut reader: impl BufRead,
+        name: &Arc<str>,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        let mut buf = Vec::with_capacity(64 << 10);
+        let mut line_no: u64 = 0;
+        let mut mode: Option<TextMode> = None;
+        let mut json = JsonDecoder::new(self.options.normalize);
+        loop {
+            let line = match read_line_bounded(&mut reader, &mut buf, self.options.max_line_bytes) {
+                Ok(line) => line,
+                Err(e) => {
+                    let location = Location::at_line(name.clone(), line_no + 1);
+                    let reason = if is_too_large(&e) {
+                        SkipReason::TooLarge
+                    } else {
+                        SkipReason::Io
+                    };
+                    self.stats
+                        .skip(Malformed::new(reason, e.to_string()), &location);
+                    return;
+                }
+            };
+            line_no += 1;
+            let location = || Location::at_line(name.clone(), line_no);
+            match line {
+                Line::Eof => return,
+                Line::TooLong { length } => {
+                    self.stats.records_read += 1;
+                    let detail =
+                        format!("{length} bytes, more than {}", self.options.max_line_bytes);
+                    self.stats
+                        .skip(Malformed::new(SkipReason::LineTooLong, detail), &location());
+                    continue;
+                }
+                Line::Complete => {}
+            }
+            let bytes = if line_no == 1 {
+                strip_bom(&buf)
+            } else {
+                &buf[..]
+            };
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) => text.trim(),
+                Err(e) => {
+                    self.stats.records_read += 1;
+                    self.stats.skip(
+                        Malformed::new(SkipReason::NotUtf8, e.to_string()),
+                        &location(),
+                    );
+                    continue;
+                }
+            };
+            if text.is_empty() {
+                continue;
+            }
+            let mode = *mode.get_or_insert_with(|| TextMode::of(text));
+            let decoded = match mode {
+                TextMode::Json => json.decode(text, location()),
+                TextMode::Xml => decode_xml(
+                    text,
+                    SourceFormat::EventXml,
+                    location(),
+                    &self.options.normalize,
+                ),
+                TextMode::Unsupported => {
+                    self.stats.ignore(IgnoreReason::UnsupportedText);
+                    return;
+                }
+            };
+            self.stats.records_read += 1;
+            match decoded {
+                Ok(Decoded::Event(event)) => {
+                    self.stats.count_event(&event);
+                    sink(*event);
+                }
+                Ok(Decoded::Ignored(reason)) => self.stats.ignore(reason),
+                Err(malformed) => self.stats.skip(malformed, &location()),
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum TextMode {
+    Json,
+    Xml,
+    Unsupported,
+}
+
+impl TextMode {
+    fn of(first_line: &str) -> TextMode {
+        if first_line.starts_with('{') {
+            TextMode::Json
+        } else if first_line.starts_with("<Event") {
+            TextMode::Xml
+        } else {
+            TextMode::Unsupported
+        }
+    }
+}
+
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// macOS archivers add `__MACOSX/._name` resource forks beside each member.
+fn is_resource_fork(member: &str) -> bool {
+    member.starts_with("__MACOSX/")
+        || member
+            .rsplit('/')
+            .next()
+            .is_some_and(|base| base.starts_with("._"))
+}
+
+/// Fills as much of `buf` as the reader gives before end of input.
+fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match reader.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(filled)
+}

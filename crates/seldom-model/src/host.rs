@@ -1,0 +1,100 @@
+//! Host identity: one host, whatever the source calls it.
+//!
+//! `WORKSTATION5`, `workstation5` and `WORKSTATION5.mordor.local` name the same
+//! machine in real data (the Sysmon `Computer` field, a Security event's
+//! `Hostname`, a collector's `computer_name`). By default a host is its first
+//! DNS label, case folded; deployments whose short names collide keep the fully
+//! qualified name instead. Addresses are kept whole.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use serde::{Deserialize, Serialize};
+
+/// How host names are reduced to one identity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostNaming {
+    /// First DNS label, lower case: `WORKSTATION5.mordor.local` is `workstation5`.
+    #[default]
+    Short,
+    /// The whole name, lower case, without a trailing dot.
+    Fqdn,
+}
+
+/// A normalized host name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct HostName(String);
+
+impl HostName {
+    /// Normalizes a host name as logged; `None` for an empty or placeholder name.
+    pub fn normalize(raw: &str, naming: HostNaming) -> Option<HostName> {
+        let trimmed = raw.trim().trim_end_matches('.');
+        if trimmed.is_empty() || trimmed == "-" {
+            return None;
+        }
+        if trimmed.parse::<IpAddr>().is_ok() {
+            return Some(HostName(trimmed.to_ascii_lowercase()));
+        }
+        let kept = match naming {
+            HostNaming::Short => trimmed.split('.').next().unwrap_or(trimmed),
+            HostNaming::Fqdn => trimmed,
+        };
+        if kept.is_empty() {
+            return None;
+        }
+        Some(HostName(kept.to_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for HostName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn short_naming_folds_case_and_domain() {
+        for raw in [
+            "WORKSTATION5",
+            "workstation5",
+            "WORKSTATION5.mordor.local",
+            "workstation5.MORDOR.local.",
+        ] {
+            assert_eq!(
+                HostName::normalize(raw, HostNaming::Short)
+                    .unwrap()
+                    .as_str(),
+                "workstation5"
+            );
+        }
+    }
+
+    #[test]
+    fn fqdn_naming_keeps_the_domain() {
+        let h = HostName::normalize("WORKSTATION5.mordor.local", HostNaming::Fqdn).unwrap();
+        assert_eq!(h.as_str(), "workstation5.mordor.local");
+    }
+
+    #[test]
+    fn addresses_are_not_cut_at_dots() {
+        let h = HostName::normalize("10.0.2.15", HostNaming::Short).unwrap();
+        assert_eq!(h.as_str(), "10.0.2.15");
+    }
+
+    #[test]
+    fn placeholders_are_no_host() {
+        assert_eq!(HostName::normalize("-", HostNaming::Short), None);
+        assert_eq!(HostName::normalize("  ", HostNaming::Short), None);
+        assert_eq!(HostName::normalize(".", HostNaming::Short), None);
+    }
+}

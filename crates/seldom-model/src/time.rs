@@ -1,0 +1,208 @@
+//! Event time: the timestamp in the telemetry, never the wall clock.
+//!
+//! Stored as microseconds since the Unix epoch in UTC, so that comparisons and
+//! window arithmetic are integer operations. Parsing accepts the handful of
+//! shapes real sensors write (Sysmon's `2020-07-22 03:27:52.776`, RFC 3339 with
+//! up to nine fractional digits and `Z` or an offset) and rejects absurd years,
+//! which in real data mean a broken clock or a corrupt record.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A point in event time, microseconds since 1970-01-01T00:00:00Z.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+/// Years outside this range are treated as a corrupt timestamp, not as data.
+const MIN_YEAR: i32 = 1990;
+const MAX_YEAR: i32 = 2100;
+
+pub const MICROS_PER_SECOND: i64 = 1_000_000;
+pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
+
+impl Timestamp {
+    pub const fn from_micros(micros: i64) -> Self {
+        Timestamp(micros)
+    }
+
+    pub const fn as_micros(self) -> i64 {
+        self.0
+    }
+
+    pub fn from_unix_seconds_f64(seconds: f64) -> Option<Self> {
+        if !seconds.is_finite() {
+            return None;
+        }
+        let micros = (seconds * MICROS_PER_SECOND as f64).round();
+        let ts = Timestamp(micros as i64);
+        ts.is_plausible().then_some(ts)
+    }
+
+    /// The UTC day this instant falls on, counted from the epoch.
+    pub const fn day(self) -> i64 {
+        self.0.div_euclid(MICROS_PER_DAY)
+    }
+
+    /// Parses the timestamp shapes that endpoint sensors write.
+    ///
+    /// `YYYY-MM-DD[ T]hh:mm:ss[.fraction][Z|±hh:mm]`; no zone means UTC (Sysmon's
+    /// `UtcTime`). Returns `None` for anything else, including years outside
+    /// 1990..=2100.
+    pub fn parse(text: &str) -> Option<Self> {
+        let b = text.trim().as_bytes();
+        if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
+            return None;
+        }
+        if b[10] != b' ' && b[10] != b'T' {
+            return None;
+        }
+        let year = digits(&b[0..4])? as i32;
+        let month = digits(&b[5..7])?;
+        let day = digits(&b[8..10])?;
+        let hour = digits(&b[11..13])?;
+        let minute = digits(&b[14..16])?;
+        let second = digits(&b[17..19])?;
+        if !(MIN_YEAR..=MAX_YEAR).contains(&year) || hour > 23 || minute > 59 || second > 60 {
+            return None;
+        }
+        let date = NaiveDate::from_ymd_opt(year, month, day)?;
+        let mut rest = &b[19..];
+        let mut micros_frac: i64 = 0;
+        if let Some((&b'.', frac)) = rest.split_first() {
+            let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 {
+                return None;
+            }
+            // Keep microsecond precision; extra digits (Azure writes seven) are truncated.
+            let mut scale = 100_000;
+            for &d in &frac[..n.min(6)] {
+                micros_frac += i64::from(d - b'0') * scale;
+                scale /= 10;
+            }
+            rest = &frac[n..];
+        }
+        let offset_seconds: i64 = match rest {
+            [] | [b'Z'] | [b'z'] => 0,
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2]
+            | [sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
+                let h = digits(&[*h1, *h2])? as i64;
+                let m = digits(&[*m1, *m2])? as i64;
+                let s = (h * 3600) + (m * 60);
+                if *sign == b'+' { s } else { -s }
+            }
+            _ => return None,
+        };
+        let days = i64::from(date.signed_duration_since(epoch_date()).num_days() as i32);
+        let seconds = days * 86_400
+            + i64::from(hour) * 3600
+            + i64::from(minute) * 60
+            + i64::from(second.min(59))
+            - offset_seconds;
+        Some(Timestamp(seconds * MICROS_PER_SECOND + micros_frac))
+    }
+
+    fn is_plausible(self) -> bool {
+        let lo = Timestamp::parse("1990-01-01 00:00:00").map_or(0, |t| t.0);
+        let hi = Timestamp::parse("2100-12-31 23:59:59").map_or(i64::MAX, |t| t.0);
+        (lo..=hi).contains(&self.0)
+    }
+
+    pub fn to_datetime(self) -> DateTime<Utc> {
+        DateTime::from_timestamp_micros(self.0).unwrap_or_default()
+    }
+}
+
+fn epoch_date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
+}
+
+fn digits(b: &[u8]) -> Option<u32> {
+    b.iter().try_fold(0u32, |acc, &c| {
+        c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+    })
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(
+            &self
+                .to_datetime()
+                .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        )
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Timestamp::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("unreadable timestamp {text:?}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sysmon_utc_time_is_utc() {
+        let t = Timestamp::parse("2020-07-22 03:27:52.776").unwrap();
+        assert_eq!(t.to_string(), "2020-07-22T03:27:52.776Z");
+    }
+
+    #[test]
+    fn azure_seven_digit_fraction_is_truncated_to_micros() {
+        let t = Timestamp::parse("2022-05-13T08:54:05.1230000Z").unwrap();
+        assert_eq!(t.to_string(), "2022-05-13T08:54:05.123Z");
+    }
+
+    #[test]
+    fn offsets_are_applied() {
+        let a = Timestamp::parse("2020-07-21T23:27:52-04:00").unwrap();
+        let b = Timestamp::parse("2020-07-22 03:27:52").unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn absurd_and_malformed_times_are_rejected() {
+        for bad in [
+            "1601-01-01 00:00:00.000",
+            "9999-12-31T23:59:59Z",
+            "2020-13-01 00:00:00",
+            "2020-02-30 00:00:00",
+            "2020-07-22 03:27",
+            "2020-07-22 03:27:52.",
+            "2020-07-22 03:27:52 garbage",
+            "",
+        ] {
+            assert_eq!(Timestamp::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn day_buckets_are_utc_days() {
+        let t = Timestamp::parse("2020-01-02T00:00:00Z").unwrap();
+        assert_eq!(t.day(), 18263);
+        assert_eq!(
+            Timestamp::parse("2020-01-01T23:59:59.999Z").unwrap().day(),
+            18262
+        );
+        assert_eq!(Timestamp::from_micros(-1).day(), -1);
+    }
+
+    #[test]
+    fn serde_round_trip() {
+        let t = Timestamp::parse("2019-05-14T02:13:49.843123Z").unwrap();
+        let json = serde_json::to_string(&t).unwrap();
+        assert_eq!(json, "\"2019-05-14T02:13:49.843123Z\"");
+        assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), t);
+    }
+}
