@@ -213,14 +213,14 @@ impl<'de> Visitor<'de> for Walker<'_, 'de> {
                     owner,
                     out: self.out,
                 })?,
-                Target::RootEventData => match map.next_value::<Scalar<'de>>()? {
-                    // Only a string form is Azure's; an object form has no known owner here.
-                    Scalar(Some(text)) => {
+                Target::RootEventData => {
+                    // Azure carries event data as a string; the evtx_dump object form
+                    // is read under `Event`, and any other object form has no known owner.
+                    if let Scalar(Some(text)) = map.next_value::<Scalar<'de>>()? {
                         self.out.shape.azure_event_data = true;
                         self.out.embedded_event_data = Some(text);
                     }
-                    Scalar(None) => {}
-                },
+                }
                 Target::SyslogMessage => {
                     if let Scalar(Some(text)) = map.next_value::<Scalar<'de>>()? {
                         self.out.shape.syslog_message = true;

@@ -99,21 +99,12 @@ fn sniff(head: &[u8]) -> Container {
         Container::Gzip
     } else if head.len() >= 262 && &head[257..262] == b"ustar" {
         Container::Tar
-    } else if looks_like_text(head) {
-        Container::Text
-    } else {
+    } else if head.contains(&0) {
+        // NUL bytes: a binary file (or UTF-16 text, which no shipper writes for JSON).
         Container::Binary
-    }
-}
-
-/// UTF-8 (a character may be cut at the end of the sample) without NUL bytes.
-fn looks_like_text(head: &[u8]) -> bool {
-    if head.contains(&0) {
-        return false;
-    }
-    match std::str::from_utf8(head) {
-        Ok(_) => true,
-        Err(e) => e.error_len().is_none() && head.len() - e.valid_up_to() < 4,
+    } else {
+        // Invalid UTF-8 is judged line by line, so one bad line costs only itself.
+        Container::Text
     }
 }
 

@@ -1,0 +1,36 @@
+//! The parse ceiling: read every line of every file under the given folders and
+//! parse it with `serde_json` into `IgnoredAny`, doing nothing else. `seldom
+//! scan` over the same bytes is measured against this in `bench/ingest`.
+
+use std::io::{BufRead, BufReader};
+
+use serde::de::IgnoredAny;
+
+fn main() -> std::io::Result<()> {
+    let mut lines = 0u64;
+    let mut parsed = 0u64;
+    for root in std::env::args().skip(1) {
+        for entry in walkdir::WalkDir::new(root).sort_by_file_name() {
+            let entry = entry?;
+            if !entry.file_type().is_file() {
+                continue;
+            }
+            let mut reader = BufReader::with_capacity(256 << 10, std::fs::File::open(entry.path())?);
+            let mut line = String::new();
+            loop {
+                line.clear();
+                // Non-UTF-8 files (binaries in the corpus) stop at their first bad line.
+                match reader.read_line(&mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                lines += 1;
+                if serde_json::from_str::<IgnoredAny>(line.trim_end()).is_ok() {
+                    parsed += 1;
+                }
+            }
+        }
+    }
+    eprintln!("bare_parse: {lines} lines, {parsed} JSON documents");
+    Ok(())
+}

@@ -1,0 +1,37 @@
+//! Fuzzes the EVTX path of `Ingestor::read_reader`: the `evtx` crate parses
+//! the file and renders each record to XML, which seldom's XML reader and
+//! normalizer then turn into events.
+//!
+//! EVTX files are collected from the very hosts under investigation, so
+//! their bytes are untrusted; a corrupt chunk or record must be counted as
+//! skipped, never panic. The only property checked is "does not panic".
+//!
+//! Note: seldom runs the EVTX decoder under `catch_unwind` (a panic costs the
+//! rest of that file, counted as `decoder_panic`), but libFuzzer's panic hook
+//! aborts on every panic, caught or not, so panics in the `evtx` crate and in
+//! seldom's own code inside that guard are both reported.
+
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use seldom_ingest::{IngestOptions, Ingestor};
+
+/// What `read_reader` sniffs to choose the EVTX decoder.
+const EVTX_MAGIC: &[u8] = b"ElfFile\0";
+
+fuzz_target!(|data: &[u8]| {
+    // Anything else would be routed to another container's decoder, which
+    // the `any_stream` target covers.
+    if !data.starts_with(EVTX_MAGIC) {
+        return;
+    }
+    let options = IngestOptions {
+        // One thread: deterministic, and no thread pool per input.
+        evtx_threads: 1,
+        // The input is in memory already; keep the buffering bound small.
+        max_buffered_bytes: 16 << 20,
+        ..Default::default()
+    };
+    let mut ingestor = Ingestor::new(options);
+    ingestor.read_reader(data, "fuzz.evtx", &mut |_event| {});
+});
