@@ -15,7 +15,8 @@ fn main() -> std::io::Result<()> {
             if !entry.file_type().is_file() {
                 continue;
             }
-            let mut reader = BufReader::with_capacity(256 << 10, std::fs::File::open(entry.path())?);
+            let mut reader =
+                BufReader::with_capacity(256 << 10, std::fs::File::open(entry.path())?);
             let mut line = String::new();
             loop {
                 line.clear();

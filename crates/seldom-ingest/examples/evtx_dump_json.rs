@@ -8,8 +8,13 @@ fn main() {
     let mut records = 0u64;
     let mut errors = 0u64;
     for root in std::env::args().skip(1) {
-        for entry in walkdir::WalkDir::new(root).sort_by_file_name().into_iter().flatten() {
-            if !entry.file_type().is_file() || entry.path().extension().is_none_or(|e| e != "evtx") {
+        for entry in walkdir::WalkDir::new(root)
+            .sort_by_file_name()
+            .into_iter()
+            .flatten()
+        {
+            if !entry.file_type().is_file() || entry.path().extension().is_none_or(|e| e != "evtx")
+            {
                 continue;
             }
             let Ok(parser) = EvtxParser::from_path(entry.path()) else {
@@ -19,7 +24,7 @@ fn main() {
             let mut parser = parser.with_configuration(ParserSettings::new().indent(false));
             for record in parser.records_json() {
                 match record {
-                    Ok(r) => records += std::hint::black_box(r.data.len() > 0) as u64,
+                    Ok(r) => records += u64::from(std::hint::black_box(!r.data.is_empty())),
                     Err(_) => errors += 1,
                 }
             }

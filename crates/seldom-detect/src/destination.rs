@@ -1,0 +1,204 @@
+//! Where a connection goes: internal or external, and the key the
+//! organization's prevalence is counted on.
+//!
+//! The key is the *forward* name the process asked for, reduced to its
+//! registered domain with the Public Suffix List (private section included, so
+//! `x.cloudfront.net` and `y.cloudfront.net` stay apart), else the IP address.
+//! Sysmon's `DestinationHostname` is a reverse (PTR) name: shown, never keyed
+//! on, or every VPS at a large hoster would look common.
+
+use std::fmt;
+use std::net::IpAddr;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// The default internal networks: private, shared, loopback, link-local,
+/// multicast, broadcast, unspecified and documentation ranges (DESIGN §2).
+pub const DEFAULT_INTERNAL_NETWORKS: &[&str] = &[
+    "10.0.0.0/8",
+    "172.16.0.0/12",
+    "192.168.0.0/16",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "224.0.0.0/4",
+    "255.255.255.255/32",
+    "0.0.0.0/8",
+    "192.0.2.0/24",
+    "198.51.100.0/24",
+    "203.0.113.0/24",
+    "::1/128",
+    "::/128",
+    "fc00::/7",
+    "fe80::/10",
+    "ff00::/8",
+    "2001:db8::/32",
+];
+
+/// Names that are internal by default: single labels and private suffixes.
+pub const DEFAULT_INTERNAL_DOMAINS: &[&str] =
+    &[".local", ".lan", ".internal", ".home.arpa", ".corp"];
+
+/// What prevalence is counted on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(tag = "type", content = "value", rename_all = "snake_case")]
+pub enum DestinationKey {
+    Domain(String),
+    Ip(IpAddr),
+}
+
+impl fmt::Display for DestinationKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DestinationKey::Domain(d) => f.write_str(d),
+            DestinationKey::Ip(ip) => write!(f, "{ip}"),
+        }
+    }
+}
+
+/// Decides what is internal, and keys what is not.
+#[derive(Debug, Clone)]
+pub struct DestinationClassifier {
+    networks: Vec<IpNet>,
+    domains: Vec<String>,
+}
+
+impl DestinationClassifier {
+    pub fn new(networks: Vec<IpNet>, domains: &[String]) -> Self {
+        let domains = domains
+            .iter()
+            .map(|d| {
+                let d = d.trim().trim_end_matches('.').to_ascii_lowercase();
+                if d.starts_with('.') {
+                    d
+                } else {
+                    format!(".{d}")
+                }
+            })
+            .collect();
+        DestinationClassifier { networks, domains }
+    }
+
+    pub fn is_internal_ip(&self, ip: IpAddr) -> bool {
+        self.networks.iter().any(|net| net.contains(&ip))
+    }
+
+    /// A single-label name, or one under a configured internal suffix.
+    pub fn is_internal_name(&self, name: &str) -> bool {
+        let name = name.trim_end_matches('.');
+        if !name.contains('.') {
+            return true;
+        }
+        let dotted = format!(".{}", name.to_ascii_lowercase());
+        self.domains
+            .iter()
+            .any(|suffix| dotted.ends_with(suffix.as_str()))
+    }
+
+    /// The key for a connection to `ip`, asked for as `forward_name` if known.
+    pub fn key(&self, ip: IpAddr, forward_name: Option<&str>) -> DestinationKey {
+        forward_name
+            .and_then(registered_domain)
+            .map_or(DestinationKey::Ip(ip), DestinationKey::Domain)
+    }
+}
+
+/// The registered domain of a name (`a.b.example.co.uk` → `example.co.uk`), or
+/// `None` for a name that has none (a bare suffix, an address, a single label).
+pub fn registered_domain(name: &str) -> Option<String> {
+    let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
+    if name.is_empty() || name.parse::<IpAddr>().is_ok() {
+        return None;
+    }
+    let domain = psl::domain(name.as_bytes())?;
+    // Names under suffixes missing from the list get psl's wildcard rule; one
+    // label past an unknown suffix is still a sensible key.
+    std::str::from_utf8(domain.as_bytes())
+        .ok()
+        .map(str::to_owned)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn classifier() -> DestinationClassifier {
+        let nets = DEFAULT_INTERNAL_NETWORKS
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        let domains: Vec<String> = DEFAULT_INTERNAL_DOMAINS
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        DestinationClassifier::new(nets, &domains)
+    }
+
+    #[test]
+    fn private_and_special_addresses_are_internal() {
+        let c = classifier();
+        for ip in [
+            "10.10.10.5",
+            "192.168.2.6",
+            "172.31.255.1",
+            "100.64.0.1",
+            "127.0.0.1",
+            "169.254.169.254",
+            "224.0.0.251",
+            "255.255.255.255",
+            "fe80::1",
+            "fd00::1",
+            "::1",
+            "203.0.113.9",
+        ] {
+            assert!(c.is_internal_ip(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in ["151.101.0.133", "8.8.8.8", "172.32.0.1", "2606:4700::1111"] {
+            assert!(!c.is_internal_ip(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn internal_names() {
+        let c = classifier();
+        assert!(c.is_internal_name("fileserver"));
+        assert!(c.is_internal_name("dc01.mordor.local"));
+        assert!(c.is_internal_name("printer.home.arpa."));
+        assert!(!c.is_internal_name("example.com"));
+        assert!(!c.is_internal_name("a.notlocal"));
+    }
+
+    #[test]
+    fn registered_domains_use_the_private_section() {
+        assert_eq!(
+            registered_domain("www.example.co.uk").as_deref(),
+            Some("example.co.uk")
+        );
+        assert_eq!(
+            registered_domain("d1234.cloudfront.net").as_deref(),
+            Some("d1234.cloudfront.net")
+        );
+        assert_eq!(
+            registered_domain("a.b.c.github.io").as_deref(),
+            Some("c.github.io")
+        );
+        assert_eq!(
+            registered_domain("Edge.Microsoft.COM.").as_deref(),
+            Some("microsoft.com")
+        );
+        assert_eq!(registered_domain("co.uk"), None);
+        assert_eq!(registered_domain("1.2.3.4"), None);
+    }
+
+    #[test]
+    fn key_prefers_the_forward_name() {
+        let c = classifier();
+        let ip: IpAddr = "151.101.0.133".parse().unwrap();
+        assert_eq!(
+            c.key(ip, Some("cdn.evil.example.com")),
+            DestinationKey::Domain("example.com".into())
+        );
+        assert_eq!(c.key(ip, None), DestinationKey::Ip(ip));
+    }
+}
