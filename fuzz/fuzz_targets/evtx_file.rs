@@ -13,6 +13,8 @@
 
 #![no_main]
 
+use std::borrow::Cow;
+
 use libfuzzer_sys::fuzz_target;
 use seldom_ingest::{IngestOptions, Ingestor};
 
@@ -20,11 +22,14 @@ use seldom_ingest::{IngestOptions, Ingestor};
 const EVTX_MAGIC: &[u8] = b"ElfFile\0";
 
 fuzz_target!(|data: &[u8]| {
-    // Anything else would be routed to another container's decoder, which
-    // the `any_stream` target covers.
-    if !data.starts_with(EVTX_MAGIC) {
-        return;
-    }
+    // Keep every input on the EVTX path (other containers are the `any_stream`
+    // target's): an input without the file magic gets it prepended, so that
+    // even a run from an empty corpus reaches the EVTX parser.
+    let input: Cow<'_, [u8]> = if data.starts_with(EVTX_MAGIC) {
+        Cow::Borrowed(data)
+    } else {
+        Cow::Owned([EVTX_MAGIC, data].concat())
+    };
     let options = IngestOptions {
         // One thread: deterministic, and no thread pool per input.
         evtx_threads: 1,
@@ -33,5 +38,5 @@ fuzz_target!(|data: &[u8]| {
         ..Default::default()
     };
     let mut ingestor = Ingestor::new(options);
-    ingestor.read_reader(data, "fuzz.evtx", &mut |_event| {});
+    ingestor.read_reader(&input[..], "fuzz.evtx", &mut |_event| {});
 });

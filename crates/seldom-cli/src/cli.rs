@@ -6,11 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "seldom",
-    version,
-    about = "Find processes that talk to hosts your organization seldom talks to."
-)]
+#[command(name = "seldom", version, about = "Find processes that talk to hosts your organization seldom talks to.")]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -18,8 +14,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Read telemetry files, folders, archives or standard input (`-`).
-    Scan(ScanArgs),
+    /// Read telemetry files, folders, archives or standard input (`-`) and raise alerts.
+    Scan(Box<ScanArgs>),
+    /// Print the variation catalog, or check one.
+    Catalog(CatalogArgs),
 }
 
 #[derive(Debug, Args)]
@@ -28,21 +26,66 @@ pub struct ScanArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Write every normalized event as a JSON line: what seldom understood of the input.
+    /// Write the normalized events as JSON lines instead of alerts: what seldom understood.
     #[arg(long)]
     pub events: bool,
 
-    /// Where to write events (default: standard output).
+    /// Alert format: `jsonl` (default when stdout is not a terminal) or `table`.
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+
+    /// Where to write alerts or events (default: standard output).
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 
-    /// Write read statistics (events by kind, skipped records by reason) as one JSON object.
+    /// Write read and detection statistics as one JSON object.
     #[arg(long, value_name = "FILE")]
     pub stats: Option<PathBuf>,
 
+    /// Detection settings (TOML); flags below override it.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// A variation catalog (TOML) replacing the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+
+    /// Load detection state from this store file, continue from it, and save it back.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+
+    /// Internal networks, replacing the default list (comma-separated CIDRs).
+    #[arg(long, value_name = "CIDR[,CIDR]", value_delimiter = ',')]
+    pub internal_networks: Option<Vec<String>>,
+
+    /// Days of a platform's event time that only train before alerts (default 14).
+    #[arg(long, value_name = "DAYS")]
+    pub activation_days: Option<u32>,
+
+    /// The sliding baseline window, in days (default 30).
+    #[arg(long, value_name = "DAYS")]
+    pub training_days: Option<u32>,
+
+    /// One alert per variation, host, image and destination per this many days (default 1).
+    #[arg(long, value_name = "DAYS")]
+    pub dedup_days: Option<u32>,
+
+    /// Rare means fewer than this many other hosts in the window (default 3).
+    #[arg(long, value_name = "N")]
+    pub rare_hosts: Option<u32>,
+
+    /// How far out of order events may arrive, e.g. `10m`, `30s` (default 10m).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub reorder_window: Option<std::time::Duration>,
+
+    /// Detect as events arrive instead of ordering all input by time first.
+    /// For input already in time order (daily logs) too large to hold in memory.
+    #[arg(long)]
+    pub stream: bool,
+
     /// How hosts are identified: `short` folds `WS5.corp.local` into `ws5`; `fqdn` keeps it.
-    #[arg(long, value_enum, default_value_t = HostNamingArg::Short)]
-    pub host_naming: HostNamingArg,
+    #[arg(long, value_enum)]
+    pub host_naming: Option<HostNamingArg>,
 
     /// Lines longer than this many bytes are skipped (and counted).
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES")]
@@ -53,8 +96,21 @@ pub struct ScanArgs {
     pub quiet: bool,
 }
 
+#[derive(Debug, Args)]
+pub struct CatalogArgs {
+    /// Check this catalog file instead of printing the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub check: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum HostNamingArg {
     Short,
     Fqdn,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Jsonl,
+    Table,
 }

@@ -7,10 +7,14 @@
 
 #![forbid(unsafe_code)]
 
+mod alert_table;
+mod catalog_cmd;
 mod cli;
 mod output;
 mod progress;
 mod scan;
+mod settings;
+mod state_store;
 
 use std::process::ExitCode;
 
@@ -21,7 +25,8 @@ use crate::cli::{Cli, Command};
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => scan::run(args),
+        Command::Scan(args) => scan::run(&args),
+        Command::Catalog(args) => catalog_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

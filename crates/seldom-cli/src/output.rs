@@ -37,7 +37,16 @@ impl Output {
         self.check(written)
     }
 
-    pub fn finish(mut self) -> Result<()> {
+    /// Writes text as it is (already made printable by the caller).
+    pub fn text(&mut self, text: &str) -> Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let written = self.writer.write_all(text.as_bytes()).and_then(|()| self.writer.write_all(b"\n"));
+        self.check(written)
+    }
+
+    pub fn finish(&mut self) -> Result<()> {
         let flushed = self.writer.flush();
         self.check(flushed)
     }

@@ -1,4 +1,5 @@
-//! `seldom scan`: read everything given, in order, and report what was understood.
+//! `seldom scan`: read everything given, detect, write alerts (or events), and
+//! report what was read and decided.
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
@@ -6,67 +7,149 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use seldom_detect::{AlertUpdate, DetectStats, Detector};
 use seldom_ingest::{IngestOptions, IngestStats, Ingestor, NormalizeOptions};
-use seldom_model::HostNaming;
+use seldom_model::Event;
+use serde::Serialize;
 
-use crate::cli::{HostNamingArg, ScanArgs};
+use crate::alert_table;
+use crate::cli::{OutputFormat, ScanArgs};
 use crate::output::Output;
 use crate::progress::Progress;
+use crate::settings;
+use crate::state_store::StateStore;
 
-pub fn run(args: ScanArgs) -> Result<ExitCode> {
+/// Everything `--stats` reports.
+#[derive(Serialize)]
+struct ScanStats<'a> {
+    #[serde(flatten)]
+    ingest: &'a IngestStats,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detection: Option<&'a DetectStats>,
+}
+
+pub fn run(args: &ScanArgs) -> Result<ExitCode> {
+    let config = settings::detect_config(args)?;
+    let catalog = settings::catalog(args.catalog.as_deref())?;
+    let mut detector = if args.events { None } else { Some(config.build(catalog)?) };
+    let store = match (&args.state, detector.as_mut()) {
+        (Some(path), Some(detector)) => {
+            let (store, saved) = StateStore::open(path, detector.config())?;
+            if let Some(state) = saved {
+                detector.restore(state);
+            }
+            Some(store)
+        }
+        _ => None,
+    };
     let options = IngestOptions {
-        normalize: NormalizeOptions {
-            host_naming: match args.host_naming {
-                HostNamingArg::Short => HostNaming::Short,
-                HostNamingArg::Fqdn => HostNaming::Fqdn,
-            },
-        },
+        normalize: NormalizeOptions { host_naming: config.host_naming },
         max_line_bytes: args.max_line_bytes,
         ..IngestOptions::default()
     };
+    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() && args.output.is_none() {
+        OutputFormat::Table
+    } else {
+        OutputFormat::Jsonl
+    });
+    let mut output = Output::open(args.output.as_deref())?;
     let visible = !args.quiet && std::io::stderr().is_terminal();
     let progress = Progress::start(total_size(&args.paths), visible);
     let mut ingestor = Ingestor::new(options).with_progress(progress.counter());
-    let mut output = if args.events {
-        Some(Output::open(args.output.as_deref())?)
-    } else {
-        None
-    };
-    let mut write_error = None;
-    let mut sink = |event: seldom_model::Event| {
-        if let Some(out) = output.as_mut()
-            && write_error.is_none()
-            && let Err(e) = out.json_line(&event)
-        {
-            write_error = Some(e);
-        }
-    };
+
+    let mut sink = AlertSink { output: &mut output, format, new: 0, error: None };
+    let mut buffered: Vec<Event> = Vec::new();
+    let mut updates = Vec::new();
+    let stream = args.stream;
     let mut unreadable = 0;
-    for path in &args.paths {
-        if path.as_os_str() == "-" {
-            ingestor.read_reader(std::io::stdin().lock(), "-", &mut sink);
-        } else if let Err(e) = ingestor.read_path(path, &mut sink) {
-            eprintln!("seldom: {e}");
-            unreadable += 1;
+    {
+        let mut on_event = |event: Event| match detector.as_mut() {
+            None => sink.event(&event),
+            Some(_) if !stream => buffered.push(event),
+            Some(detector) => {
+                detector.push(event, &mut updates);
+                sink.updates(&mut updates);
+            }
+        };
+        for path in &args.paths {
+            if path.as_os_str() == "-" {
+                ingestor.read_reader(std::io::stdin().lock(), "-", &mut on_event);
+            } else if let Err(e) = ingestor.read_path(path, &mut on_event) {
+                eprintln!("seldom: {e}");
+                unreadable += 1;
+            }
         }
     }
     progress.finish();
-    if let Some(e) = write_error {
+    if let Some(detector) = detector.as_mut() {
+        // Ordering the whole input by event time makes a scan of unordered
+        // archives (lab recordings from many dates) give the alerts of a replay.
+        buffered.sort_by_key(|e| e.time);
+        for event in buffered {
+            detector.push(event, &mut updates);
+            sink.updates(&mut updates);
+        }
+        detector.flush(&mut updates);
+        sink.updates(&mut updates);
+    }
+    if let Some(e) = sink.error.take() {
         return Err(e);
     }
-    if let Some(out) = output {
-        out.finish()?;
+    let new_alerts = sink.new;
+    output.finish()?;
+    if let (Some(store), Some(detector)) = (&store, &detector) {
+        store.save(detector.config(), detector.state())?;
     }
     let stats = ingestor.into_stats();
     if let Some(path) = &args.stats {
-        write_stats(path, &stats)?;
+        let detection = detector.as_ref().map(Detector::stats);
+        write_stats(path, &ScanStats { ingest: &stats, detection })?;
     }
     eprintln!("{}", summary(&stats));
-    Ok(if unreadable > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    if let Some(detector) = &detector {
+        let d = detector.stats();
+        eprintln!(
+            "seldom: {new_alerts} alerts ({} repeats folded into them); {} connections, {} rare, {} rare while training, {} internal, {} inbound",
+            d.repeats, d.connections, d.rare, d.rare_while_training, d.internal, d.inbound
+        );
+    }
+    Ok(if unreadable > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+/// Writes alerts as they are raised; repeats only count (their totals are in
+/// the summary, and a sink keyed on the alert id can upsert).
+struct AlertSink<'o> {
+    output: &'o mut Output,
+    format: OutputFormat,
+    new: u64,
+    error: Option<anyhow::Error>,
+}
+
+impl AlertSink<'_> {
+    fn event(&mut self, event: &Event) {
+        if self.error.is_none()
+            && let Err(e) = self.output.json_line(event)
+        {
+            self.error = Some(e);
+        }
+    }
+
+    fn updates(&mut self, updates: &mut Vec<AlertUpdate>) {
+        for update in updates.drain(..) {
+            let AlertUpdate::New(alert) = update else { continue };
+            self.new += 1;
+            if self.error.is_some() {
+                continue;
+            }
+            let written = match self.format {
+                OutputFormat::Jsonl => self.output.json_line(&alert),
+                OutputFormat::Table => self.output.text(&alert_table::render(&alert)),
+            };
+            if let Err(e) = written {
+                self.error = Some(e);
+            }
+        }
+    }
 }
 
 /// Bytes under the given paths, for the progress bar (0 for stdin).
@@ -81,42 +164,24 @@ fn total_size(paths: &[std::path::PathBuf]) -> u64 {
         .sum()
 }
 
-fn write_stats(path: &Path, stats: &IngestStats) -> Result<()> {
+fn write_stats(path: &Path, stats: &impl Serialize) -> Result<()> {
     let file = File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut writer = BufWriter::new(file);
     serde_json::to_writer_pretty(&mut writer, stats).context("writing stats")?;
     writer.write_all(b"\n").context("writing stats")?;
-    writer
-        .flush()
-        .with_context(|| format!("writing {}", path.display()))
+    writer.flush().with_context(|| format!("writing {}", path.display()))
 }
 
 fn summary(stats: &IngestStats) -> String {
-    let kinds: Vec<String> = stats
-        .events
-        .iter()
-        .map(|(k, n)| format!("{n} {k}"))
-        .collect();
-    let skipped: Vec<String> = stats
-        .skipped
-        .iter()
-        .map(|(k, s)| format!("{} {k}", s.count))
-        .collect();
+    let kinds: Vec<String> = stats.events.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    let skipped: Vec<String> = stats.skipped.iter().map(|(k, s)| format!("{} {k}", s.count)).collect();
     format!(
         "seldom: {} files, {} records, {} events ({}); {} skipped{}",
         stats.files_read,
         stats.records_read,
         stats.events_read,
-        if kinds.is_empty() {
-            "none".to_owned()
-        } else {
-            kinds.join(", ")
-        },
+        if kinds.is_empty() { "none".to_owned() } else { kinds.join(", ") },
         stats.skipped_total(),
-        if skipped.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", skipped.join(", "))
-        },
+        if skipped.is_empty() { String::new() } else { format!(" ({})", skipped.join(", ")) },
     )
 }

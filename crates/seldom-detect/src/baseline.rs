@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 
 use seldom_model::{HostName, Timestamp};
+use serde::{Deserialize, Serialize};
 
 use crate::destination::DestinationKey;
 
@@ -18,7 +19,7 @@ use crate::destination::DestinationKey;
 pub type HostId = u32;
 
 /// Host names to small integers, so that per-key memory holds no strings.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct HostInterner {
     ids: HashMap<HostName, HostId>,
     names: Vec<HostName>,
@@ -49,7 +50,7 @@ impl HostInterner {
 }
 
 /// What the baseline knows of one key.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct KeyPrevalence {
     /// Up to K distinct hosts, most recent contact first.
     recent: Vec<(HostId, i64)>,
@@ -58,7 +59,7 @@ pub struct KeyPrevalence {
 }
 
 /// The evidence behind a rare decision.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Prevalence {
     /// Distinct hosts other than the asking one that contacted the key in the window.
     pub other_hosts_in_window: usize,
@@ -66,7 +67,7 @@ pub struct Prevalence {
     pub first_seen_in_org: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Baseline {
     training_days: i64,
     keep: usize,
@@ -142,6 +143,30 @@ impl Baseline {
             .retain(|_, k| k.recent.first().is_some_and(|(_, day)| *day >= start));
     }
 
+    /// Evicts the least recently contacted keys until `target` remain; returns
+    /// how many went. Bounds memory when an attacker floods unique destinations.
+    pub fn evict_to(&mut self, target: usize) -> usize {
+        if self.keys.len() <= target {
+            return 0;
+        }
+        let mut days: Vec<i64> = self.keys.values().map(|k| k.recent.first().map_or(i64::MIN, |(_, d)| *d)).collect();
+        let excess = self.keys.len() - target;
+        let (_, cutoff, _) = days.select_nth_unstable(excess - 1);
+        let cutoff = *cutoff;
+        let before = self.keys.len();
+        let mut to_drop = excess;
+        self.keys.retain(|_, k| {
+            let day = k.recent.first().map_or(i64::MIN, |(_, d)| *d);
+            if to_drop > 0 && day <= cutoff {
+                to_drop -= 1;
+                false
+            } else {
+                true
+            }
+        });
+        before - self.keys.len()
+    }
+
     pub fn key_count(&self) -> usize {
         self.keys.len()
     }
@@ -204,6 +229,17 @@ mod tests {
         }
         assert_eq!(b.prevalence(&key(1), 7, t(2)).other_hosts_in_window, 0);
         assert_eq!(b.get(&key(1)).map(|k| k.connections), Some(5));
+    }
+
+    #[test]
+    fn eviction_drops_the_least_recently_contacted_keys() {
+        let mut b = Baseline::new(30, 4);
+        for n in 0..10u8 {
+            b.record(&key(n), 1, t(i64::from(n)));
+        }
+        assert_eq!(b.evict_to(4), 6);
+        assert_eq!(b.key_count(), 4);
+        assert!(b.get(&key(9)).is_some() && b.get(&key(0)).is_none());
     }
 
     #[test]

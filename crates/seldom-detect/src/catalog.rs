@@ -237,6 +237,39 @@ impl Catalog {
         })
     }
 
+    /// Why `variation` matched `subject`, in words, naming the process and list.
+    pub fn explain(&self, variation: &Variation, subject: &MatchSubject<'_>) -> String {
+        let m = &variation.matcher;
+        let name_of = |v: &ProcessView<'_>| v.image.and_then(image_name).unwrap_or_else(|| "unknown".to_owned());
+        let source = |list: &str| self.file.lists.get(list).map_or("", |l| l.source.as_str()).to_owned();
+        let mut reasons = Vec::new();
+        if let Some(list) = &m.process_in {
+            reasons.push(format!("the process ({}) is in the list `{list}` ({})", name_of(&subject.process), source(list)));
+        }
+        if let Some(list) = &m.self_or_ancestor_in {
+            if self.in_list(list, &subject.process) {
+                reasons.push(format!("the process ({}) is in `{list}`", name_of(&subject.process)));
+            } else if let Some(a) = subject.ancestors.iter().find(|a| self.in_list(list, a)) {
+                reasons.push(format!("its ancestor {} is in `{list}`", name_of(a)));
+            }
+        }
+        if let Some(list) = &m.ancestor_in
+            && let Some(a) = subject.ancestors.iter().find(|a| self.in_list(list, a))
+        {
+            reasons.push(format!("its ancestor {} is in `{list}`", name_of(a)));
+        }
+        if let Some(list) = &m.no_ancestor_in {
+            reasons.push(format!("no ancestor is in `{list}`"));
+        }
+        if !m.self_or_ancestor_mentions.is_empty() {
+            reasons.push("the process or an ancestor runs from, or names, a VS Code extension host".to_owned());
+        }
+        if reasons.is_empty() {
+            reasons.push("any process connecting to a rare external destination".to_owned());
+        }
+        reasons.join("; ")
+    }
+
     fn in_list(&self, list: &str, view: &ProcessView<'_>) -> bool {
         let Some(names) = self.lists.get(list) else {
             return false;

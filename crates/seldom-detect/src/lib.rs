@@ -1,12 +1,24 @@
 //! Detection: the *enrich → detect* half of seldom, synchronous and free of I/O.
 //!
-//! Building blocks so far: destination classification and keys
-//! ([`destination`]), image-name folding ([`image`]), the variation catalog
-//! ([`catalog`]) and the org-wide prevalence baseline ([`baseline`]).
+//! [`DetectConfig`] (TOML) builds a [`Detector`], which takes normalized
+//! events and gives [`AlertUpdate`]s. Inside: per-host process tables and DNS
+//! attribution ([`process_table`], [`dns`]), destination classification and
+//! keys ([`destination`]), the org-wide prevalence baseline ([`baseline`]), the
+//! variation catalog ([`catalog`]) and the alert with its evidence ([`alert`]).
 
 #![forbid(unsafe_code)]
 
+pub mod alert;
 pub mod baseline;
 pub mod catalog;
+pub mod config;
 pub mod destination;
+pub mod dns;
+mod engine;
 pub mod image;
+pub mod process_table;
+
+pub use alert::Alert;
+pub use catalog::Catalog;
+pub use config::{ConfigError, DetectConfig};
+pub use engine::{AlertUpdate, DetectStats, Detector, DetectorState};

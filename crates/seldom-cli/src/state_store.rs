@@ -1,0 +1,70 @@
+//! `--state`: the detector's memory in an embedded store file (redb).
+//!
+//! redb commits are atomic and crash-safe: a run either saves its whole state
+//! or leaves the previous one. The file records the state format version and
+//! the configuration values the state depends on; a file of another version,
+//! another configuration, or not a seldom state at all is refused with a clear
+//! error, never silently reset.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use redb::{Database, ReadableDatabase, TableDefinition};
+use seldom_detect::{DetectConfig, DetectorState};
+
+const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
+/// Bumped whenever `DetectorState`'s encoding changes.
+const FORMAT: &str = "seldom-state/1";
+
+pub struct StateStore {
+    db: Database,
+}
+
+impl StateStore {
+    /// Opens (or creates) the store; returns the saved state, if any.
+    pub fn open(path: &Path, config: &DetectConfig) -> Result<(StateStore, Option<DetectorState>)> {
+        let db = Database::create(path)
+            .with_context(|| format!("opening state file {} (is it a seldom state file?)", path.display()))?;
+        let read = db.begin_read().context("reading the state file")?;
+        let meta = match read.open_table(META) {
+            Ok(table) => table,
+            Err(redb::TableError::TableDoesNotExist(_)) => return Ok((StateStore { db }, None)),
+            Err(e) => return Err(e).context("reading the state file's metadata"),
+        };
+        let format = meta.get("format")?.map(|v| v.value().to_owned()).unwrap_or_default();
+        if format != FORMAT {
+            bail!("state file {} has format {format:?}; this seldom reads {FORMAT:?}", path.display());
+        }
+        let fingerprint = meta.get("fingerprint")?.map(|v| v.value().to_owned()).unwrap_or_default();
+        let expected = config.state_fingerprint();
+        if fingerprint != expected {
+            bail!(
+                "state file {} was written with another configuration:\n  saved:   {fingerprint}\n  current: {expected}\nuse a new state file, or the configuration it was written with",
+                path.display()
+            );
+        }
+        let table = read.open_table(STATE).context("reading the saved state")?;
+        let bytes = table.get("detector")?.context("the state file has metadata but no state")?;
+        let state: DetectorState = postcard::from_bytes(bytes.value())
+            .with_context(|| format!("state file {} is corrupt", path.display()))?;
+        drop(table);
+        drop(read);
+        Ok((StateStore { db }, Some(state)))
+    }
+
+    /// Saves the whole state in one atomic commit.
+    pub fn save(&self, config: &DetectConfig, state: &DetectorState) -> Result<()> {
+        let bytes = postcard::to_stdvec(state).context("encoding the state")?;
+        let write = self.db.begin_write().context("writing the state file")?;
+        {
+            let mut meta = write.open_table(META)?;
+            meta.insert("format", FORMAT)?;
+            meta.insert("fingerprint", config.state_fingerprint().as_str())?;
+            let mut table = write.open_table(STATE)?;
+            table.insert("detector", bytes.as_slice())?;
+        }
+        write.commit().context("committing the state file")?;
+        Ok(())
+    }
+}

@@ -1,0 +1,94 @@
+//! The alert: what happened, which variation and why, and the evidence that
+//! makes the destination rare, in one self-contained document an analyst can
+//! act on without the reference text.
+
+use std::net::IpAddr;
+
+use seldom_model::{Location, Platform, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::{Attack, Severity};
+use crate::destination::DestinationKey;
+use crate::process_table::Ancestor;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alert {
+    /// Derived from the dedup key and the first event time: a replay of the
+    /// same data yields the same id, so a sink can upsert.
+    pub id: String,
+    pub variation: String,
+    pub name: String,
+    pub severity: Severity,
+    pub attack: Vec<Attack>,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub count: u64,
+    pub host: String,
+    pub platform: Platform,
+    pub user: Option<String>,
+    pub process: AlertProcess,
+    /// Ancestors, nearest first.
+    pub chain: Vec<Ancestor>,
+    pub destination: AlertDestination,
+    pub prevalence: PrevalenceEvidence,
+    /// Why the winning variation matched.
+    pub matched_because: String,
+    /// Other variations that matched, less specific than the winner.
+    pub also_matched: Vec<String>,
+    /// One human sentence.
+    pub explanation: String,
+    pub description: String,
+    pub attacker_goals: String,
+    pub investigative_actions: String,
+    /// Where the events behind the alert came from (the first connection, and
+    /// the process start when known).
+    pub source_events: Vec<Location>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertProcess {
+    pub image: Option<String>,
+    pub command_line: Option<String>,
+    pub pid: Option<u32>,
+    pub guid: Option<String>,
+    pub original_file_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertDestination {
+    pub ip: IpAddr,
+    pub port: Option<u16>,
+    pub protocol: Option<String>,
+    /// The name as the sensor logged it (usually a reverse, PTR, name).
+    pub hostname: Option<String>,
+    /// The name the host asked DNS for, when a query answered with this IP.
+    pub forward_name: Option<String>,
+    pub registered_domain: Option<String>,
+    /// What prevalence is counted on.
+    pub key: DestinationKey,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PrevalenceEvidence {
+    /// Distinct hosts, other than this one, that contacted the key in the window.
+    pub hosts_in_window: usize,
+    /// Hosts seen sending any telemetry in the window.
+    pub active_hosts: usize,
+    pub window_days: u32,
+    pub rare_threshold: u32,
+    /// When the organization first contacted the key (this event, if never before).
+    pub first_seen_in_org: Timestamp,
+}
+
+/// "just now", "5 minutes ago", "3 days ago".
+pub fn ago(then: Timestamp, now: Timestamp) -> String {
+    let seconds = (now.as_micros() - then.as_micros()).max(0) / 1_000_000;
+    let (n, unit) = match seconds {
+        0 => return "just now (this connection)".to_owned(),
+        s if s < 120 => (s, "second"),
+        s if s < 7200 => (s / 60, "minute"),
+        s if s < 172_800 => (s / 3600, "hour"),
+        s => (s / 86_400, "day"),
+    };
+    format!("{n} {unit}{} ago", if n == 1 { "" } else { "s" })
+}

@@ -1,0 +1,105 @@
+//! DNS attribution: which name a process asked for before connecting to an IP.
+//!
+//! For each host, the recent answers of its DNS queries, by address. A
+//! connection takes the forward name of the latest answer for its destination
+//! within the DNS window before it, preferring an answer to the same process.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+
+use seldom_model::{HostName, ProcessIdentity, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// Answers kept per (host, address): enough to prefer the same process
+/// without letting a chatty resolver grow memory.
+const ANSWERS_PER_ADDRESS: usize = 4;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Answer {
+    time: Timestamp,
+    name: String,
+    process: ProcessIdentity,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DnsAttribution {
+    window_micros: i64,
+    hosts: HashMap<HostName, HashMap<IpAddr, Vec<Answer>>>,
+}
+
+impl DnsAttribution {
+    pub fn new(window_micros: i64) -> Self {
+        DnsAttribution { window_micros, hosts: HashMap::new() }
+    }
+
+    pub fn record(&mut self, host: &HostName, time: Timestamp, name: &str, answers: &[IpAddr], process: &ProcessIdentity) {
+        if answers.is_empty() || name.is_empty() {
+            return;
+        }
+        let table = self.hosts.entry(host.clone()).or_default();
+        for ip in answers {
+            let list = table.entry(*ip).or_default();
+            list.push(Answer { time, name: name.to_owned(), process: process.clone() });
+            if list.len() > ANSWERS_PER_ADDRESS {
+                list.remove(0);
+            }
+        }
+    }
+
+    /// The forward name for a connection from `process` on `host` to `ip` at `at`.
+    pub fn forward_name(&self, host: &HostName, ip: IpAddr, at: Timestamp, process: &ProcessIdentity) -> Option<&str> {
+        let answers = self.hosts.get(host)?.get(&ip)?;
+        let fresh = |a: &&Answer| a.time <= at && at.as_micros() - a.time.as_micros() <= self.window_micros;
+        let same_process = |a: &&Answer| {
+            (process.guid.is_some() && a.process.guid == process.guid)
+                || (process.guid.is_none() && process.pid.is_some() && a.process.pid == process.pid)
+        };
+        answers
+            .iter()
+            .rev()
+            .filter(fresh)
+            .find(same_process)
+            .or_else(|| answers.iter().rev().find(fresh))
+            .map(|a| a.name.as_str())
+    }
+
+    /// Forgets answers older than the window before `now`.
+    pub fn expire(&mut self, now: Timestamp) {
+        let oldest = now.as_micros() - self.window_micros;
+        for table in self.hosts.values_mut() {
+            table.retain(|_, answers| {
+                answers.retain(|a| a.time.as_micros() >= oldest);
+                !answers.is_empty()
+            });
+        }
+        self.hosts.retain(|_, table| !table.is_empty());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use seldom_model::HostNaming;
+
+    fn t(s: i64) -> Timestamp {
+        Timestamp::from_micros(1_600_000_000_000_000 + s * 1_000_000)
+    }
+
+    #[test]
+    fn same_process_is_preferred_and_stale_answers_ignored() {
+        let host = HostName::normalize("ws", HostNaming::Short).unwrap();
+        let ip: IpAddr = "151.101.0.133".parse().unwrap();
+        let me = ProcessIdentity { pid: Some(1), guid: Some("me".into()) };
+        let other = ProcessIdentity { pid: Some(2), guid: Some("other".into()) };
+        let mut dns = DnsAttribution::new(60 * 1_000_000);
+        dns.record(&host, t(0), "mine.example.com", &[ip], &me);
+        dns.record(&host, t(10), "theirs.example.net", &[ip], &other);
+        assert_eq!(dns.forward_name(&host, ip, t(20), &me), Some("mine.example.com"));
+        assert_eq!(dns.forward_name(&host, ip, t(20), &ProcessIdentity::default()), Some("theirs.example.net"));
+        assert_eq!(dns.forward_name(&host, ip, t(65), &me), Some("theirs.example.net"));
+        assert_eq!(dns.forward_name(&host, ip, t(200), &me), None);
+        assert_eq!(dns.forward_name(&host, ip, t(-1), &me), None, "answers after the connection do not count");
+        dns.expire(t(200));
+        assert!(dns.hosts.is_empty());
+    }
+}

@@ -1,0 +1,457 @@
+//! The detector: events in (any order within the reorder window), alerts out.
+//!
+//! Events wait in a reorder buffer until the watermark (the latest event time
+//! seen, less the reorder window) passes them, and are then processed in event
+//! time order, so results do not depend on arrival order inside the window.
+//! Each connection is judged against the baseline at its own time; a rare one
+//! whose process is not yet known waits (bounded) for its process start until
+//! the window has passed, then is classified with what is known.
+
+use std::collections::{BTreeMap, HashMap};
+
+use seldom_model::{Event, EventKind, HostName, NetworkConnection, Platform, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::alert::{Alert, AlertDestination, AlertProcess, PrevalenceEvidence, ago};
+use crate::baseline::{Baseline, HostId, HostInterner, Prevalence};
+use crate::catalog::{Catalog, MatchSubject, ProcessView};
+use crate::config::DetectConfig;
+use crate::destination::{DestinationClassifier, DestinationKey, registered_domain};
+use crate::dns::DnsAttribution;
+use crate::image::image_name;
+use crate::process_table::{Ancestor, ProcessRecord, ProcessTables};
+
+const DAY_MICROS: i64 = 86_400 * 1_000_000;
+
+/// What the detector tells its sink.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AlertUpdate {
+    /// A new alert.
+    New(Box<Alert>),
+    /// A repeat inside the dedup period of an open alert.
+    Repeat { id: String, count: u64, last_seen: Timestamp },
+}
+
+/// Counters of what the detector saw and decided.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DetectStats {
+    pub events: u64,
+    pub connections: u64,
+    pub inbound: u64,
+    pub internal: u64,
+    pub rare: u64,
+    /// Rare connections seen before their platform's activation completed.
+    pub rare_while_training: u64,
+    pub alerts: u64,
+    pub repeats: u64,
+    /// Events that arrived after the watermark had passed their time.
+    pub late_events: u64,
+    pub evicted_keys: u64,
+    /// Rare connections judged early because the pending buffer was full.
+    pub pending_overflow: u64,
+}
+
+/// A rare connection waiting for its process's details.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Candidate {
+    event: Event,
+    forward_name: Option<String>,
+    key: DestinationKey,
+    prevalence: Prevalence,
+    deadline: Timestamp,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct OpenAlert {
+    id: String,
+    first_seen: Timestamp,
+    last_seen: Timestamp,
+    count: u64,
+}
+
+/// Everything the detector remembers; saved and restored as a whole.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DetectorState {
+    reorder: BTreeMap<(Timestamp, u8, String, u64), Event>,
+    seq: u64,
+    max_seen: Option<Timestamp>,
+    released_upto: Option<Timestamp>,
+    hosts: HostInterner,
+    baseline: Option<Baseline>,
+    activity: HashMap<HostId, i64>,
+    platform_first: BTreeMap<Platform, Timestamp>,
+    processes: Option<ProcessTables>,
+    dns: Option<DnsAttribution>,
+    pending: Vec<Candidate>,
+    dedup: HashMap<(String, HostName, String, DestinationKey), OpenAlert>,
+    current_day: Option<i64>,
+    stats: DetectStats,
+}
+
+pub struct Detector {
+    config: DetectConfig,
+    classifier: DestinationClassifier,
+    catalog: Catalog,
+    state: DetectorState,
+}
+
+impl Detector {
+    pub(crate) fn new(config: DetectConfig, classifier: DestinationClassifier, catalog: Catalog) -> Self {
+        let mut detector = Detector { config, classifier, catalog, state: DetectorState::default() };
+        detector.fill_state_defaults();
+        detector
+    }
+
+    fn fill_state_defaults(&mut self) {
+        let c = &self.config;
+        let keep = c.rare_hosts as usize + 1;
+        self.state.baseline.get_or_insert_with(|| Baseline::new(c.training_days, keep));
+        self.state.processes.get_or_insert_with(|| ProcessTables::new(c.max_processes_per_host));
+        let dns_window = i64::try_from(c.dns_window.as_micros()).unwrap_or(i64::MAX);
+        self.state.dns.get_or_insert_with(|| DnsAttribution::new(dns_window));
+    }
+
+    pub fn config(&self) -> &DetectConfig {
+        &self.config
+    }
+
+    pub fn stats(&self) -> &DetectStats {
+        &self.state.stats
+    }
+
+    pub fn state(&self) -> &DetectorState {
+        &self.state
+    }
+
+    /// Continues from a saved state (the caller checked it was written under
+    /// the same configuration).
+    pub fn restore(&mut self, state: DetectorState) {
+        self.state = state;
+        self.fill_state_defaults();
+    }
+
+    /// Baseline keys, and days of event time each platform has been seen.
+    pub fn baseline_keys(&self) -> usize {
+        self.state.baseline.as_ref().map_or(0, Baseline::key_count)
+    }
+
+    fn reorder_micros(&self) -> i64 {
+        i64::try_from(self.config.reorder_window.as_micros()).unwrap_or(i64::MAX)
+    }
+
+    /// Takes one event; alerts whose time has come are pushed to `out`.
+    pub fn push(&mut self, event: Event, out: &mut Vec<AlertUpdate>) {
+        if self.state.released_upto.is_some_and(|upto| event.time < upto) {
+            // Too late to be put in order: process it now.
+            self.state.stats.late_events += 1;
+            self.process(event, out);
+            return;
+        }
+        self.state.max_seen = Some(self.state.max_seen.map_or(event.time, |m| m.max(event.time)));
+        let rank = match event.kind {
+            EventKind::ProcessStart(_) => 0,
+            EventKind::DnsQuery(_) => 1,
+            EventKind::NetworkConnection(_) => 2,
+            EventKind::ProcessEnd(_) => 3,
+        };
+        let seq = self.state.seq;
+        self.state.seq += 1;
+        self.state.reorder.insert((event.time, rank, event.host.to_string(), seq), event);
+        if let Some(max) = self.state.max_seen {
+            let watermark = Timestamp::from_micros(max.as_micros().saturating_sub(self.reorder_micros()));
+            self.release_upto(watermark, out);
+        }
+    }
+
+    /// Processes everything still buffered or pending (end of a scan).
+    pub fn flush(&mut self, out: &mut Vec<AlertUpdate>) {
+        if let Some(max) = self.state.max_seen {
+            self.release_upto(max, out);
+        }
+        let pending = std::mem::take(&mut self.state.pending);
+        for candidate in pending {
+            self.emit(candidate, out);
+        }
+    }
+
+    fn release_upto(&mut self, watermark: Timestamp, out: &mut Vec<AlertUpdate>) {
+        while let Some(entry) = self.state.reorder.first_entry() {
+            if entry.key().0 > watermark {
+                break;
+            }
+            let event = entry.remove();
+            self.state.released_upto = Some(event.time);
+            self.process(event, out);
+        }
+    }
+
+    fn process(&mut self, event: Event, out: &mut Vec<AlertUpdate>) {
+        self.state.stats.events += 1;
+        let host_id = self.state.hosts.intern(&event.host);
+        let day = event.time.day();
+        let last = self.state.activity.entry(host_id).or_insert(day);
+        *last = (*last).max(day);
+        self.state.platform_first.entry(event.platform).and_modify(|t| *t = (*t).min(event.time)).or_insert(event.time);
+        if self.state.current_day.is_none_or(|d| day > d) {
+            self.state.current_day = Some(day);
+            self.maintain(event.time);
+        }
+        match &event.kind {
+            EventKind::ProcessStart(start) => {
+                if let Some(tables) = self.state.processes.as_mut() {
+                    tables.record_start(&event.host, event.time, start, &event.origin);
+                }
+                self.resolve_pending_for(&event.host, out);
+            }
+            EventKind::DnsQuery(query) => {
+                if let Some(dns) = self.state.dns.as_mut() {
+                    dns.record(&event.host, event.time, &query.query_name, &query.answers, &query.process);
+                }
+            }
+            EventKind::NetworkConnection(connection) => {
+                let connection = connection.clone();
+                self.judge(event, &connection, host_id, out);
+            }
+            EventKind::ProcessEnd(_) => {}
+        }
+        self.release_expired_pending(out);
+    }
+
+    /// Daily upkeep in event time: the window slides, old state goes.
+    fn maintain(&mut self, now: Timestamp) {
+        let today = now.day();
+        let window_start = today - i64::from(self.config.training_days) + 1;
+        if let Some(baseline) = self.state.baseline.as_mut() {
+            baseline.expire(today);
+        }
+        if let Some(dns) = self.state.dns.as_mut() {
+            dns.expire(now);
+        }
+        self.state.activity.retain(|_, day| *day >= window_start);
+        let dedup_micros = i64::from(self.config.dedup_days) * DAY_MICROS;
+        self.state.dedup.retain(|_, open| now.as_micros() - open.first_seen.as_micros() < dedup_micros);
+    }
+
+    fn activated(&self, platform: Platform, at: Timestamp) -> bool {
+        let needed = i64::from(self.config.activation_days) * DAY_MICROS;
+        self.state.platform_first.get(&platform).is_some_and(|first| at.as_micros() - first.as_micros() >= needed)
+    }
+
+    fn judge(&mut self, event: Event, c: &NetworkConnection, host_id: HostId, out: &mut Vec<AlertUpdate>) {
+        let stats = &mut self.state.stats;
+        stats.connections += 1;
+        if c.initiated == Some(false) {
+            stats.inbound += 1;
+            return;
+        }
+        if self.classifier.is_internal_ip(c.destination_ip) {
+            stats.internal += 1;
+            return;
+        }
+        let forward_name = self
+            .state
+            .dns
+            .as_ref()
+            .and_then(|dns| dns.forward_name(&event.host, c.destination_ip, event.time, &c.process))
+            .map(str::to_owned);
+        if forward_name.as_deref().is_some_and(|n| self.classifier.is_internal_name(n)) {
+            self.state.stats.internal += 1;
+            return;
+        }
+        let key = self.classifier.key(c.destination_ip, forward_name.as_deref());
+        let Some(baseline) = self.state.baseline.as_mut() else { return };
+        let prevalence = baseline.prevalence(&key, host_id, event.time);
+        baseline.record(&key, host_id, event.time);
+        if baseline.key_count() > self.config.max_keys {
+            self.state.stats.evicted_keys += baseline.evict_to(self.config.max_keys * 9 / 10) as u64;
+        }
+        if prevalence.other_hosts_in_window >= self.config.rare_hosts as usize {
+            return;
+        }
+        if !self.activated(event.platform, event.time) {
+            self.state.stats.rare_while_training += 1;
+            return;
+        }
+        self.state.stats.rare += 1;
+        let deadline = Timestamp::from_micros(event.time.as_micros().saturating_add(self.reorder_micros()));
+        let known = c.process.is_empty() || self.find_process(&event, c).is_some();
+        let candidate = Candidate { event, forward_name, key, prevalence, deadline };
+        if known {
+            self.emit(candidate, out);
+        } else {
+            if self.state.pending.len() >= self.config.max_pending {
+                self.state.stats.pending_overflow += 1;
+                let oldest = self.state.pending.remove(0);
+                self.emit(oldest, out);
+            }
+            self.state.pending.push(candidate);
+        }
+    }
+
+    fn find_process(&self, event: &Event, c: &NetworkConnection) -> Option<&ProcessRecord> {
+        self.state.processes.as_ref()?.find(&event.host, &c.process, event.time)
+    }
+
+    fn resolve_pending_for(&mut self, host: &HostName, out: &mut Vec<AlertUpdate>) {
+        if self.state.pending.is_empty() {
+            return;
+        }
+        let (ready, waiting): (Vec<Candidate>, Vec<Candidate>) =
+            std::mem::take(&mut self.state.pending).into_iter().partition(|candidate| {
+                &candidate.event.host == host
+                    && matches!(&candidate.event.kind, EventKind::NetworkConnection(c)
+                        if self.state.processes.as_ref().and_then(|t| t.find(host, &c.process, candidate.deadline)).is_some())
+            });
+        self.state.pending = waiting;
+        for candidate in ready {
+            self.emit(candidate, out);
+        }
+    }
+
+    fn release_expired_pending(&mut self, out: &mut Vec<AlertUpdate>) {
+        let Some(now) = self.state.released_upto else { return };
+        if self.state.pending.iter().all(|c| c.deadline > now) {
+            return;
+        }
+        let (expired, waiting): (Vec<Candidate>, Vec<Candidate>) =
+            std::mem::take(&mut self.state.pending).into_iter().partition(|c| c.deadline <= now);
+        self.state.pending = waiting;
+        for candidate in expired {
+            self.emit(candidate, out);
+        }
+    }
+
+    fn emit(&mut self, candidate: Candidate, out: &mut Vec<AlertUpdate>) {
+        let Candidate { event, forward_name, key, prevalence, .. } = candidate;
+        let EventKind::NetworkConnection(c) = &event.kind else { return };
+        let tables = self.state.processes.as_ref();
+        // Look the process up as of the deadline: its start may be stamped after the connection.
+        let at = Timestamp::from_micros(event.time.as_micros().saturating_add(self.reorder_micros()));
+        let record = tables.and_then(|t| t.find(&event.host, &c.process, at)).cloned();
+        let depth = self.config.chain_depth as usize;
+        let chain: Vec<Ancestor> = match (&record, tables) {
+            (Some(r), Some(t)) => t.chain(&event.host, r, depth),
+            _ => Vec::new(),
+        };
+        let image = record.as_ref().and_then(|r| r.image.clone()).or_else(|| c.image.clone());
+        let original = record.as_ref().and_then(|r| r.original_file_name.clone());
+        let command_line = record.as_ref().and_then(|r| r.command_line.clone());
+        let subject = MatchSubject {
+            platform: event.platform,
+            process: ProcessView {
+                image: image.as_deref(),
+                original_file_name: original.as_deref(),
+                command_line: command_line.as_deref(),
+            },
+            ancestors: chain
+                .iter()
+                .map(|a| ProcessView {
+                    image: a.image.as_deref(),
+                    original_file_name: a.original_file_name.as_deref(),
+                    command_line: a.command_line.as_deref(),
+                })
+                .collect(),
+        };
+        let Some(matched) = self.catalog.classify(&subject) else { return };
+        let variation = matched.variation;
+        let image_key = image.as_deref().and_then(image_name).unwrap_or_default();
+        let dedup_key = (variation.id.clone(), event.host.clone(), image_key, key.clone());
+        let dedup_micros = i64::from(self.config.dedup_days) * DAY_MICROS;
+        if let Some(open) = self.state.dedup.get_mut(&dedup_key)
+            && event.time.as_micros() - open.first_seen.as_micros() < dedup_micros
+            && event.time >= open.first_seen
+        {
+            open.count += 1;
+            open.last_seen = open.last_seen.max(event.time);
+            self.state.stats.repeats += 1;
+            out.push(AlertUpdate::Repeat { id: open.id.clone(), count: open.count, last_seen: open.last_seen });
+            return;
+        }
+        let id = alert_id(&dedup_key, event.time);
+        let because = self.catalog.explain(variation, &subject);
+        let window_start = event.time.day() - i64::from(self.config.training_days) + 1;
+        let active_hosts = self.state.activity.values().filter(|d| **d >= window_start).count();
+        let first_seen_in_org = prevalence.first_seen_in_org.unwrap_or(event.time);
+        let process_name = image.as_deref().and_then(image_name).unwrap_or_else(|| "an unknown process".to_owned());
+        let parent = chain.first().and_then(|a| a.image.as_deref()).and_then(image_name);
+        let shown_destination = match &forward_name {
+            Some(name) => format!("{name} ({})", c.destination_ip),
+            None => c.destination_ip.to_string(),
+        };
+        let others = match prevalence.other_hosts_in_window {
+            0 => "no other host".to_owned(),
+            1 => "1 other host".to_owned(),
+            n => format!("{n} other hosts"),
+        };
+        let explanation = format!(
+            "{process_name}{} on {} connected to {}{}, which {others} of the {active_hosts} active in the last {} days contacted (rare: fewer than {}); first seen in the organization {}. Variation {}: {}.",
+            parent.map(|p| format!(" (child of {p})")).unwrap_or_default(),
+            event.host,
+            shown_destination,
+            c.destination_port.map(|p| format!(":{p}")).unwrap_or_default(),
+            self.config.training_days,
+            self.config.rare_hosts,
+            ago(first_seen_in_org, event.time),
+            variation.id,
+            because,
+        );
+        let mut source_events = vec![event.origin.clone()];
+        source_events.extend(record.as_ref().map(|r| r.origin.clone()));
+        let alert = Alert {
+            id: id.clone(),
+            variation: variation.id.clone(),
+            name: variation.name.clone(),
+            severity: variation.severity,
+            attack: variation.attack.clone(),
+            first_seen: event.time,
+            last_seen: event.time,
+            count: 1,
+            host: event.host.to_string(),
+            platform: event.platform,
+            user: record.as_ref().and_then(|r| r.user.clone()).or_else(|| c.user.clone()),
+            process: AlertProcess {
+                image: image.clone(),
+                command_line: command_line.clone(),
+                pid: c.process.pid,
+                guid: c.process.guid.clone(),
+                original_file_name: original.clone(),
+            },
+            chain: chain.clone(),
+            destination: AlertDestination {
+                ip: c.destination_ip,
+                port: c.destination_port,
+                protocol: c.protocol.clone(),
+                hostname: c.destination_hostname.clone(),
+                registered_domain: forward_name.as_deref().and_then(registered_domain),
+                forward_name,
+                key,
+            },
+            prevalence: PrevalenceEvidence {
+                hosts_in_window: prevalence.other_hosts_in_window,
+                active_hosts,
+                window_days: self.config.training_days,
+                rare_threshold: self.config.rare_hosts,
+                first_seen_in_org,
+            },
+            matched_because: because,
+            also_matched: matched.also_matched.iter().map(|v| v.id.clone()).collect(),
+            explanation,
+            description: variation.description.clone(),
+            attacker_goals: variation.attacker_goals.clone(),
+            investigative_actions: variation.investigative_actions.clone(),
+            source_events,
+        };
+        self.state.dedup.insert(
+            dedup_key,
+            OpenAlert { id, first_seen: event.time, last_seen: event.time, count: 1 },
+        );
+        self.state.stats.alerts += 1;
+        out.push(AlertUpdate::New(Box::new(alert)));
+    }
+}
+
+/// A stable id from the dedup key and the first event time (xxh3, 64 bits).
+fn alert_id(key: &(String, HostName, String, DestinationKey), first: Timestamp) -> String {
+    let text = format!("{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}", key.0, key.1, key.2, key.3, first.as_micros());
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+}
