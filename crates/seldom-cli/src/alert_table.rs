@@ -24,10 +24,20 @@ pub fn printable(text: &str) -> String {
 pub fn render(alert: &Alert) -> String {
     let mut out = String::new();
     let severity = format!("{:?}", alert.severity).to_uppercase();
-    let _ = writeln!(out, "[{severity}] {} ({})", printable(&alert.name), alert.variation);
+    let _ = writeln!(
+        out,
+        "[{severity}] {} ({})",
+        printable(&alert.name),
+        alert.variation
+    );
     let _ = writeln!(out, "  {}", printable(&alert.explanation));
     let _ = writeln!(out, "  time      {} (id {})", alert.first_seen, alert.id);
-    let _ = writeln!(out, "  host      {}  user {}", printable(&alert.host), printable(alert.user.as_deref().unwrap_or("-")));
+    let _ = writeln!(
+        out,
+        "  host      {}  user {}",
+        printable(&alert.host),
+        printable(alert.user.as_deref().unwrap_or("-"))
+    );
     let _ = writeln!(
         out,
         "  process   {} (pid {})",
@@ -54,13 +64,23 @@ pub fn render(alert: &Alert) -> String {
         d.port.map_or("-".to_owned(), |p| p.to_string()),
         d.protocol.as_deref().unwrap_or(""),
         printable(&d.key.to_string()),
-        d.forward_name.as_deref().map(|n| format!(" asked as {}", printable(n))).unwrap_or_default(),
-        d.hostname.as_deref().map(|n| format!(" logged as {}", printable(n))).unwrap_or_default(),
+        d.forward_name
+            .as_deref()
+            .map(|n| format!(" asked as {}", printable(n)))
+            .unwrap_or_default(),
+        d.hostname
+            .as_deref()
+            .map(|n| format!(" logged as {}", printable(n)))
+            .unwrap_or_default(),
     );
     if !alert.also_matched.is_empty() {
         let _ = writeln!(out, "  also      {}", alert.also_matched.join(", "));
     }
-    let _ = writeln!(out, "  next      {}", printable(&alert.investigative_actions));
+    let _ = writeln!(
+        out,
+        "  next      {}",
+        printable(&alert.investigative_actions)
+    );
     out
 }
 
@@ -71,6 +91,9 @@ mod tests {
     #[test]
     fn control_characters_are_escaped() {
         assert_eq!(printable("a\nb\u{1b}[31mc"), "a\\nb\\u{1b}[31mc");
-        assert_eq!(printable("<script>alert(1)</script>"), "<script>alert(1)</script>");
+        assert_eq!(
+            printable("<script>alert(1)</script>"),
+            "<script>alert(1)</script>"
+        );
     }
 }

@@ -12,15 +12,23 @@ pub fn run(args: &CatalogArgs) -> Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
     match &args.check {
         None => {
-            stdout.write_all(Catalog::builtin_text().as_bytes()).context("writing the catalog")?;
+            stdout
+                .write_all(Catalog::builtin_text().as_bytes())
+                .context("writing the catalog")?;
             Ok(ExitCode::SUCCESS)
         }
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             match Catalog::from_toml(&text) {
                 Ok(catalog) => {
-                    writeln!(stdout, "{}: ok, {} variations", path.display(), catalog.variations().len())
-                        .context("writing")?;
+                    writeln!(
+                        stdout,
+                        "{}: ok, {} variations",
+                        path.display(),
+                        catalog.variations().len()
+                    )
+                    .context("writing")?;
                     Ok(ExitCode::SUCCESS)
                 }
                 Err(e) => {

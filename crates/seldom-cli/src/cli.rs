@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Debug, Parser)]
-#[command(name = "seldom", version, about = "Find processes that talk to hosts your organization seldom talks to.")]
+#[command(
+    name = "seldom",
+    version,
+    about = "Find processes that talk to hosts your organization seldom talks to."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

@@ -42,7 +42,10 @@ impl Output {
         if self.closed {
             return Ok(());
         }
-        let written = self.writer.write_all(text.as_bytes()).and_then(|()| self.writer.write_all(b"\n"));
+        let written = self
+            .writer
+            .write_all(text.as_bytes())
+            .and_then(|()| self.writer.write_all(b"\n"));
         self.check(written)
     }
 

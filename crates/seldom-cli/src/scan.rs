@@ -31,7 +31,11 @@ struct ScanStats<'a> {
 pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let config = settings::detect_config(args)?;
     let catalog = settings::catalog(args.catalog.as_deref())?;
-    let mut detector = if args.events { None } else { Some(config.build(catalog)?) };
+    let mut detector = if args.events {
+        None
+    } else {
+        Some(config.build(catalog)?)
+    };
     let store = match (&args.state, detector.as_mut()) {
         (Some(path), Some(detector)) => {
             let (store, saved) = StateStore::open(path, detector.config())?;
@@ -43,21 +47,30 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         _ => None,
     };
     let options = IngestOptions {
-        normalize: NormalizeOptions { host_naming: config.host_naming },
+        normalize: NormalizeOptions {
+            host_naming: config.host_naming,
+        },
         max_line_bytes: args.max_line_bytes,
         ..IngestOptions::default()
     };
-    let format = args.format.unwrap_or(if std::io::stdout().is_terminal() && args.output.is_none() {
-        OutputFormat::Table
-    } else {
-        OutputFormat::Jsonl
-    });
+    let format = args.format.unwrap_or(
+        if std::io::stdout().is_terminal() && args.output.is_none() {
+            OutputFormat::Table
+        } else {
+            OutputFormat::Jsonl
+        },
+    );
     let mut output = Output::open(args.output.as_deref())?;
     let visible = !args.quiet && std::io::stderr().is_terminal();
     let progress = Progress::start(total_size(&args.paths), visible);
     let mut ingestor = Ingestor::new(options).with_progress(progress.counter());
 
-    let mut sink = AlertSink { output: &mut output, format, new: 0, error: None };
+    let mut sink = AlertSink {
+        output: &mut output,
+        format,
+        new: 0,
+        error: None,
+    };
     let mut buffered: Vec<Event> = Vec::new();
     let mut updates = Vec::new();
     let stream = args.stream;
@@ -103,7 +116,13 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let stats = ingestor.into_stats();
     if let Some(path) = &args.stats {
         let detection = detector.as_ref().map(Detector::stats);
-        write_stats(path, &ScanStats { ingest: &stats, detection })?;
+        write_stats(
+            path,
+            &ScanStats {
+                ingest: &stats,
+                detection,
+            },
+        )?;
     }
     eprintln!("{}", summary(&stats));
     if let Some(detector) = &detector {
@@ -113,7 +132,11 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             d.repeats, d.connections, d.rare, d.rare_while_training, d.internal, d.inbound
         );
     }
-    Ok(if unreadable > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if unreadable > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 /// Writes alerts as they are raised; repeats only count (their totals are in
@@ -136,7 +159,9 @@ impl AlertSink<'_> {
 
     fn updates(&mut self, updates: &mut Vec<AlertUpdate>) {
         for update in updates.drain(..) {
-            let AlertUpdate::New(alert) = update else { continue };
+            let AlertUpdate::New(alert) = update else {
+                continue;
+            };
             self.new += 1;
             if self.error.is_some() {
                 continue;
@@ -169,19 +194,37 @@ fn write_stats(path: &Path, stats: &impl Serialize) -> Result<()> {
     let mut writer = BufWriter::new(file);
     serde_json::to_writer_pretty(&mut writer, stats).context("writing stats")?;
     writer.write_all(b"\n").context("writing stats")?;
-    writer.flush().with_context(|| format!("writing {}", path.display()))
+    writer
+        .flush()
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 fn summary(stats: &IngestStats) -> String {
-    let kinds: Vec<String> = stats.events.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    let skipped: Vec<String> = stats.skipped.iter().map(|(k, s)| format!("{} {k}", s.count)).collect();
+    let kinds: Vec<String> = stats
+        .events
+        .iter()
+        .map(|(k, n)| format!("{n} {k}"))
+        .collect();
+    let skipped: Vec<String> = stats
+        .skipped
+        .iter()
+        .map(|(k, s)| format!("{} {k}", s.count))
+        .collect();
     format!(
         "seldom: {} files, {} records, {} events ({}); {} skipped{}",
         stats.files_read,
         stats.records_read,
         stats.events_read,
-        if kinds.is_empty() { "none".to_owned() } else { kinds.join(", ") },
+        if kinds.is_empty() {
+            "none".to_owned()
+        } else {
+            kinds.join(", ")
+        },
         stats.skipped_total(),
-        if skipped.is_empty() { String::new() } else { format!(" ({})", skipped.join(", ")) },
+        if skipped.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", skipped.join(", "))
+        },
     )
 }

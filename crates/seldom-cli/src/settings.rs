@@ -9,13 +9,18 @@ use crate::cli::{HostNamingArg, ScanArgs};
 pub fn detect_config(args: &ScanArgs) -> Result<DetectConfig> {
     let mut config = match &args.config {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             DetectConfig::from_toml(&text).with_context(|| format!("in {}", path.display()))?
         }
         None => DetectConfig::default(),
     };
     if let Some(networks) = &args.internal_networks {
-        config.internal_networks = networks.iter().map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()).collect();
+        config.internal_networks = networks
+            .iter()
+            .map(|n| n.trim().to_owned())
+            .filter(|n| !n.is_empty())
+            .collect();
     }
     macro_rules! flag {
         ($field:ident) => {
@@ -41,7 +46,8 @@ pub fn detect_config(args: &ScanArgs) -> Result<DetectConfig> {
 pub fn catalog(path: Option<&std::path::Path>) -> Result<Catalog> {
     match path {
         Some(path) => {
-            let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
             Catalog::from_toml(&text).with_context(|| format!("in catalog {}", path.display()))
         }
         None => Catalog::builtin().context("the built-in catalog"),

@@ -14,7 +14,8 @@ use seldom_detect::{DetectConfig, DetectorState};
 
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
-/// Bumped whenever `DetectorState`'s encoding changes.
+/// Bumped whenever `DetectorState`'s encoding changes. The state is CBOR: self-
+/// describing (the event model skips absent fields) and with non-string map keys.
 const FORMAT: &str = "seldom-state/1";
 
 pub struct StateStore {
@@ -24,19 +25,32 @@ pub struct StateStore {
 impl StateStore {
     /// Opens (or creates) the store; returns the saved state, if any.
     pub fn open(path: &Path, config: &DetectConfig) -> Result<(StateStore, Option<DetectorState>)> {
-        let db = Database::create(path)
-            .with_context(|| format!("opening state file {} (is it a seldom state file?)", path.display()))?;
+        let db = Database::create(path).with_context(|| {
+            format!(
+                "opening state file {} (is it a seldom state file?)",
+                path.display()
+            )
+        })?;
         let read = db.begin_read().context("reading the state file")?;
         let meta = match read.open_table(META) {
             Ok(table) => table,
             Err(redb::TableError::TableDoesNotExist(_)) => return Ok((StateStore { db }, None)),
             Err(e) => return Err(e).context("reading the state file's metadata"),
         };
-        let format = meta.get("format")?.map(|v| v.value().to_owned()).unwrap_or_default();
+        let format = meta
+            .get("format")?
+            .map(|v| v.value().to_owned())
+            .unwrap_or_default();
         if format != FORMAT {
-            bail!("state file {} has format {format:?}; this seldom reads {FORMAT:?}", path.display());
+            bail!(
+                "state file {} has format {format:?}; this seldom reads {FORMAT:?}",
+                path.display()
+            );
         }
-        let fingerprint = meta.get("fingerprint")?.map(|v| v.value().to_owned()).unwrap_or_default();
+        let fingerprint = meta
+            .get("fingerprint")?
+            .map(|v| v.value().to_owned())
+            .unwrap_or_default();
         let expected = config.state_fingerprint();
         if fingerprint != expected {
             bail!(
@@ -45,8 +59,10 @@ impl StateStore {
             );
         }
         let table = read.open_table(STATE).context("reading the saved state")?;
-        let bytes = table.get("detector")?.context("the state file has metadata but no state")?;
-        let state: DetectorState = postcard::from_bytes(bytes.value())
+        let bytes = table
+            .get("detector")?
+            .context("the state file has metadata but no state")?;
+        let state: DetectorState = ciborium::from_reader(bytes.value())
             .with_context(|| format!("state file {} is corrupt", path.display()))?;
         drop(table);
         drop(read);
@@ -55,7 +71,8 @@ impl StateStore {
 
     /// Saves the whole state in one atomic commit.
     pub fn save(&self, config: &DetectConfig, state: &DetectorState) -> Result<()> {
-        let bytes = postcard::to_stdvec(state).context("encoding the state")?;
+        let mut bytes = Vec::new();
+        ciborium::into_writer(state, &mut bytes).context("encoding the state")?;
         let write = self.db.begin_write().context("writing the state file")?;
         {
             let mut meta = write.open_table(META)?;

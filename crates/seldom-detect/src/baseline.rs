@@ -149,7 +149,11 @@ impl Baseline {
         if self.keys.len() <= target {
             return 0;
         }
-        let mut days: Vec<i64> = self.keys.values().map(|k| k.recent.first().map_or(i64::MIN, |(_, d)| *d)).collect();
+        let mut days: Vec<i64> = self
+            .keys
+            .values()
+            .map(|k| k.recent.first().map_or(i64::MIN, |(_, d)| *d))
+            .collect();
         let excess = self.keys.len() - target;
         let (_, cutoff, _) = days.select_nth_unstable(excess - 1);
         let cutoff = *cutoff;

@@ -240,15 +240,32 @@ impl Catalog {
     /// Why `variation` matched `subject`, in words, naming the process and list.
     pub fn explain(&self, variation: &Variation, subject: &MatchSubject<'_>) -> String {
         let m = &variation.matcher;
-        let name_of = |v: &ProcessView<'_>| v.image.and_then(image_name).unwrap_or_else(|| "unknown".to_owned());
-        let source = |list: &str| self.file.lists.get(list).map_or("", |l| l.source.as_str()).to_owned();
+        let name_of = |v: &ProcessView<'_>| {
+            v.image
+                .and_then(image_name)
+                .unwrap_or_else(|| "unknown".to_owned())
+        };
+        let source = |list: &str| {
+            self.file
+                .lists
+                .get(list)
+                .map_or("", |l| l.source.as_str())
+                .to_owned()
+        };
         let mut reasons = Vec::new();
         if let Some(list) = &m.process_in {
-            reasons.push(format!("the process ({}) is in the list `{list}` ({})", name_of(&subject.process), source(list)));
+            reasons.push(format!(
+                "the process ({}) is in the list `{list}` ({})",
+                name_of(&subject.process),
+                source(list)
+            ));
         }
         if let Some(list) = &m.self_or_ancestor_in {
             if self.in_list(list, &subject.process) {
-                reasons.push(format!("the process ({}) is in `{list}`", name_of(&subject.process)));
+                reasons.push(format!(
+                    "the process ({}) is in `{list}`",
+                    name_of(&subject.process)
+                ));
             } else if let Some(a) = subject.ancestors.iter().find(|a| self.in_list(list, a)) {
                 reasons.push(format!("its ancestor {} is in `{list}`", name_of(a)));
             }
@@ -262,7 +279,10 @@ impl Catalog {
             reasons.push(format!("no ancestor is in `{list}`"));
         }
         if !m.self_or_ancestor_mentions.is_empty() {
-            reasons.push("the process or an ancestor runs from, or names, a VS Code extension host".to_owned());
+            reasons.push(
+                "the process or an ancestor runs from, or names, a VS Code extension host"
+                    .to_owned(),
+            );
         }
         if reasons.is_empty() {
             reasons.push("any process connecting to a rare external destination".to_owned());

@@ -9,7 +9,9 @@ use seldom_model::HostNaming;
 use serde::{Deserialize, Serialize};
 
 use crate::catalog::Catalog;
-use crate::destination::{DEFAULT_INTERNAL_DOMAINS, DEFAULT_INTERNAL_NETWORKS, DestinationClassifier};
+use crate::destination::{
+    DEFAULT_INTERNAL_DOMAINS, DEFAULT_INTERNAL_NETWORKS, DestinationClassifier,
+};
 use crate::engine::Detector;
 
 #[derive(Debug, thiserror::Error)]
@@ -17,11 +19,17 @@ pub enum ConfigError {
     #[error("configuration: {0}")]
     Parse(#[from] toml::de::Error),
     #[error("configuration field `{field}`: {problem}")]
-    Invalid { field: &'static str, problem: String },
+    Invalid {
+        field: &'static str,
+        problem: String,
+    },
 }
 
 fn invalid(field: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid { field, problem: problem.into() }
+    ConfigError::Invalid {
+        field,
+        problem: problem.into(),
+    }
 }
 
 /// Settings of the detection, as written in the TOML configuration.
@@ -67,8 +75,14 @@ pub struct DetectConfig {
 impl Default for DetectConfig {
     fn default() -> Self {
         DetectConfig {
-            internal_networks: DEFAULT_INTERNAL_NETWORKS.iter().map(|s| s.to_string()).collect(),
-            internal_domains: DEFAULT_INTERNAL_DOMAINS.iter().map(|s| s.to_string()).collect(),
+            internal_networks: DEFAULT_INTERNAL_NETWORKS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            internal_domains: DEFAULT_INTERNAL_DOMAINS
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
             rare_hosts: 3,
             training_days: 30,
             activation_days: 14,
@@ -96,7 +110,12 @@ impl DetectConfig {
                 let n = n.trim();
                 n.parse::<IpNet>()
                     .or_else(|_| n.parse::<std::net::IpAddr>().map(IpNet::from))
-                    .map_err(|_| invalid("internal_networks", format!("{n:?} is not a CIDR network or address")))
+                    .map_err(|_| {
+                        invalid(
+                            "internal_networks",
+                            format!("{n:?} is not a CIDR network or address"),
+                        )
+                    })
             })
             .collect()
     }
@@ -118,7 +137,8 @@ impl DetectConfig {
         if self.max_keys == 0 || self.max_processes_per_host == 0 || self.max_pending == 0 {
             return Err(invalid("max_keys", "bounds must be at least 1"));
         }
-        let classifier = DestinationClassifier::new(self.internal_networks()?, &self.internal_domains);
+        let classifier =
+            DestinationClassifier::new(self.internal_networks()?, &self.internal_domains);
         Ok(Detector::new(self.clone(), classifier, catalog))
     }
 
@@ -127,7 +147,11 @@ impl DetectConfig {
     pub fn state_fingerprint(&self) -> String {
         format!(
             "rare_hosts={} training_days={} host_naming={:?} internal_networks={:?} internal_domains={:?}",
-            self.rare_hosts, self.training_days, self.host_naming, self.internal_networks, self.internal_domains
+            self.rare_hosts,
+            self.training_days,
+            self.host_naming,
+            self.internal_networks,
+            self.internal_domains
         )
     }
 }
@@ -138,7 +162,9 @@ mod tests {
 
     #[test]
     fn unknown_fields_are_rejected_by_name() {
-        let err = DetectConfig::from_toml("rare_host = 3").unwrap_err().to_string();
+        let err = DetectConfig::from_toml("rare_host = 3")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("rare_host"), "{err}");
     }
 
@@ -152,10 +178,27 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_field() {
-        let c = DetectConfig { internal_networks: vec!["10.0.0.0/33".into()], ..DetectConfig::default() };
-        let err = c.build(Catalog::builtin().unwrap()).unwrap_err().to_string();
-        assert!(err.contains("internal_networks") && err.contains("10.0.0.0/33"), "{err}");
-        let c = DetectConfig { rare_hosts: 0, ..DetectConfig::default() };
-        assert!(c.build(Catalog::builtin().unwrap()).unwrap_err().to_string().contains("rare_hosts"));
+        let c = DetectConfig {
+            internal_networks: vec!["10.0.0.0/33".into()],
+            ..DetectConfig::default()
+        };
+        let err = c
+            .build(Catalog::builtin().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("internal_networks") && err.contains("10.0.0.0/33"),
+            "{err}"
+        );
+        let c = DetectConfig {
+            rare_hosts: 0,
+            ..DetectConfig::default()
+        };
+        assert!(
+            c.build(Catalog::builtin().unwrap())
+                .unwrap_err()
+                .to_string()
+                .contains("rare_hosts")
+        );
     }
 }

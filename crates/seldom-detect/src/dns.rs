@@ -29,17 +29,31 @@ pub struct DnsAttribution {
 
 impl DnsAttribution {
     pub fn new(window_micros: i64) -> Self {
-        DnsAttribution { window_micros, hosts: HashMap::new() }
+        DnsAttribution {
+            window_micros,
+            hosts: HashMap::new(),
+        }
     }
 
-    pub fn record(&mut self, host: &HostName, time: Timestamp, name: &str, answers: &[IpAddr], process: &ProcessIdentity) {
+    pub fn record(
+        &mut self,
+        host: &HostName,
+        time: Timestamp,
+        name: &str,
+        answers: &[IpAddr],
+        process: &ProcessIdentity,
+    ) {
         if answers.is_empty() || name.is_empty() {
             return;
         }
         let table = self.hosts.entry(host.clone()).or_default();
         for ip in answers {
             let list = table.entry(*ip).or_default();
-            list.push(Answer { time, name: name.to_owned(), process: process.clone() });
+            list.push(Answer {
+                time,
+                name: name.to_owned(),
+                process: process.clone(),
+            });
             if list.len() > ANSWERS_PER_ADDRESS {
                 list.remove(0);
             }
@@ -47,9 +61,16 @@ impl DnsAttribution {
     }
 
     /// The forward name for a connection from `process` on `host` to `ip` at `at`.
-    pub fn forward_name(&self, host: &HostName, ip: IpAddr, at: Timestamp, process: &ProcessIdentity) -> Option<&str> {
+    pub fn forward_name(
+        &self,
+        host: &HostName,
+        ip: IpAddr,
+        at: Timestamp,
+        process: &ProcessIdentity,
+    ) -> Option<&str> {
         let answers = self.hosts.get(host)?.get(&ip)?;
-        let fresh = |a: &&Answer| a.time <= at && at.as_micros() - a.time.as_micros() <= self.window_micros;
+        let fresh =
+            |a: &&Answer| a.time <= at && at.as_micros() - a.time.as_micros() <= self.window_micros;
         let same_process = |a: &&Answer| {
             (process.guid.is_some() && a.process.guid == process.guid)
                 || (process.guid.is_none() && process.pid.is_some() && a.process.pid == process.pid)
@@ -89,16 +110,35 @@ mod tests {
     fn same_process_is_preferred_and_stale_answers_ignored() {
         let host = HostName::normalize("ws", HostNaming::Short).unwrap();
         let ip: IpAddr = "151.101.0.133".parse().unwrap();
-        let me = ProcessIdentity { pid: Some(1), guid: Some("me".into()) };
-        let other = ProcessIdentity { pid: Some(2), guid: Some("other".into()) };
+        let me = ProcessIdentity {
+            pid: Some(1),
+            guid: Some("me".into()),
+        };
+        let other = ProcessIdentity {
+            pid: Some(2),
+            guid: Some("other".into()),
+        };
         let mut dns = DnsAttribution::new(60 * 1_000_000);
         dns.record(&host, t(0), "mine.example.com", &[ip], &me);
         dns.record(&host, t(10), "theirs.example.net", &[ip], &other);
-        assert_eq!(dns.forward_name(&host, ip, t(20), &me), Some("mine.example.com"));
-        assert_eq!(dns.forward_name(&host, ip, t(20), &ProcessIdentity::default()), Some("theirs.example.net"));
-        assert_eq!(dns.forward_name(&host, ip, t(65), &me), Some("theirs.example.net"));
+        assert_eq!(
+            dns.forward_name(&host, ip, t(20), &me),
+            Some("mine.example.com")
+        );
+        assert_eq!(
+            dns.forward_name(&host, ip, t(20), &ProcessIdentity::default()),
+            Some("theirs.example.net")
+        );
+        assert_eq!(
+            dns.forward_name(&host, ip, t(65), &me),
+            Some("theirs.example.net")
+        );
         assert_eq!(dns.forward_name(&host, ip, t(200), &me), None);
-        assert_eq!(dns.forward_name(&host, ip, t(-1), &me), None, "answers after the connection do not count");
+        assert_eq!(
+            dns.forward_name(&host, ip, t(-1), &me),
+            None,
+            "answers after the connection do not count"
+        );
         dns.expire(t(200));
         assert!(dns.hosts.is_empty());
     }

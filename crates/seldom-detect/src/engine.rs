@@ -29,7 +29,11 @@ pub enum AlertUpdate {
     /// A new alert.
     New(Box<Alert>),
     /// A repeat inside the dedup period of an open alert.
-    Repeat { id: String, count: u64, last_seen: Timestamp },
+    Repeat {
+        id: String,
+        count: u64,
+        last_seen: Timestamp,
+    },
 }
 
 /// Counters of what the detector saw and decided.
@@ -88,6 +92,7 @@ pub struct DetectorState {
     stats: DetectStats,
 }
 
+#[derive(Debug)]
 pub struct Detector {
     config: DetectConfig,
     classifier: DestinationClassifier,
@@ -96,8 +101,17 @@ pub struct Detector {
 }
 
 impl Detector {
-    pub(crate) fn new(config: DetectConfig, classifier: DestinationClassifier, catalog: Catalog) -> Self {
-        let mut detector = Detector { config, classifier, catalog, state: DetectorState::default() };
+    pub(crate) fn new(
+        config: DetectConfig,
+        classifier: DestinationClassifier,
+        catalog: Catalog,
+    ) -> Self {
+        let mut detector = Detector {
+            config,
+            classifier,
+            catalog,
+            state: DetectorState::default(),
+        };
         detector.fill_state_defaults();
         detector
     }
@@ -105,10 +119,16 @@ impl Detector {
     fn fill_state_defaults(&mut self) {
         let c = &self.config;
         let keep = c.rare_hosts as usize + 1;
-        self.state.baseline.get_or_insert_with(|| Baseline::new(c.training_days, keep));
-        self.state.processes.get_or_insert_with(|| ProcessTables::new(c.max_processes_per_host));
+        self.state
+            .baseline
+            .get_or_insert_with(|| Baseline::new(c.training_days, keep));
+        self.state
+            .processes
+            .get_or_insert_with(|| ProcessTables::new(c.max_processes_per_host));
         let dns_window = i64::try_from(c.dns_window.as_micros()).unwrap_or(i64::MAX);
-        self.state.dns.get_or_insert_with(|| DnsAttribution::new(dns_window));
+        self.state
+            .dns
+            .get_or_insert_with(|| DnsAttribution::new(dns_window));
     }
 
     pub fn config(&self) -> &DetectConfig {
@@ -141,13 +161,21 @@ impl Detector {
 
     /// Takes one event; alerts whose time has come are pushed to `out`.
     pub fn push(&mut self, event: Event, out: &mut Vec<AlertUpdate>) {
-        if self.state.released_upto.is_some_and(|upto| event.time < upto) {
+        if self
+            .state
+            .released_upto
+            .is_some_and(|upto| event.time < upto)
+        {
             // Too late to be put in order: process it now.
             self.state.stats.late_events += 1;
             self.process(event, out);
             return;
         }
-        self.state.max_seen = Some(self.state.max_seen.map_or(event.time, |m| m.max(event.time)));
+        self.state.max_seen = Some(
+            self.state
+                .max_seen
+                .map_or(event.time, |m| m.max(event.time)),
+        );
         let rank = match event.kind {
             EventKind::ProcessStart(_) => 0,
             EventKind::DnsQuery(_) => 1,
@@ -156,9 +184,12 @@ impl Detector {
         };
         let seq = self.state.seq;
         self.state.seq += 1;
-        self.state.reorder.insert((event.time, rank, event.host.to_string(), seq), event);
+        self.state
+            .reorder
+            .insert((event.time, rank, event.host.to_string(), seq), event);
         if let Some(max) = self.state.max_seen {
-            let watermark = Timestamp::from_micros(max.as_micros().saturating_sub(self.reorder_micros()));
+            let watermark =
+                Timestamp::from_micros(max.as_micros().saturating_sub(self.reorder_micros()));
             self.release_upto(watermark, out);
         }
     }
@@ -191,7 +222,11 @@ impl Detector {
         let day = event.time.day();
         let last = self.state.activity.entry(host_id).or_insert(day);
         *last = (*last).max(day);
-        self.state.platform_first.entry(event.platform).and_modify(|t| *t = (*t).min(event.time)).or_insert(event.time);
+        self.state
+            .platform_first
+            .entry(event.platform)
+            .and_modify(|t| *t = (*t).min(event.time))
+            .or_insert(event.time);
         if self.state.current_day.is_none_or(|d| day > d) {
             self.state.current_day = Some(day);
             self.maintain(event.time);
@@ -205,7 +240,13 @@ impl Detector {
             }
             EventKind::DnsQuery(query) => {
                 if let Some(dns) = self.state.dns.as_mut() {
-                    dns.record(&event.host, event.time, &query.query_name, &query.answers, &query.process);
+                    dns.record(
+                        &event.host,
+                        event.time,
+                        &query.query_name,
+                        &query.answers,
+                        &query.process,
+                    );
                 }
             }
             EventKind::NetworkConnection(connection) => {
@@ -229,15 +270,26 @@ impl Detector {
         }
         self.state.activity.retain(|_, day| *day >= window_start);
         let dedup_micros = i64::from(self.config.dedup_days) * DAY_MICROS;
-        self.state.dedup.retain(|_, open| now.as_micros() - open.first_seen.as_micros() < dedup_micros);
+        self.state
+            .dedup
+            .retain(|_, open| now.as_micros() - open.first_seen.as_micros() < dedup_micros);
     }
 
     fn activated(&self, platform: Platform, at: Timestamp) -> bool {
         let needed = i64::from(self.config.activation_days) * DAY_MICROS;
-        self.state.platform_first.get(&platform).is_some_and(|first| at.as_micros() - first.as_micros() >= needed)
+        self.state
+            .platform_first
+            .get(&platform)
+            .is_some_and(|first| at.as_micros() - first.as_micros() >= needed)
     }
 
-    fn judge(&mut self, event: Event, c: &NetworkConnection, host_id: HostId, out: &mut Vec<AlertUpdate>) {
+    fn judge(
+        &mut self,
+        event: Event,
+        c: &NetworkConnection,
+        host_id: HostId,
+        out: &mut Vec<AlertUpdate>,
+    ) {
         let stats = &mut self.state.stats;
         stats.connections += 1;
         if c.initiated == Some(false) {
@@ -254,16 +306,24 @@ impl Detector {
             .as_ref()
             .and_then(|dns| dns.forward_name(&event.host, c.destination_ip, event.time, &c.process))
             .map(str::to_owned);
-        if forward_name.as_deref().is_some_and(|n| self.classifier.is_internal_name(n)) {
+        if forward_name
+            .as_deref()
+            .is_some_and(|n| self.classifier.is_internal_name(n))
+        {
             self.state.stats.internal += 1;
             return;
         }
-        let key = self.classifier.key(c.destination_ip, forward_name.as_deref());
-        let Some(baseline) = self.state.baseline.as_mut() else { return };
+        let key = self
+            .classifier
+            .key(c.destination_ip, forward_name.as_deref());
+        let Some(baseline) = self.state.baseline.as_mut() else {
+            return;
+        };
         let prevalence = baseline.prevalence(&key, host_id, event.time);
         baseline.record(&key, host_id, event.time);
         if baseline.key_count() > self.config.max_keys {
-            self.state.stats.evicted_keys += baseline.evict_to(self.config.max_keys * 9 / 10) as u64;
+            self.state.stats.evicted_keys +=
+                baseline.evict_to(self.config.max_keys * 9 / 10) as u64;
         }
         if prevalence.other_hosts_in_window >= self.config.rare_hosts as usize {
             return;
@@ -273,9 +333,16 @@ impl Detector {
             return;
         }
         self.state.stats.rare += 1;
-        let deadline = Timestamp::from_micros(event.time.as_micros().saturating_add(self.reorder_micros()));
+        let deadline =
+            Timestamp::from_micros(event.time.as_micros().saturating_add(self.reorder_micros()));
         let known = c.process.is_empty() || self.find_process(&event, c).is_some();
-        let candidate = Candidate { event, forward_name, key, prevalence, deadline };
+        let candidate = Candidate {
+            event,
+            forward_name,
+            key,
+            prevalence,
+            deadline,
+        };
         if known {
             self.emit(candidate, out);
         } else {
@@ -289,7 +356,10 @@ impl Detector {
     }
 
     fn find_process(&self, event: &Event, c: &NetworkConnection) -> Option<&ProcessRecord> {
-        self.state.processes.as_ref()?.find(&event.host, &c.process, event.time)
+        self.state
+            .processes
+            .as_ref()?
+            .find(&event.host, &c.process, event.time)
     }
 
     fn resolve_pending_for(&mut self, host: &HostName, out: &mut Vec<AlertUpdate>) {
@@ -309,12 +379,16 @@ impl Detector {
     }
 
     fn release_expired_pending(&mut self, out: &mut Vec<AlertUpdate>) {
-        let Some(now) = self.state.released_upto else { return };
+        let Some(now) = self.state.released_upto else {
+            return;
+        };
         if self.state.pending.iter().all(|c| c.deadline > now) {
             return;
         }
         let (expired, waiting): (Vec<Candidate>, Vec<Candidate>) =
-            std::mem::take(&mut self.state.pending).into_iter().partition(|c| c.deadline <= now);
+            std::mem::take(&mut self.state.pending)
+                .into_iter()
+                .partition(|c| c.deadline <= now);
         self.state.pending = waiting;
         for candidate in expired {
             self.emit(candidate, out);
@@ -322,18 +396,32 @@ impl Detector {
     }
 
     fn emit(&mut self, candidate: Candidate, out: &mut Vec<AlertUpdate>) {
-        let Candidate { event, forward_name, key, prevalence, .. } = candidate;
-        let EventKind::NetworkConnection(c) = &event.kind else { return };
+        let Candidate {
+            event,
+            forward_name,
+            key,
+            prevalence,
+            ..
+        } = candidate;
+        let EventKind::NetworkConnection(c) = &event.kind else {
+            return;
+        };
         let tables = self.state.processes.as_ref();
         // Look the process up as of the deadline: its start may be stamped after the connection.
-        let at = Timestamp::from_micros(event.time.as_micros().saturating_add(self.reorder_micros()));
-        let record = tables.and_then(|t| t.find(&event.host, &c.process, at)).cloned();
+        let at =
+            Timestamp::from_micros(event.time.as_micros().saturating_add(self.reorder_micros()));
+        let record = tables
+            .and_then(|t| t.find(&event.host, &c.process, at))
+            .cloned();
         let depth = self.config.chain_depth as usize;
         let chain: Vec<Ancestor> = match (&record, tables) {
             (Some(r), Some(t)) => t.chain(&event.host, r, depth),
             _ => Vec::new(),
         };
-        let image = record.as_ref().and_then(|r| r.image.clone()).or_else(|| c.image.clone());
+        let image = record
+            .as_ref()
+            .and_then(|r| r.image.clone())
+            .or_else(|| c.image.clone());
         let original = record.as_ref().and_then(|r| r.original_file_name.clone());
         let command_line = record.as_ref().and_then(|r| r.command_line.clone());
         let subject = MatchSubject {
@@ -352,10 +440,17 @@ impl Detector {
                 })
                 .collect(),
         };
-        let Some(matched) = self.catalog.classify(&subject) else { return };
+        let Some(matched) = self.catalog.classify(&subject) else {
+            return;
+        };
         let variation = matched.variation;
         let image_key = image.as_deref().and_then(image_name).unwrap_or_default();
-        let dedup_key = (variation.id.clone(), event.host.clone(), image_key, key.clone());
+        let dedup_key = (
+            variation.id.clone(),
+            event.host.clone(),
+            image_key,
+            key.clone(),
+        );
         let dedup_micros = i64::from(self.config.dedup_days) * DAY_MICROS;
         if let Some(open) = self.state.dedup.get_mut(&dedup_key)
             && event.time.as_micros() - open.first_seen.as_micros() < dedup_micros
@@ -364,16 +459,31 @@ impl Detector {
             open.count += 1;
             open.last_seen = open.last_seen.max(event.time);
             self.state.stats.repeats += 1;
-            out.push(AlertUpdate::Repeat { id: open.id.clone(), count: open.count, last_seen: open.last_seen });
+            out.push(AlertUpdate::Repeat {
+                id: open.id.clone(),
+                count: open.count,
+                last_seen: open.last_seen,
+            });
             return;
         }
         let id = alert_id(&dedup_key, event.time);
         let because = self.catalog.explain(variation, &subject);
         let window_start = event.time.day() - i64::from(self.config.training_days) + 1;
-        let active_hosts = self.state.activity.values().filter(|d| **d >= window_start).count();
+        let active_hosts = self
+            .state
+            .activity
+            .values()
+            .filter(|d| **d >= window_start)
+            .count();
         let first_seen_in_org = prevalence.first_seen_in_org.unwrap_or(event.time);
-        let process_name = image.as_deref().and_then(image_name).unwrap_or_else(|| "an unknown process".to_owned());
-        let parent = chain.first().and_then(|a| a.image.as_deref()).and_then(image_name);
+        let process_name = image
+            .as_deref()
+            .and_then(image_name)
+            .unwrap_or_else(|| "an unknown process".to_owned());
+        let parent = chain
+            .first()
+            .and_then(|a| a.image.as_deref())
+            .and_then(image_name);
         let shown_destination = match &forward_name {
             Some(name) => format!("{name} ({})", c.destination_ip),
             None => c.destination_ip.to_string(),
@@ -385,10 +495,14 @@ impl Detector {
         };
         let explanation = format!(
             "{process_name}{} on {} connected to {}{}, which {others} of the {active_hosts} active in the last {} days contacted (rare: fewer than {}); first seen in the organization {}. Variation {}: {}.",
-            parent.map(|p| format!(" (child of {p})")).unwrap_or_default(),
+            parent
+                .map(|p| format!(" (child of {p})"))
+                .unwrap_or_default(),
             event.host,
             shown_destination,
-            c.destination_port.map(|p| format!(":{p}")).unwrap_or_default(),
+            c.destination_port
+                .map(|p| format!(":{p}"))
+                .unwrap_or_default(),
             self.config.training_days,
             self.config.rare_hosts,
             ago(first_seen_in_org, event.time),
@@ -408,7 +522,10 @@ impl Detector {
             count: 1,
             host: event.host.to_string(),
             platform: event.platform,
-            user: record.as_ref().and_then(|r| r.user.clone()).or_else(|| c.user.clone()),
+            user: record
+                .as_ref()
+                .and_then(|r| r.user.clone())
+                .or_else(|| c.user.clone()),
             process: AlertProcess {
                 image: image.clone(),
                 command_line: command_line.clone(),
@@ -443,7 +560,12 @@ impl Detector {
         };
         self.state.dedup.insert(
             dedup_key,
-            OpenAlert { id, first_seen: event.time, last_seen: event.time, count: 1 },
+            OpenAlert {
+                id,
+                first_seen: event.time,
+                last_seen: event.time,
+                count: 1,
+            },
         );
         self.state.stats.alerts += 1;
         out.push(AlertUpdate::New(Box::new(alert)));
@@ -452,6 +574,13 @@ impl Detector {
 
 /// A stable id from the dedup key and the first event time (xxh3, 64 bits).
 fn alert_id(key: &(String, HostName, String, DestinationKey), first: Timestamp) -> String {
-    let text = format!("{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}", key.0, key.1, key.2, key.3, first.as_micros());
+    let text = format!(
+        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+        key.0,
+        key.1,
+        key.2,
+        key.3,
+        first.as_micros()
+    );
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
 }

@@ -99,7 +99,9 @@ impl HostTable {
     }
 
     fn evict_oldest(&mut self) {
-        let Some((id, record)) = self.records.pop_first() else { return };
+        let Some((id, record)) = self.records.pop_first() else {
+            return;
+        };
         if let Some(guid) = &record.guid {
             self.by_guid.remove(guid);
         }
@@ -143,15 +145,32 @@ pub struct ProcessTables {
 
 impl ProcessTables {
     pub fn new(max_per_host: usize) -> Self {
-        ProcessTables { hosts: HashMap::new(), max_per_host }
+        ProcessTables {
+            hosts: HashMap::new(),
+            max_per_host,
+        }
     }
 
-    pub fn record_start(&mut self, host: &HostName, time: Timestamp, start: &ProcessStart, origin: &Location) {
+    pub fn record_start(
+        &mut self,
+        host: &HostName,
+        time: Timestamp,
+        start: &ProcessStart,
+        origin: &Location,
+    ) {
         let cap = self.max_per_host;
-        self.hosts.entry(host.clone()).or_default().insert(ProcessRecord::from_start(time, start, origin), cap);
+        self.hosts
+            .entry(host.clone())
+            .or_default()
+            .insert(ProcessRecord::from_start(time, start, origin), cap);
     }
 
-    pub fn find(&self, host: &HostName, identity: &ProcessIdentity, at: Timestamp) -> Option<&ProcessRecord> {
+    pub fn find(
+        &self,
+        host: &HostName,
+        identity: &ProcessIdentity,
+        at: Timestamp,
+    ) -> Option<&ProcessRecord> {
         self.hosts.get(host)?.find(identity, at)
     }
 
@@ -161,15 +180,24 @@ impl ProcessTables {
         let mut current = process.clone();
         let mut seen = std::collections::HashSet::new();
         while chain.len() < depth {
-            let parent_identity = ProcessIdentity { pid: current.parent_pid, guid: current.parent_guid.clone() };
+            let parent_identity = ProcessIdentity {
+                pid: current.parent_pid,
+                guid: current.parent_guid.clone(),
+            };
             if parent_identity.is_empty() {
                 break;
             }
             match self.find(host, &parent_identity, current.start) {
                 Some(parent) if seen.insert((parent.start, parent.pid, parent.guid.clone())) => {
                     chain.push(Ancestor {
-                        image: parent.image.clone().or_else(|| current.parent_image.clone()),
-                        command_line: parent.command_line.clone().or_else(|| current.parent_command_line.clone()),
+                        image: parent
+                            .image
+                            .clone()
+                            .or_else(|| current.parent_image.clone()),
+                        command_line: parent
+                            .command_line
+                            .clone()
+                            .or_else(|| current.parent_command_line.clone()),
                         original_file_name: parent.original_file_name.clone(),
                         pid: parent.pid,
                         guid: parent.guid.clone(),
@@ -209,11 +237,23 @@ mod tests {
         HostName::normalize("ws1", HostNaming::Short).unwrap()
     }
 
-    fn start(pid: u32, guid: Option<&str>, image: &str, parent: Option<u32>, parent_guid: Option<&str>) -> ProcessStart {
+    fn start(
+        pid: u32,
+        guid: Option<&str>,
+        image: &str,
+        parent: Option<u32>,
+        parent_guid: Option<&str>,
+    ) -> ProcessStart {
         ProcessStart {
-            process: ProcessIdentity { pid: Some(pid), guid: guid.map(str::to_owned) },
+            process: ProcessIdentity {
+                pid: Some(pid),
+                guid: guid.map(str::to_owned),
+            },
             image: Some(image.to_owned()),
-            parent: ProcessIdentity { pid: parent, guid: parent_guid.map(str::to_owned) },
+            parent: ProcessIdentity {
+                pid: parent,
+                guid: parent_guid.map(str::to_owned),
+            },
             parent_image: Some(format!("parent-of-{image}")),
             ..ProcessStart::default()
         }
@@ -225,20 +265,50 @@ mod tests {
 
     impl ProcessTables {
         fn record_start_at(&mut self, host: &HostName, time: Timestamp, start: &ProcessStart) {
-            self.record_start(host, time, start, &Location::file(std::sync::Arc::from("test")));
+            self.record_start(
+                host,
+                time,
+                start,
+                &Location::file(std::sync::Arc::from("test")),
+            );
         }
     }
 
     #[test]
     fn chain_by_guid_then_stub_for_unknown_root() {
         let mut tables = ProcessTables::new(100);
-        tables.record_start_at(&host(), t(1), &start(10, Some("a"), "explorer.exe", Some(1), Some("root")));
-        tables.record_start_at(&host(), t(2), &start(20, Some("b"), "winword.exe", Some(10), Some("a")));
-        tables.record_start_at(&host(), t(3), &start(30, Some("c"), "mshta.exe", Some(20), Some("b")));
-        let me = tables.find(&host(), &ProcessIdentity { pid: Some(30), guid: Some("c".into()) }, t(4)).unwrap().clone();
+        tables.record_start_at(
+            &host(),
+            t(1),
+            &start(10, Some("a"), "explorer.exe", Some(1), Some("root")),
+        );
+        tables.record_start_at(
+            &host(),
+            t(2),
+            &start(20, Some("b"), "winword.exe", Some(10), Some("a")),
+        );
+        tables.record_start_at(
+            &host(),
+            t(3),
+            &start(30, Some("c"), "mshta.exe", Some(20), Some("b")),
+        );
+        let me = tables
+            .find(
+                &host(),
+                &ProcessIdentity {
+                    pid: Some(30),
+                    guid: Some("c".into()),
+                },
+                t(4),
+            )
+            .unwrap()
+            .clone();
         let chain = tables.chain(&host(), &me, 8);
         let images: Vec<_> = chain.iter().map(|a| a.image.as_deref().unwrap()).collect();
-        assert_eq!(images, ["winword.exe", "explorer.exe", "parent-of-explorer.exe"]);
+        assert_eq!(
+            images,
+            ["winword.exe", "explorer.exe", "parent-of-explorer.exe"]
+        );
         assert_eq!(tables.chain(&host(), &me, 1).len(), 1);
     }
 
@@ -247,9 +317,18 @@ mod tests {
         let mut tables = ProcessTables::new(100);
         tables.record_start_at(&host(), t(1), &start(7, None, "old.exe", None, None));
         tables.record_start_at(&host(), t(100), &start(7, None, "new.exe", None, None));
-        let id = ProcessIdentity { pid: Some(7), guid: None };
-        assert_eq!(tables.find(&host(), &id, t(50)).unwrap().image.as_deref(), Some("old.exe"));
-        assert_eq!(tables.find(&host(), &id, t(150)).unwrap().image.as_deref(), Some("new.exe"));
+        let id = ProcessIdentity {
+            pid: Some(7),
+            guid: None,
+        };
+        assert_eq!(
+            tables.find(&host(), &id, t(50)).unwrap().image.as_deref(),
+            Some("old.exe")
+        );
+        assert_eq!(
+            tables.find(&host(), &id, t(150)).unwrap().image.as_deref(),
+            Some("new.exe")
+        );
         assert!(tables.find(&host(), &id, t(0)).is_none());
     }
 
@@ -257,10 +336,36 @@ mod tests {
     fn tables_stay_bounded() {
         let mut tables = ProcessTables::new(3);
         for pid in 0..10 {
-            tables.record_start_at(&host(), t(pid.into()), &start(pid, None, "x.exe", None, None));
+            tables.record_start_at(
+                &host(),
+                t(pid.into()),
+                &start(pid, None, "x.exe", None, None),
+            );
         }
         assert_eq!(tables.process_count(), 3);
-        assert!(tables.find(&host(), &ProcessIdentity { pid: Some(0), guid: None }, t(20)).is_none());
-        assert!(tables.find(&host(), &ProcessIdentity { pid: Some(9), guid: None }, t(20)).is_some());
+        assert!(
+            tables
+                .find(
+                    &host(),
+                    &ProcessIdentity {
+                        pid: Some(0),
+                        guid: None
+                    },
+                    t(20)
+                )
+                .is_none()
+        );
+        assert!(
+            tables
+                .find(
+                    &host(),
+                    &ProcessIdentity {
+                        pid: Some(9),
+                        guid: None
+                    },
+                    t(20)
+                )
+                .is_some()
+        );
     }
 }
