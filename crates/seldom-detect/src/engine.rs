@@ -76,7 +76,10 @@ struct OpenAlert {
 /// Everything the detector remembers; saved and restored as a whole.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DetectorState {
-    reorder: BTreeMap<(Timestamp, u8, String, u64), Event>,
+    /// Buffered events by (time, kind rank, host hash, arrival): kind and host
+    /// break ties so that equal timestamps are processed in one order whatever
+    /// the arrival order.
+    reorder: BTreeMap<(Timestamp, u8, u64, u64), Event>,
     seq: u64,
     max_seen: Option<Timestamp>,
     released_upto: Option<Timestamp>,
@@ -184,9 +187,10 @@ impl Detector {
         };
         let seq = self.state.seq;
         self.state.seq += 1;
+        let host_hash = xxhash_rust::xxh3::xxh3_64(event.host.as_str().as_bytes());
         self.state
             .reorder
-            .insert((event.time, rank, event.host.to_string(), seq), event);
+            .insert((event.time, rank, host_hash, seq), event);
         if let Some(max) = self.state.max_seen {
             let watermark =
                 Timestamp::from_micros(max.as_micros().saturating_sub(self.reorder_micros()));
@@ -249,11 +253,10 @@ impl Detector {
                     );
                 }
             }
-            EventKind::NetworkConnection(connection) => {
-                let connection = connection.clone();
-                self.judge(event, &connection, host_id, out);
-            }
-            EventKind::ProcessEnd(_) => {}
+            EventKind::NetworkConnection(_) | EventKind::ProcessEnd(_) => {}
+        }
+        if matches!(event.kind, EventKind::NetworkConnection(_)) {
+            self.judge(event, host_id, out);
         }
         self.release_expired_pending(out);
     }
@@ -283,13 +286,10 @@ impl Detector {
             .is_some_and(|first| at.as_micros() - first.as_micros() >= needed)
     }
 
-    fn judge(
-        &mut self,
-        event: Event,
-        c: &NetworkConnection,
-        host_id: HostId,
-        out: &mut Vec<AlertUpdate>,
-    ) {
+    fn judge(&mut self, event: Event, host_id: HostId, out: &mut Vec<AlertUpdate>) {
+        let EventKind::NetworkConnection(c) = &event.kind else {
+            return;
+        };
         let stats = &mut self.state.stats;
         stats.connections += 1;
         if c.initiated == Some(false) {
@@ -407,11 +407,16 @@ impl Detector {
             return;
         };
         let tables = self.state.processes.as_ref();
-        // Look the process up as of the deadline: its start may be stamped after the connection.
-        let at =
+        // The process as of the connection; failing that, as of the deadline,
+        // since its start may be stamped after the connection. (With a pid
+        // only, the first lookup keeps a pid reused later from being taken.)
+        let deadline =
             Timestamp::from_micros(event.time.as_micros().saturating_add(self.reorder_micros()));
         let record = tables
-            .and_then(|t| t.find(&event.host, &c.process, at))
+            .and_then(|t| {
+                t.find(&event.host, &c.process, event.time)
+                    .or_else(|| t.find(&event.host, &c.process, deadline))
+            })
             .cloned();
         let depth = self.config.chain_depth as usize;
         let chain: Vec<Ancestor> = match (&record, tables) {

@@ -425,7 +425,8 @@ fn dns_attribution_keys_on_the_registered_domain() {
         "198.18.3.9",
     ));
     let (alerts, _) = run(DetectConfig::default(), sorted(events));
-    let hosts: Vec<&str> = alerts.iter().map(|a| a.host.as_str()).collect();
+    let mut hosts: Vec<&str> = alerts.iter().map(|a| a.host.as_str()).collect();
+    hosts.sort_unstable();
     assert_eq!(hosts, ["ws2", "ws3", "ws4"]);
     assert_eq!(
         alerts[0].destination.forward_name.as_deref(),
