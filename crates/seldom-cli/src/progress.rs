@@ -3,7 +3,8 @@
 //! by a small thread so the decoding loop never waits on the terminal.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{RecvTimeoutError, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -11,7 +12,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Progress {
     counter: Arc<AtomicU64>,
-    done: Arc<AtomicBool>,
+    /// Dropped to stop the drawing thread at once (no sleep to wait out).
+    stop: Option<Sender<()>>,
     thread: Option<JoinHandle<()>>,
     bar: ProgressBar,
 }
@@ -31,19 +33,20 @@ impl Progress {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         let counter = Arc::new(AtomicU64::new(0));
-        let done = Arc::new(AtomicBool::new(false));
+        let (stop, stopped) = channel::<()>();
         let thread = {
-            let (counter, done, bar) = (counter.clone(), done.clone(), bar.clone());
+            let (counter, bar) = (counter.clone(), bar.clone());
             std::thread::spawn(move || {
-                while !done.load(Ordering::Relaxed) {
+                while let Err(RecvTimeoutError::Timeout) =
+                    stopped.recv_timeout(Duration::from_millis(100))
+                {
                     bar.set_position(counter.load(Ordering::Relaxed));
-                    std::thread::sleep(Duration::from_millis(100));
                 }
             })
         };
         Progress {
             counter,
-            done,
+            stop: Some(stop),
             thread: Some(thread),
             bar,
         }
@@ -54,7 +57,7 @@ impl Progress {
     }
 
     pub fn finish(mut self) {
-        self.done.store(true, Ordering::Relaxed);
+        drop(self.stop.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }

@@ -47,6 +47,12 @@ pub fn read_evtx<R: Read + Seek + Send + 'static>(
                 continue;
             }
         };
+        // Most records of a Windows log are event ids seldom does not read;
+        // rejecting them from the id alone skips the XML walk for them.
+        if quick_event_id(&record.data).is_some_and(|id| !crate::normalize::is_read_event_id(id)) {
+            stats.ignore(crate::stats::IgnoreReason::OtherEventId);
+            continue;
+        }
         let origin = Location::at_record(source.clone(), record.event_record_id);
         match decode_xml(&record.data, SourceFormat::Evtx, origin.clone(), options) {
             Ok(Decoded::Event(event)) => {
@@ -56,5 +62,34 @@ pub fn read_evtx<R: Read + Seek + Send + 'static>(
             Ok(Decoded::Ignored(reason)) => stats.ignore(reason),
             Err(malformed) => stats.skip(malformed, &origin),
         }
+    }
+}
+
+/// The `<EventID>` of a rendered record, read without parsing the document;
+/// `None` when it is not where the renderer puts it (the full walk decides then).
+fn quick_event_id(xml: &str) -> Option<u32> {
+    let start = xml.find("<EventID")?;
+    let rest = &xml[start..];
+    let open = rest.find('>')?;
+    let close = rest[open..].find('<')?;
+    rest[open + 1..open + close].trim().parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_id_is_read_with_or_without_qualifiers() {
+        assert_eq!(
+            quick_event_id("<Event><System><EventID>3</EventID></System></Event>"),
+            Some(3)
+        );
+        assert_eq!(
+            quick_event_id("<System><EventID Qualifiers=\"0\">4688</EventID>"),
+            Some(4688)
+        );
+        assert_eq!(quick_event_id("<System><EventID/></System>"), None);
+        assert_eq!(quick_event_id("<System></System>"), None);
     }
 }

@@ -90,6 +90,11 @@ pub fn normalize(
     })))
 }
 
+/// Whether any source seldom reads gives events under this id.
+pub(crate) fn is_read_event_id(id: u32) -> bool {
+    matches!(id, 1 | 3 | 5 | 22 | 4688 | 5156)
+}
+
 /// Sysmon or Security, from the channel or provider; `None` for anything else.
 fn family(fields: &RawRecord<'_>, event_id: u32) -> Option<Family> {
     let channel = fields.get(Field::Channel).unwrap_or("");

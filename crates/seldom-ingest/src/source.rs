@@ -42,7 +42,8 @@ pub struct IngestOptions {
     pub max_buffered_bytes: u64,
     /// Archives nested deeper than this are skipped (default 3).
     pub max_archive_depth: u8,
-    /// Threads the EVTX parser may use (0: one per core).
+    /// Threads the EVTX parser may use (0: one per core). Default 1: most event
+    /// logs are a few chunks, where a thread pool costs more than it gives.
     pub evtx_threads: usize,
 }
 
@@ -56,7 +57,7 @@ impl Default for IngestOptions {
             ratio_floor_bytes: 64 << 20,
             max_buffered_bytes: 1 << 30,
             max_archive_depth: 3,
-            evtx_threads: 0,
+            evtx_threads: 1,
         }
     }
 }
