@@ -22,6 +22,65 @@ pub enum Command {
     Scan(Box<ScanArgs>),
     /// Print the variation catalog, or check one.
     Catalog(CatalogArgs),
+    /// Write a simulated organization's telemetry, with the attacks injected into it.
+    Simulate(SimulateArgs),
+    /// Score alerts against a simulation's truth.
+    Evaluate(EvaluateArgs),
+    /// Simulate a small organization, scan it, and show the alerts and their evaluation.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    #[arg(long, default_value_t = 200)]
+    pub hosts: u32,
+    #[arg(long, default_value_t = 21)]
+    pub days: u32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// First day, YYYY-MM-DD.
+    #[arg(long, default_value = "2024-03-04")]
+    pub start: String,
+    /// A folder for telemetry.jsonl and truth.jsonl, or `-` for telemetry on stdout.
+    #[arg(long, value_name = "DIR|-")]
+    pub out: PathBuf,
+    /// With `--out -`, where to write the truth.
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+    /// Attacks are injected after this many days (match the detection's activation).
+    #[arg(long, default_value_t = 14)]
+    pub activation_days: u32,
+    #[arg(long, default_value_t = 2)]
+    pub attacks_per_variation: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// The simulation's truth.jsonl.
+    #[arg(long, value_name = "FILE")]
+    pub truth: PathBuf,
+    /// Alerts as JSON lines (`seldom scan --format jsonl`).
+    #[arg(value_name = "ALERTS")]
+    pub alerts: PathBuf,
+    /// Print the evaluation as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    #[arg(long, default_value_t = 200)]
+    pub hosts: u32,
+    #[arg(long, default_value_t = 21)]
+    pub days: u32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Keep the telemetry, truth and alerts in this folder (default: a temporary one).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Show informational alerts too, not only their count.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

@@ -10,10 +10,12 @@
 mod alert_table;
 mod catalog_cmd;
 mod cli;
+mod demo;
 mod output;
 mod progress;
 mod scan;
 mod settings;
+mod simulate_cmd;
 mod state_store;
 
 use std::process::ExitCode;
@@ -27,6 +29,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan::run(&args),
         Command::Catalog(args) => catalog_cmd::run(&args),
+        Command::Simulate(args) => simulate_cmd::run(&args),
+        Command::Evaluate(args) => simulate_cmd::run_evaluate(&args),
+        Command::Demo(args) => demo::run(&args),
     };
     match result {
         Ok(code) => code,

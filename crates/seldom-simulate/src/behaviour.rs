@@ -1,0 +1,363 @@
+//! What the organization does on an ordinary day, one small model per behaviour.
+//!
+//! | model | who | what |
+//! |---|---|---|
+//! | [`desktop`] | Windows workstations | a logon: explorer, a browser |
+//! | [`browsing`] | Windows workstations | sites by Zipf-like popularity, DNS first; a long tail of one-off sites |
+//! | [`saas_adoption`] | one team at a time | a SaaS app adopted mid-window: rare at first, common later |
+//! | [`updaters`] | every Windows host | an updater and a telemetry agent to their vendors |
+//! | [`developer`] | developers | Visual Studio building (MSBuild fetching packages), VS Code extensions, curl |
+//! | [`linux_server`] | Linux servers | package manager, monitoring agent, cron jobs with curl, wget, python |
+//!
+//! Weekends and nights are quieter. CDN-served sites answer DNS with addresses
+//! that rotate per query from a shared pool, while the name stays the same.
+
+use std::net::Ipv4Addr;
+
+use crate::org::{Host, Role, SimConfig};
+use crate::sim::{Day, Proc};
+
+/// Public-looking first octets for simulated destinations (never an internal range).
+const PUBLIC_OCTETS: [u8; 10] = [13, 20, 23, 34, 52, 54, 104, 142, 151, 157];
+/// Popular sites, ranked.
+const POPULAR_SITES: usize = 3000;
+/// Addresses in the shared CDN pool.
+const CDN_POOL: u32 = 400;
+
+/// The simulated Internet: names, their addresses, and popularity.
+pub struct Internet {
+    sites: Vec<String>,
+    cdf: Vec<f64>,
+}
+
+fn hash(text: &str) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(text.as_bytes())
+}
+
+/// A stable public address for `(name, k)`.
+pub fn stable_ip(name: &str, k: u64) -> Ipv4Addr {
+    let h = hash(name).wrapping_add(k.wrapping_mul(0x9E37_79B9));
+    let first = PUBLIC_OCTETS[(h % PUBLIC_OCTETS.len() as u64) as usize];
+    Ipv4Addr::new(
+        first,
+        (h >> 8) as u8,
+        (h >> 16) as u8,
+        1 + ((h >> 24) % 250) as u8,
+    )
+}
+
+impl Internet {
+    pub fn new(seed: u64) -> Internet {
+        let tlds = ["com", "net", "org", "io", "co.uk", "de"];
+        let sites: Vec<String> = (0..POPULAR_SITES)
+            .map(|rank| {
+                format!(
+                    "site{rank}-{:x}.{}",
+                    hash(&format!("{seed}/{rank}")) & 0xfff,
+                    tlds[rank % tlds.len()]
+                )
+            })
+            .collect();
+        // Zipf-like: weight 1/rank^1.1.
+        let weights: Vec<f64> = (1..=POPULAR_SITES)
+            .map(|r| 1.0 / (r as f64).powf(1.1))
+            .collect();
+        let total: f64 = weights.iter().sum();
+        let mut acc = 0.0;
+        let cdf = weights
+            .iter()
+            .map(|w| {
+                acc += w / total;
+                acc
+            })
+            .collect();
+        Internet { sites, cdf }
+    }
+
+    pub fn popular_site(&self, rng: &mut fastrand::Rng) -> &str {
+        let u = rng.f64();
+        let i = self
+            .cdf
+            .partition_point(|c| *c < u)
+            .min(self.sites.len() - 1);
+        &self.sites[i]
+    }
+
+    /// DNS answers for a name: CDN-served names (one in five sites) get two
+    /// addresses from the shared pool, different per query, behind a CNAME;
+    /// others one to three stable addresses.
+    pub fn answers(&self, name: &str, rng: &mut fastrand::Rng) -> (Vec<Ipv4Addr>, Option<String>) {
+        let h = hash(name);
+        if h % 5 == 0 {
+            let cname = format!("d{:x}.cloudfront.net", h & 0xffff_ffff);
+            let pick =
+                |rng: &mut fastrand::Rng| stable_ip("cdn-pool", u64::from(rng.u32(0..CDN_POOL)));
+            (vec![pick(rng), pick(rng)], Some(cname))
+        } else {
+            ((0..1 + h % 3).map(|k| stable_ip(name, k)).collect(), None)
+        }
+    }
+}
+
+/// How busy an hour is: weekdays 8–18 busy, nights and weekends quiet.
+fn activity(day_of_week: u32) -> f64 {
+    if day_of_week >= 5 { 0.15 } else { 1.0 }
+}
+
+/// Monday is 0 (the default start, 2024-03-04, is a Monday).
+fn weekday(day: &Day<'_>) -> u32 {
+    ((day.day_start / 86_400_000_000 + 3) % 7) as u32
+}
+
+/// Everything a host does in one day.
+pub fn host_day(day: &mut Day<'_>, host: &Host, config: &SimConfig) {
+    match host.role {
+        Role::Workstation | Role::Developer => {
+            updaters(day, host);
+            if day.rng.f64() < activity(weekday(day)) {
+                let (explorer, browser) = desktop(day, host);
+                browsing(day, host, &browser);
+                saas_adoption(day, host, &browser, config);
+                if host.role == Role::Developer {
+                    developer(day, host, &explorer);
+                }
+            }
+        }
+        Role::WindowsServer => updaters(day, host),
+        Role::LinuxServer => linux_server(day, host),
+    }
+}
+
+/// A logon: explorer, then a browser.
+pub fn desktop(day: &mut Day<'_>, host: &Host) -> (Proc, Proc) {
+    let login = 7.5 + day.rng.f64() * 2.0;
+    let t = day.at(login);
+    let explorer = day.spawn(
+        host,
+        t,
+        "C:\\Windows\\explorer.exe",
+        "C:\\Windows\\Explorer.EXE",
+        None,
+    );
+    let t = day.later(t, 30.0);
+    let browser = day.spawn(
+        host,
+        t,
+        "C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe",
+        "\"C:\\Program Files\\Google\\Chrome\\Application\\chrome.exe\"",
+        Some(&explorer),
+    );
+    (explorer, browser)
+}
+
+/// Browsing: 10–40 visits, mostly popular sites, some one-off sites.
+pub fn browsing(day: &mut Day<'_>, host: &Host, browser: &Proc) {
+    let visits = 10 + day.rng.u32(0..30);
+    for n in 0..visits {
+        let hour = 9.0 + day.rng.f64() * 9.0;
+        let t = day.at(hour);
+        let name = if day.rng.f64() < 0.02 {
+            // Real-world noise: a site only this user visits, once.
+            format!("www.oneoff-{}-{}-{n}.net", host.index, day.day)
+        } else {
+            format!("www.{}", day.internet.popular_site(&mut day.rng))
+        };
+        day.visit(host, t, browser, &name, 443);
+    }
+}
+
+/// A SaaS app adopted by one team after another from mid-window.
+pub fn saas_adoption(day: &mut Day<'_>, host: &Host, browser: &Proc, config: &SimConfig) {
+    let adopted_on = config.days / 3 + host.team * 2;
+    if day.day >= adopted_on && day.rng.f64() < 0.8 {
+        let t = day.at_random(10.0, 6.0);
+        day.visit(host, t, browser, "app.newsaas.io", 443);
+    }
+}
+
+/// The vendor updater and the telemetry agent, on every Windows host.
+pub fn updaters(day: &mut Day<'_>, host: &Host) {
+    let t = day.at_random(0.0, 23.0);
+    let services = Proc {
+        guid: format!("{{{:08x}-0000-0000-0000-000000000001}}", host.index),
+        pid: 680,
+        image: "C:\\Windows\\System32\\services.exe".into(),
+        command_line: "C:\\Windows\\system32\\services.exe".into(),
+        original_file_name: None,
+    };
+    let updater = day.spawn(
+        host,
+        t,
+        "C:\\Program Files\\VendorA\\Update\\updater.exe",
+        "updater.exe /silent",
+        Some(&services),
+    );
+    let t = day.later(t, 2.0);
+    day.visit(host, t, &updater, "update.vendor-a.com", 443);
+    let t = day.at_random(0.0, 23.0);
+    let agent = day.spawn(
+        host,
+        t,
+        "C:\\Program Files\\VendorB\\agent.exe",
+        "agent.exe --report",
+        Some(&services),
+    );
+    for _ in 0..3 {
+        let t2 = day.later_random(t, 600.0);
+        day.visit(host, t2, &agent, "telemetry.vendor-b.com", 443);
+    }
+}
+
+/// Developers: Visual Studio builds (MSBuild fetches packages), VS Code with
+/// extensions, curl from scripts to known endpoints.
+pub fn developer(day: &mut Day<'_>, host: &Host, explorer: &Proc) {
+    let t = day.at_random(9.5, 1.0);
+    let devenv = day.spawn(
+        host,
+        t,
+        "C:\\Program Files\\Microsoft Visual Studio\\2022\\Professional\\Common7\\IDE\\devenv.exe",
+        "devenv.exe Solution.sln",
+        Some(explorer),
+    );
+    for _ in 0..1 + day.rng.u32(0..3) {
+        let t = day.at_random(10.0, 7.0);
+        let msbuild = day.spawn(
+            host,
+            t,
+            "C:\\Program Files\\Microsoft Visual Studio\\2022\\Professional\\MSBuild\\Current\\Bin\\MSBuild.exe",
+            "MSBuild.exe Solution.sln /restore",
+            Some(&devenv),
+        );
+        let t = day.later(t, 1.0);
+        day.visit(host, t, &msbuild, "api.nuget.org", 443);
+    }
+    let t = day.at_random(9.6, 1.0);
+    let code = day.spawn(
+        host,
+        t,
+        "C:\\Users\\dev\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe",
+        "\"Code.exe\"",
+        Some(explorer),
+    );
+    let t = day.later(t, 5.0);
+    let ext_host = day.spawn(
+        host,
+        t,
+        "C:\\Users\\dev\\AppData\\Local\\Programs\\Microsoft VS Code\\Code.exe",
+        "\"Code.exe\" --type=extensionHost",
+        Some(&code),
+    );
+    let t = day.later(t, 3.0);
+    day.visit(host, t, &ext_host, "marketplace.visualstudio.com", 443);
+    let t = day.later(t, 60.0);
+    day.visit(host, t, &ext_host, "update.code.visualstudio.com", 443);
+    let t = day.at_random(11.0, 5.0);
+    let cmd = day.spawn(
+        host,
+        t,
+        "C:\\Windows\\System32\\cmd.exe",
+        "cmd.exe /c scripts\\release.cmd",
+        Some(explorer),
+    );
+    let t = day.later(t, 1.0);
+    let curl = day.spawn(
+        host,
+        t,
+        "C:\\Windows\\System32\\curl.exe",
+        "curl.exe -s https://api.github.com/repos/corp/app",
+        Some(&cmd),
+    );
+    let t = day.later(t, 0.5);
+    day.visit(host, t, &curl, "api.github.com", 443);
+    let t = day.later(t, 2.0);
+    let internal = day.spawn(
+        host,
+        t,
+        "C:\\Windows\\System32\\curl.exe",
+        "curl.exe http://10.20.0.5/api/health",
+        Some(&cmd),
+    );
+    day.connect(host, t, &internal, Ipv4Addr::new(10, 20, 0, 5), 80);
+}
+
+/// Linux servers: apt, a monitoring agent, cron jobs with curl, wget and python.
+/// Sysmon for Linux logs no DNS: these destinations are keyed by address.
+pub fn linux_server(day: &mut Day<'_>, host: &Host) {
+    let cron = Proc {
+        guid: format!("{{{:08x}-0000-0000-0000-0000000000c0}}", host.index),
+        pid: 812,
+        image: "/usr/sbin/cron".into(),
+        command_line: "/usr/sbin/cron -f".into(),
+        original_file_name: None,
+    };
+    let t = day.at_random(6.0, 1.0);
+    let apt = day.spawn(
+        host,
+        t,
+        "/usr/bin/apt-get",
+        "apt-get update -q",
+        Some(&cron),
+    );
+    let t = day.later(t, 1.0);
+    let http = day.spawn(
+        host,
+        t,
+        "/usr/lib/apt/methods/http",
+        "/usr/lib/apt/methods/http",
+        Some(&apt),
+    );
+    day.connect(host, t, &http, stable_ip("deb.debian.org", 0), 80);
+    let agent = Proc {
+        guid: format!("{{{:08x}-0000-0000-0000-0000000000a9}}", host.index),
+        pid: 901,
+        image: "/opt/monitor/bin/agent".into(),
+        command_line: "/opt/monitor/bin/agent --config /etc/monitor.yml".into(),
+        original_file_name: None,
+    };
+    for hour in [1.0, 7.0, 13.0, 19.0] {
+        let t = day.at_random(hour, 1.0);
+        day.connect(
+            host,
+            t,
+            &agent,
+            stable_ip("ingest.monitor-saas.com", 0),
+            443,
+        );
+    }
+    for (hour, image, command, destination, port) in [
+        (
+            2.0,
+            "/usr/bin/curl",
+            "curl -fsS https://hc-ping.example-health.com/ping",
+            "hc-ping.example-health.com",
+            443,
+        ),
+        (
+            3.0,
+            "/usr/bin/wget",
+            "wget -q https://mirror.example-cdn.org/feed.json",
+            "mirror.example-cdn.org",
+            443,
+        ),
+        (
+            4.0,
+            "/usr/bin/python3.11",
+            "python3 /opt/jobs/sync.py",
+            "pypi.org",
+            443,
+        ),
+    ] {
+        let t = day.at_random(hour, 0.5);
+        let shell = day.spawn(
+            host,
+            t,
+            "/bin/sh",
+            &format!("/bin/sh -c {command}"),
+            Some(&cron),
+        );
+        let t = day.later(t, 0.01);
+        let job = day.spawn(host, t, image, command, Some(&shell));
+        let t = day.later(t, 0.2);
+        day.connect(host, t, &job, stable_ip(destination, 0), port);
+    }
+}
