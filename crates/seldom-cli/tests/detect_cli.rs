@@ -4,27 +4,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on broken fixtures
 
+mod common;
+
+use common::{assert_refused, corpus, seldom};
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "corpus missing at {}",
-        dir.display()
-    );
-    None
-}
-
-fn seldom() -> Command {
-    Command::cargo_bin("seldom").expect("binary built")
-}
 
 fn alerts(output: &std::process::Output) -> Vec<Value> {
     assert!(
@@ -256,12 +242,8 @@ fn a_state_file_from_another_configuration_or_corrupt_is_refused() {
         .args(["--rare-hosts", "5"])
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    assert!(
-        stderr.contains("another configuration") && stderr.contains("rare_hosts=3"),
-        "{stderr}"
-    );
+    assert_refused(&output, "another configuration");
+    assert_refused(&output, "rare_hosts=3");
 
     let garbage = dir.path().join("garbage.redb");
     std::fs::write(&garbage, vec![0x5a; 8192]).unwrap();
@@ -272,12 +254,7 @@ fn a_state_file_from_another_configuration_or_corrupt_is_refused() {
         .arg(&garbage)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        String::from_utf8(output.stderr)
-            .unwrap()
-            .contains("state file")
-    );
+    assert_refused(&output, "state file");
 }
 
 #[test]
@@ -291,23 +268,13 @@ fn bad_configuration_is_rejected_naming_the_field() {
         .write_stdin("")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        String::from_utf8(output.stderr)
-            .unwrap()
-            .contains("training_dayz")
-    );
+    assert_refused(&output, "training_dayz");
     let output = seldom()
         .args(["scan", "-", "--internal-networks", "10.0.0.0/99"])
         .write_stdin("")
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        String::from_utf8(output.stderr)
-            .unwrap()
-            .contains("internal_networks")
-    );
+    assert_refused(&output, "internal_networks");
 }
 
 #[test]
@@ -336,10 +303,5 @@ fn catalog_prints_and_checks() {
         .arg(&bad)
         .output()
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(
-        String::from_utf8(output.stderr)
-            .unwrap()
-            .contains("priority")
-    );
+    assert_refused(&output, "priority");
 }

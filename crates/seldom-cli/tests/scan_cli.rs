@@ -2,26 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on broken fixtures
 
-use std::path::PathBuf;
+mod common;
 
-use assert_cmd::Command;
-
-fn corpus() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var("CI").map_or(true, |v| v != "true"),
-        "corpus missing at {}",
-        dir.display()
-    );
-    None
-}
-
-fn seldom() -> Command {
-    Command::cargo_bin("seldom").expect("binary built")
-}
+use common::{corpus, seldom};
 
 #[test]
 fn events_and_stats_from_a_corpus_archive() {

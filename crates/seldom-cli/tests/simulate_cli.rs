@@ -4,12 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on broken fixtures
 
-use assert_cmd::Command;
-use serde_json::Value;
+mod common;
 
-fn seldom() -> Command {
-    Command::cargo_bin("seldom").expect("binary built")
-}
+use common::seldom;
+
+use serde_json::Value;
 
 #[test]
 fn a_small_organization_gives_every_attack_and_few_false_alerts() {

@@ -1,0 +1,35 @@
+//! Helpers shared by the CLI tests.
+
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on broken fixtures
+
+use std::path::PathBuf;
+use std::process::Output;
+
+use assert_cmd::Command;
+
+/// The corpus beside the checkout; `None` outside CI when it is absent, a
+/// loud failure under `CI=true`.
+pub fn corpus() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var("CI").map_or(true, |v| v != "true"),
+        "corpus missing at {}",
+        dir.display()
+    );
+    eprintln!("skipping: no corpus at {}", dir.display());
+    None
+}
+
+pub fn seldom() -> Command {
+    Command::cargo_bin("seldom").expect("binary built")
+}
+
+/// Asserts a usage or input error: exit code 2 and `needle` in stderr.
+pub fn assert_refused(output: &Output, needle: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains(needle), "stderr lacks {needle:?}: {stderr}");
+}
