@@ -30,14 +30,24 @@ pub enum Command {
     Demo(DemoArgs),
 }
 
+/// The size and seed of a simulated organization.
 #[derive(Debug, Args)]
-pub struct SimulateArgs {
+pub struct OrgArgs {
+    /// Hosts in the organization.
     #[arg(long, default_value_t = 200)]
     pub hosts: u32,
+    /// Days of telemetry.
     #[arg(long, default_value_t = 21)]
     pub days: u32,
+    /// The same seed gives the same telemetry.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    #[command(flatten)]
+    pub org: OrgArgs,
     /// First day, YYYY-MM-DD.
     #[arg(long, default_value = "2024-03-04")]
     pub start: String,
@@ -69,12 +79,8 @@ pub struct EvaluateArgs {
 
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    #[arg(long, default_value_t = 200)]
-    pub hosts: u32,
-    #[arg(long, default_value_t = 21)]
-    pub days: u32,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    #[command(flatten)]
+    pub org: OrgArgs,
     /// Keep the telemetry, truth and alerts in this folder (default: a temporary one).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,

@@ -23,9 +23,9 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         (None, None) => unreachable!("one of the two is set"),
     };
     let config = SimConfig {
-        hosts: args.hosts,
-        days: args.days,
-        seed: args.seed,
+        hosts: args.org.hosts,
+        days: args.org.days,
+        seed: args.org.seed,
         ..SimConfig::default()
     };
     eprintln!(

@@ -22,9 +22,9 @@ pub struct Written {
 
 pub fn config(args: &SimulateArgs) -> SimConfig {
     SimConfig {
-        hosts: args.hosts,
-        days: args.days,
-        seed: args.seed,
+        hosts: args.org.hosts,
+        days: args.org.days,
+        seed: args.org.seed,
         start: args.start.clone(),
         activation_days: args.activation_days,
         attacks_per_variation: args.attacks_per_variation,
@@ -36,8 +36,8 @@ pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
     let written = simulate(config(args), &args.out, args.truth.as_deref())?;
     eprintln!(
         "seldom: simulated {} hosts x {} days: {} events{}",
-        args.hosts,
-        args.days,
+        args.org.hosts,
+        args.org.days,
         written.events,
         written
             .telemetry
