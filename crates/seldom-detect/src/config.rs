@@ -134,8 +134,14 @@ impl DetectConfig {
         if self.chain_depth == 0 || self.chain_depth > 64 {
             return Err(invalid("chain_depth", "must be between 1 and 64"));
         }
-        if self.max_keys == 0 || self.max_processes_per_host == 0 || self.max_pending == 0 {
-            return Err(invalid("max_keys", "bounds must be at least 1"));
+        for (field, bound) in [
+            ("max_keys", self.max_keys),
+            ("max_processes_per_host", self.max_processes_per_host),
+            ("max_pending", self.max_pending),
+        ] {
+            if bound == 0 {
+                return Err(invalid(field, "must be at least 1"));
+            }
         }
         let classifier =
             DestinationClassifier::new(self.internal_networks()?, &self.internal_domains);
