@@ -60,8 +60,18 @@ pub struct SimulateArgs {
     /// Attacks are injected after this many days (match the detection's activation).
     #[arg(long, default_value_t = 14)]
     pub activation_days: u32,
+    /// Injected attacks per variation.
     #[arg(long, default_value_t = 2)]
     pub attacks_per_variation: u32,
+    /// Share of hosts that are Linux servers.
+    #[arg(long, default_value_t = 0.15)]
+    pub linux_share: f64,
+    /// Share of Windows hosts that are developers' workstations.
+    #[arg(long, default_value_t = 0.12)]
+    pub developer_share: f64,
+    /// Share of Windows hosts that are servers.
+    #[arg(long, default_value_t = 0.08)]
+    pub server_share: f64,
 }
 
 #[derive(Debug, Args)]

@@ -28,11 +28,23 @@ pub fn config(args: &SimulateArgs) -> SimConfig {
         start: args.start.clone(),
         activation_days: args.activation_days,
         attacks_per_variation: args.attacks_per_variation,
+        linux_share: args.linux_share,
+        developer_share: args.developer_share,
+        server_share: args.server_share,
         ..SimConfig::default()
     }
 }
 
 pub fn run(args: &SimulateArgs) -> Result<ExitCode> {
+    for (flag, share) in [
+        ("--linux-share", args.linux_share),
+        ("--developer-share", args.developer_share),
+        ("--server-share", args.server_share),
+    ] {
+        if !(0.0..=1.0).contains(&share) {
+            bail!("{flag} must be between 0 and 1, got {share}");
+        }
+    }
     let written = simulate(config(args), &args.out, args.truth.as_deref())?;
     eprintln!(
         "seldom: simulated {} hosts x {} days: {} events{}",

@@ -49,6 +49,36 @@ fn events_and_stats_from_a_corpus_archive() {
 }
 
 #[test]
+fn the_whole_corpus_scans_with_a_zero_exit() {
+    let Some(corpus) = corpus() else { return };
+    let stats_file = tempfile::NamedTempFile::new().unwrap();
+    let output = seldom()
+        .arg("scan")
+        .arg(&corpus)
+        .args([
+            "--activation-days",
+            "0",
+            "--format",
+            "jsonl",
+            "-o",
+            "/dev/null",
+            "--stats",
+        ])
+        .arg(stats_file.path())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stats: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(stats_file.path()).unwrap()).unwrap();
+    assert!(stats["files_read"].as_u64().unwrap() >= 700);
+    assert!(stats["detection"]["alerts"].as_u64().unwrap() > 0);
+}
+
+#[test]
 fn standard_input_is_read_with_dash() {
     let line = r#"{"EventID":22,"Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS1.corp.local","UtcTime":"2020-07-22 03:27:52.776","ProcessId":"5","QueryName":"Example.COM.","QueryResults":"::ffff:93.184.216.34;"}"#;
     let output = seldom()

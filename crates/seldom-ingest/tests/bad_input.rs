@@ -98,6 +98,36 @@ fn a_gzip_bomb_is_stopped_and_counted() {
 }
 
 #[test]
+fn a_zip_bomb_member_is_stopped_and_its_neighbours_read() {
+    use zip::write::SimpleFileOptions;
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    writer.start_file("good-before.json", options).unwrap();
+    writer.write_all(GOOD.as_bytes()).unwrap();
+    writer.start_file("bomb.json", options).unwrap();
+    let zeros = vec![b' '; 1 << 20];
+    for _ in 0..64 {
+        writer.write_all(&zeros).unwrap();
+    }
+    writer.start_file("good-after.json", options).unwrap();
+    writer.write_all(GOOD.as_bytes()).unwrap();
+    let archive = writer.finish().unwrap().into_inner();
+    let options = IngestOptions {
+        ratio_floor_bytes: 1 << 20,
+        max_inflation_ratio: 100,
+        ..IngestOptions::default()
+    };
+    let (events, stats) = common::read_bytes(&archive, options);
+    assert_eq!(events.len(), 2, "the members around the bomb are read");
+    assert_eq!(stats.skipped["too_large"].count, 1, "{:?}", stats.skipped);
+    assert!(
+        stats.skipped["too_large"].examples[0]
+            .location
+            .contains("bomb.json")
+    );
+}
+
+#[test]
 fn a_truncated_evtx_file_keeps_its_readable_records() {
     let Some(corpus) = common::corpus() else {
         return;
