@@ -287,6 +287,9 @@ impl Catalog {
         if reasons.is_empty() {
             reasons.push("any process connecting to a rare external destination".to_owned());
         }
+        if m.platforms.contains(&Platform::Network) {
+            reasons.push("seen by a network sensor, which attributes no process".to_owned());
+        }
         reasons.join("; ")
     }
 

@@ -9,7 +9,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use seldom_model::{Event, EventKind, HostName, NetworkConnection, Platform, Timestamp};
+use seldom_model::{
+    Event, EventKind, HostName, NetworkConnection, Platform, ProcessIdentity, Timestamp,
+};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::{Alert, AlertDestination, AlertProcess, PrevalenceEvidence, ago};
@@ -53,6 +55,8 @@ pub struct DetectStats {
     pub evicted_keys: u64,
     /// Rare connections judged early because the pending buffer was full.
     pub pending_overflow: u64,
+    /// Network-sensor connections of hosts whose endpoint sensor reports them.
+    pub covered_by_endpoint: u64,
 }
 
 /// A rare connection waiting for its process's details.
@@ -92,6 +96,9 @@ pub struct DetectorState {
     pending: Vec<Candidate>,
     dedup: HashMap<(String, HostName, String, DestinationKey), OpenAlert>,
     current_day: Option<i64>,
+    /// Addresses endpoint sensors reported as a host's own (source of its
+    /// connections): a network sensor's event from one is that host's.
+    address_hosts: HashMap<std::net::IpAddr, HostName>,
     stats: DetectStats,
 }
 
@@ -300,12 +307,24 @@ impl Detector {
             stats.internal += 1;
             return;
         }
-        let forward_name = self
-            .state
-            .dns
-            .as_ref()
-            .and_then(|dns| dns.forward_name(&event.host, c.destination_ip, event.time, &c.process))
-            .map(str::to_owned);
+        if event.platform == Platform::Network {
+            // A network sensor's view of a host that an endpoint sensor also
+            // reports: the endpoint's event, with its process, is the one judged.
+            if self
+                .state
+                .address_hosts
+                .contains_key(&c.source_ip.unwrap_or(c.destination_ip))
+            {
+                stats.covered_by_endpoint += 1;
+                return;
+            }
+        } else if let Some(source) = c
+            .source_ip
+            .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
+        {
+            self.state.address_hosts.insert(source, event.host.clone());
+        }
+        let forward_name = self.forward_name(&event, c);
         if forward_name
             .as_deref()
             .is_some_and(|n| self.classifier.is_internal_name(n))
@@ -353,6 +372,26 @@ impl Detector {
             }
             self.state.pending.push(candidate);
         }
+    }
+
+    /// The name the host asked DNS for: from its own sensor's DNS events, else
+    /// from a network sensor's answers to its address (Zeek `dns.log`).
+    fn forward_name(&self, event: &Event, c: &NetworkConnection) -> Option<String> {
+        let dns = self.state.dns.as_ref()?;
+        dns.forward_name(&event.host, c.destination_ip, event.time, &c.process)
+            .or_else(|| {
+                let client = HostName::normalize(
+                    &c.source_ip?.to_string(),
+                    seldom_model::HostNaming::Short,
+                )?;
+                dns.forward_name(
+                    &client,
+                    c.destination_ip,
+                    event.time,
+                    &ProcessIdentity::default(),
+                )
+            })
+            .map(str::to_owned)
     }
 
     fn find_process(&self, event: &Event, c: &NetworkConnection) -> Option<&ProcessRecord> {
@@ -481,10 +520,13 @@ impl Detector {
             .filter(|d| **d >= window_start)
             .count();
         let first_seen_in_org = prevalence.first_seen_in_org.unwrap_or(event.time);
-        let process_name = image
-            .as_deref()
-            .and_then(image_name)
-            .unwrap_or_else(|| "an unknown process".to_owned());
+        let process_name = match (event.platform, image.as_deref().and_then(image_name)) {
+            (Platform::Network, _) => {
+                "a process no sensor attributed (seen by a network sensor)".to_owned()
+            }
+            (_, Some(name)) => name,
+            (_, None) => "an unknown process".to_owned(),
+        };
         let parent = chain
             .first()
             .and_then(|a| a.image.as_deref())

@@ -208,11 +208,18 @@ fn rows_positive_and_near_miss() {
             vec![],
             "rare-external-host",
         ),
+        (
+            "a network sensor's connection",
+            Platform::Network,
+            ("<unknown process>", None, None),
+            vec![],
+            "host-rare-external-host",
+        ),
     ];
     for (what, platform, process, ancestors, expected) in cases {
         let (winner, also) = classify(platform, process, &ancestors);
         assert_eq!(winner, expected, "{what}");
-        if expected != "rare-external-host" {
+        if expected != "rare-external-host" && expected != "host-rare-external-host" {
             assert!(
                 also.contains(&"rare-external-host".to_owned()),
                 "{what}: also matched {also:?}"
@@ -236,6 +243,7 @@ fn every_row_carries_its_analyst_text() {
         ids,
         [
             "rare-external-host",
+            "host-rare-external-host",
             "msbuild",
             "msbuild-dev",
             "office-lolbin",

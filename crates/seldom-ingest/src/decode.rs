@@ -7,11 +7,13 @@ use std::borrow::Cow;
 
 use seldom_model::{Location, SourceFormat, Timestamp};
 
-use crate::fields::RawRecord;
+use crate::audit;
+use crate::fields::{Field, RawRecord};
 use crate::json;
 use crate::normalize::{Decoded, NormalizeOptions, normalize};
 use crate::stats::{IgnoreReason, Malformed, SkipReason};
 use crate::xml;
+use crate::zeek::{ZeekLog, zeek_record};
 
 /// Decodes the JSON lines of one stream. It remembers, per stream, the offset
 /// between a host's local clock and UTC when a record shows both (Sysmon's
@@ -41,8 +43,11 @@ impl JsonDecoder {
             json::walk(text).map_err(|e| Malformed::new(SkipReason::BadJson, e.to_string()))?;
         let mut fields = record.fields;
         let format = if let Some(message) = record.syslog_message {
+            if message.trim_start().starts_with("type=AUOMS_") {
+                return auoms_row(&message, fields.get(Field::Computer), origin);
+            }
             if !message.trim_start().starts_with("<Event") {
-                // Syslog rows of other daemons (auoms audit records among them).
+                // Syslog rows of other daemons.
                 return Ok(Decoded::Ignored(IgnoreReason::UnknownLayout));
             }
             let message = repair_sysmon_linux_entities(message);
@@ -62,6 +67,16 @@ impl JsonDecoder {
                 fields.merge_owned(embedded);
             }
             SourceFormat::AzureWindowsEvent
+        } else if record.shape.zeek && !record.shape.root_event_id {
+            let path = fields.get(Field::ZeekPath);
+            let log = ZeekLog::detect(path, |name| {
+                Field::zeek(name).is_some_and(|f| fields.has(f))
+            });
+            return zeek_record(
+                log,
+                |name| Field::zeek(name).and_then(|f| fields.get(f)),
+                origin,
+            );
         } else if record.shape.winlogbeat {
             SourceFormat::Winlogbeat
         } else if record.shape.evtx_dump {
@@ -82,7 +97,6 @@ impl JsonDecoder {
     }
 
     fn learn_local_offset(&mut self, fields: &crate::fields::RawRecord<'_>) {
-        use crate::fields::Field;
         let (Some(utc), Some(local)) = (
             fields.get(Field::UtcTime),
             fields.get(Field::TimeCreatedText),
@@ -99,6 +113,22 @@ impl JsonDecoder {
             self.local_offset_micros = Some(rounded);
         }
     }
+}
+
+/// An auoms record carried in a Syslog row: a whole event on one line.
+fn auoms_row(
+    message: &str,
+    computer: Option<&str>,
+    origin: Location,
+) -> Result<Decoded, Malformed> {
+    let record = audit::parse_record(message)?;
+    let mut assembler =
+        audit::AuditAssembler::new(computer.unwrap_or("unknown"), SourceFormat::Auoms);
+    assembler
+        .push(record, origin)
+        .into_iter()
+        .next()
+        .unwrap_or(Ok(Decoded::Ignored(IgnoreReason::OtherEventId)))
 }
 
 /// Whether a timestamp text names its zone (`Z` or `±hh:mm`).

@@ -65,10 +65,40 @@ pub enum Field {
     SourceAddress,
     DestAddress,
     DestPort,
+    // Zeek (top level of its JSON logs).
+    ZeekPath,
+    ZeekTs,
+    ZeekOrigH,
+    ZeekOrigP,
+    ZeekRespH,
+    ZeekRespP,
+    ZeekProto,
+    ZeekConnState,
+    ZeekQuery,
+    ZeekAnswers,
+    ZeekRcodeName,
 }
 
 impl Field {
-    pub const COUNT: usize = Field::DestPort as usize + 1;
+    pub const COUNT: usize = Field::ZeekRcodeName as usize + 1;
+
+    /// The field a top-level Zeek JSON key stands for.
+    pub fn zeek(name: &str) -> Option<Field> {
+        Some(match name {
+            "_path" | "@stream" => Field::ZeekPath,
+            "ts" => Field::ZeekTs,
+            "id.orig_h" | "id_orig_h" => Field::ZeekOrigH,
+            "id.orig_p" | "id_orig_p" => Field::ZeekOrigP,
+            "id.resp_h" | "id_resp_h" => Field::ZeekRespH,
+            "id.resp_p" | "id_resp_p" => Field::ZeekRespP,
+            "proto" => Field::ZeekProto,
+            "conn_state" => Field::ZeekConnState,
+            "query" => Field::ZeekQuery,
+            "answers" => Field::ZeekAnswers,
+            "rcode_name" => Field::ZeekRcodeName,
+            _ => return None,
+        })
+    }
 
     /// The field an event-data name stands for (Sysmon and Security share one namespace).
     pub fn event_data(name: &str) -> Option<Field> {

@@ -13,6 +13,7 @@
 //! | Azure `SecurityEvent` | `EventID`, `Computer`, `EventSourceName` | `EventData`, an XML string |
 //! | Azure `Syslog` | `Computer`, `SyslogMessage` | a Sysmon for Linux `<Event>` XML string |
 //! | `evtx_dump` JSON | `Event.System.*` | `Event.EventData.*` |
+//! | Zeek JSON | `ts`, `id.orig_h` (or `id_orig_h`), `_path` or `@stream` | top level |
 //!
 //! Flat layouts put the collector's name in a top-level `host` string and the
 //! real host in `Hostname`; Winlogbeat puts the collector in `host.name` and the
@@ -33,6 +34,7 @@ pub struct JsonShape {
     pub azure_event_data: bool,
     pub syslog_message: bool,
     pub root_event_id: bool,
+    pub zeek: bool,
 }
 
 /// A JSON document walked into fields; strings it held in escaped form (the
@@ -143,7 +145,18 @@ fn target(ctx: Ctx, key: &str, shape: &mut JsonShape) -> Target {
             }
             "EventData" => Target::RootEventData,
             "SyslogMessage" => Target::SyslogMessage,
-            other => Field::event_data(other).map_or(Target::Ignore, Target::Field),
+            other => match Field::event_data(other) {
+                Some(field) => Target::Field(field),
+                None => match Field::zeek(other) {
+                    Some(field) => {
+                        if field == Field::ZeekOrigH {
+                            shape.zeek = true;
+                        }
+                        Target::Field(field)
+                    }
+                    None => Target::Ignore,
+                },
+            },
         },
         Ctx::Winlog => match key {
             "event_id" => Target::Field(Field::EventId),
@@ -369,9 +382,15 @@ impl<'de> de::Deserialize<'de> for Scalar<'de> {
             fn visit_none<E>(self) -> Result<Scalar<'de>, E> {
                 Ok(Scalar(None))
             }
+            /// A list (Zeek's `answers`) as its items joined by commas.
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Scalar<'de>, A::Error> {
-                while seq.next_element::<IgnoredAny>()?.is_some() {}
-                Ok(Scalar(None))
+                let mut items: Vec<Cow<'de, str>> = Vec::new();
+                while let Some(Scalar(item)) = seq.next_element::<Scalar<'de>>()? {
+                    items.extend(item);
+                }
+                Ok(Scalar(
+                    (!items.is_empty()).then(|| Cow::Owned(items.join(","))),
+                ))
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Scalar<'de>, A::Error> {
                 let mut text = None;

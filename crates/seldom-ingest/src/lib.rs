@@ -10,6 +10,7 @@
 
 #![forbid(unsafe_code)]
 
+mod audit;
 mod decode;
 mod evtx_file;
 mod fields;
@@ -19,6 +20,7 @@ mod normalize;
 mod source;
 mod stats;
 mod xml;
+mod zeek;
 
 pub use decode::{JsonDecoder, decode_xml};
 pub use normalize::{Decoded, NormalizeOptions, parse_ip, query_results};

@@ -16,6 +16,7 @@ use std::sync::atomic::AtomicU64;
 use flate2::read::MultiGzDecoder;
 use seldom_model::{Event, Location, SourceFormat};
 
+use crate::audit::{AuditAssembler, parse_record};
 use crate::decode::{JsonDecoder, decode_xml};
 use crate::evtx_file::read_evtx;
 use crate::limits::{
@@ -24,6 +25,7 @@ use crate::limits::{
 };
 use crate::normalize::{Decoded, NormalizeOptions};
 use crate::stats::{IgnoreReason, IngestStats, Malformed, SkipReason};
+use crate::zeek::ZeekTsv;
 
 /// Bounds and settings of a read. The defaults suit a workstation.
 #[derive(Debug, Clone)]
@@ -42,6 +44,8 @@ pub struct IngestOptions {
     pub max_buffered_bytes: u64,
     /// Archives nested deeper than this are skipped (default 3).
     pub max_archive_depth: u8,
+    /// The host of raw audit records without `node=` (default: the file's name).
+    pub audit_host: Option<String>,
     /// Threads the EVTX parser may use (0: one per core). Default 1: most event
     /// logs are a few chunks, where a thread pool costs more than it gives.
     pub evtx_threads: usize,
@@ -57,6 +61,7 @@ impl Default for IngestOptions {
             ratio_floor_bytes: 64 << 20,
             max_buffered_bytes: 1 << 30,
             max_archive_depth: 3,
+            audit_host: None,
             evtx_threads: 1,
         }
     }
@@ -428,9 +433,9 @@ impl Ingestor {
         }
     }
 
-    /// Text: JSON lines, or one `<Event>` XML document per line. The first
-    /// non-blank line decides; a text file of any other kind is counted once as
-    /// unsupported rather than once per line.
+    /// Text: JSON lines, one `<Event>` XML document per line, Zeek TSV, or
+    /// Linux audit records. The first non-blank line decides; a text file of
+    /// any other kind is counted once as unsupported rather than once per line.
     fn read_text(
         &mut self,
         mut reader: impl BufRead,
@@ -441,6 +446,8 @@ impl Ingestor {
         let mut line_no: u64 = 0;
         let mut mode: Option<TextMode> = None;
         let mut json = JsonDecoder::new(self.options.normalize);
+        let mut zeek = ZeekTsv::new();
+        let mut audit = AuditAssembler::new(&self.audit_host(name), SourceFormat::Audit);
         loop {
             let line = match read_line_bounded(&mut reader, &mut buf, self.options.max_line_bytes) {
                 Ok(line) => line,
@@ -459,7 +466,14 @@ impl Ingestor {
             line_no += 1;
             let location = || Location::at_line(name.clone(), line_no);
             match line {
-                Line::Eof => return,
+                Line::Eof => {
+                    if matches!(mode, Some(TextMode::Audit)) {
+                        for decoded in audit.flush() {
+                            self.take(decoded, &Location::file(name.clone()), sink);
+                        }
+                    }
+                    return;
+                }
                 Line::TooLong { length } => {
                     self.stats.records_read += 1;
                     let detail =
@@ -490,6 +504,14 @@ impl Ingestor {
                 continue;
             }
             let mode = *mode.get_or_insert_with(|| TextMode::of(text));
+            if mode == TextMode::Zeek && zeek.header(text) {
+                continue;
+            }
+            if mode == TextMode::Unsupported {
+                self.stats.ignore(IgnoreReason::UnsupportedText);
+                return;
+            }
+            self.stats.records_read += 1;
             let decoded = match mode {
                 TextMode::Json => json.decode(text, location()),
                 TextMode::Xml => decode_xml(
@@ -498,28 +520,61 @@ impl Ingestor {
                     location(),
                     &self.options.normalize,
                 ),
-                TextMode::Unsupported => {
-                    self.stats.ignore(IgnoreReason::UnsupportedText);
-                    return;
+                TextMode::Zeek => zeek.row(text, location()),
+                TextMode::Audit | TextMode::Unsupported => {
+                    match parse_record(text) {
+                        Ok(record) => {
+                            for decoded in audit.push(record, location()) {
+                                self.take(decoded, &location(), sink);
+                            }
+                        }
+                        Err(malformed) => self.stats.skip(malformed, &location()),
+                    }
+                    continue;
                 }
             };
-            self.stats.records_read += 1;
-            match decoded {
-                Ok(Decoded::Event(event)) => {
-                    self.stats.count_event(&event);
-                    sink(*event);
-                }
-                Ok(Decoded::Ignored(reason)) => self.stats.ignore(reason),
-                Err(malformed) => self.stats.skip(malformed, &location()),
-            }
+            self.take(decoded, &location(), sink);
         }
+    }
+
+    /// Counts one decoding outcome and hands an event to the sink.
+    fn take(
+        &mut self,
+        decoded: Result<Decoded, Malformed>,
+        location: &Location,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        match decoded {
+            Ok(Decoded::Event(event)) => {
+                self.stats.count_event(&event);
+                sink(*event);
+            }
+            Ok(Decoded::Ignored(reason)) => self.stats.ignore(reason),
+            Err(malformed) => self.stats.skip(malformed, location),
+        }
+    }
+
+    /// The host of raw audit records that carry no `node=`: the configured
+    /// name, else the file's name without its extensions.
+    fn audit_host(&self, name: &str) -> String {
+        if let Some(host) = &self.options.audit_host {
+            return host.clone();
+        }
+        let base = name.rsplit(['/', '\\', '!']).next().unwrap_or(name);
+        base.split('.')
+            .next()
+            .filter(|b| !b.is_empty())
+            .unwrap_or("unknown")
+            .to_owned()
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum TextMode {
     Json,
     Xml,
+    Zeek,
+    Audit,
     Unsupported,
 }
 
@@ -529,6 +584,10 @@ impl TextMode {
             TextMode::Json
         } else if first_line.starts_with("<Event") {
             TextMode::Xml
+        } else if first_line.starts_with("#separator") || first_line.starts_with("#fields") {
+            TextMode::Zeek
+        } else if first_line.starts_with("type=") || first_line.starts_with("node=") {
+            TextMode::Audit
         } else {
             TextMode::Unsupported
         }

@@ -16,16 +16,25 @@ pub enum Platform {
     Windows,
     Linux,
     Macos,
+    /// Seen by a network sensor (Zeek): the endpoint's system is unknown, and
+    /// no process is attributable.
+    Network,
 }
 
 impl Platform {
-    pub const ALL: [Platform; 3] = [Platform::Windows, Platform::Linux, Platform::Macos];
+    pub const ALL: [Platform; 4] = [
+        Platform::Windows,
+        Platform::Linux,
+        Platform::Macos,
+        Platform::Network,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Platform::Windows => "windows",
             Platform::Linux => "linux",
             Platform::Macos => "macos",
+            Platform::Network => "network",
         }
     }
 }
@@ -48,6 +57,12 @@ pub enum SourceFormat {
     EventXml,
     /// `evtx_dump`'s JSON rendering of EVTX records (`Event.System`, `Event.EventData`).
     EvtxJson,
+    /// Linux audit records (`audit.log`), reassembled by serial.
+    Audit,
+    /// Microsoft's auoms audit records, as Azure `Syslog` rows.
+    Auoms,
+    /// Zeek `conn.log` and `dns.log`, TSV or JSON.
+    Zeek,
 }
 
 impl SourceFormat {
@@ -60,6 +75,9 @@ impl SourceFormat {
             SourceFormat::SyslogSysmonXml => "syslog_sysmon_xml",
             SourceFormat::EventXml => "event_xml",
             SourceFormat::EvtxJson => "evtx_json",
+            SourceFormat::Audit => "audit",
+            SourceFormat::Auoms => "auoms",
+            SourceFormat::Zeek => "zeek",
         }
     }
 }
