@@ -84,7 +84,7 @@ impl JsonDecoder {
         } else if record.shape.root_event_id {
             SourceFormat::FlatJson
         } else {
-            return Ok(Decoded::Ignored(IgnoreReason::UnknownLayout));
+            return self.decode_schema(text, origin);
         };
         self.learn_local_offset(&fields);
         normalize(
@@ -94,6 +94,21 @@ impl JsonDecoder {
             &self.options,
             self.local_offset_micros,
         )
+    }
+
+    /// ECS and OCSF documents name their fields by schema paths, nested or
+    /// dotted; they are read from a parsed tree (a slower path than the walk,
+    /// taken only by documents no walked layout claimed).
+    fn decode_schema(&self, text: &str, origin: Location) -> Result<Decoded, Malformed> {
+        let value: serde_json::Value = serde_json::from_str(text)
+            .map_err(|e| Malformed::new(SkipReason::BadJson, e.to_string()))?;
+        if crate::ocsf::is_ocsf(&value) {
+            crate::ocsf::decode(&value, origin, &self.options)
+        } else if crate::ecs::is_ecs(&value) {
+            crate::ecs::decode(&value, origin, &self.options)
+        } else {
+            Ok(Decoded::Ignored(IgnoreReason::UnknownLayout))
+        }
     }
 
     fn learn_local_offset(&mut self, fields: &crate::fields::RawRecord<'_>) {

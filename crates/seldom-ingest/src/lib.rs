@@ -12,13 +12,16 @@
 
 mod audit;
 mod decode;
+mod ecs;
 mod evtx_file;
 mod fields;
 mod json;
 mod limits;
 mod normalize;
+mod ocsf;
 mod source;
 mod stats;
+mod value_path;
 mod xml;
 mod zeek;
 

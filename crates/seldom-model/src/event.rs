@@ -63,6 +63,10 @@ pub enum SourceFormat {
     Auoms,
     /// Zeek `conn.log` and `dns.log`, TSV or JSON.
     Zeek,
+    /// Elastic Common Schema documents.
+    Ecs,
+    /// OCSF 1.x events (Process, Network and DNS Activity).
+    Ocsf,
 }
 
 impl SourceFormat {
@@ -78,6 +82,8 @@ impl SourceFormat {
             SourceFormat::Audit => "audit",
             SourceFormat::Auoms => "auoms",
             SourceFormat::Zeek => "zeek",
+            SourceFormat::Ecs => "ecs",
+            SourceFormat::Ocsf => "ocsf",
         }
     }
 }
