@@ -109,7 +109,7 @@ pub struct ScanArgs {
     #[arg(long)]
     pub events: bool,
 
-    /// Alert format: `jsonl` (default when stdout is not a terminal) or `table`.
+    /// Alert format: `jsonl` (default when stdout is not a terminal), `table`, `ecs` or `ocsf`.
     #[arg(long, value_enum)]
     pub format: Option<OutputFormat>,
 
@@ -190,6 +190,12 @@ pub enum HostNamingArg {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
+    /// seldom's own alert, one JSON object per line.
     Jsonl,
+    /// A readable summary per alert.
     Table,
+    /// An Elastic Security alert (ECS 8.11), one per line.
+    Ecs,
+    /// An OCSF 1.1 Detection Finding (class 2004), one per line.
+    Ocsf,
 }

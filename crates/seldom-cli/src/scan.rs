@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use seldom_detect::{AlertUpdate, DetectStats, Detector};
+use seldom_detect::{AlertUpdate, DetectStats, Detector, formats};
 use seldom_ingest::{IngestOptions, IngestStats, Ingestor, NormalizeOptions};
 use seldom_model::Event;
 use serde::Serialize;
@@ -169,6 +169,8 @@ impl AlertSink<'_> {
             let written = match self.format {
                 OutputFormat::Jsonl => self.output.json_line(&alert),
                 OutputFormat::Table => self.output.text(&alert_table::render(&alert)),
+                OutputFormat::Ecs => self.output.json_line(&formats::ecs::render(&alert)),
+                OutputFormat::Ocsf => self.output.json_line(&formats::ocsf::render(&alert)),
             };
             if let Err(e) = written {
                 self.error = Some(e);

@@ -166,3 +166,118 @@ fn the_log4shell_folder_gives_bash_and_java_connections_to_the_attacker() {
             .any(|e| e["format"] == "auoms" && e["kind"] == "process_start")
     );
 }
+
+/// A process start and its connection to a rare destination: one alert.
+fn msbuild_alert_input() -> String {
+    let common = r#""Channel":"Microsoft-Windows-Sysmon/Operational","Hostname":"WS1""#;
+    [
+        format!(r#"{{"EventID":1,{common},"UtcTime":"2024-01-01 00:00:01.000","ProcessGuid":"{{cmd}}","ProcessId":"10","Image":"C:\\Windows\\System32\\cmd.exe","CommandLine":"cmd.exe /c b.cmd"}}"#),
+        format!(r#"{{"EventID":1,{common},"UtcTime":"2024-01-01 00:00:02.000","ProcessGuid":"{{mb}}","ProcessId":"11","Image":"C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\MSBuild.exe","OriginalFileName":"MSBuild.exe","CommandLine":"MSBuild.exe x.xml","ParentProcessGuid":"{{cmd}}","ParentProcessId":"10"}}"#),
+        format!(r#"{{"EventID":3,{common},"UtcTime":"2024-01-01 00:00:03.000","ProcessGuid":"{{mb}}","ProcessId":"11","Image":"C:\\Windows\\Microsoft.NET\\Framework64\\v4.0.30319\\MSBuild.exe","DestinationIp":"45.1.2.3","DestinationPort":"443","Protocol":"tcp","Initiated":"true"}}"#),
+    ]
+    .join("\n")
+}
+
+fn render_as(format: &str) -> Value {
+    let output = seldom()
+        .args(["scan", "-", "--activation-days", "0", "--format", format])
+        .write_stdin(msbuild_alert_input())
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut lines = json_lines(&output.stdout);
+    assert_eq!(lines.len(), 1);
+    lines.remove(0)
+}
+
+/// Required by ECS (`@timestamp`, `ecs.version`) and by the Elastic Security
+/// alert schema (`kibana.alert.*` as the detection engine writes them).
+#[test]
+fn ecs_alerts_carry_the_required_fields() {
+    let doc = render_as("ecs");
+    for key in [
+        "@timestamp",
+        "kibana.alert.uuid",
+        "kibana.alert.rule.name",
+        "kibana.alert.rule.uuid",
+        "kibana.alert.severity",
+        "kibana.alert.risk_score",
+        "kibana.alert.status",
+        "kibana.alert.workflow_status",
+        "kibana.alert.original_time",
+        "kibana.alert.reason",
+    ] {
+        assert!(!doc[key].is_null(), "ECS alert without {key}: {doc}");
+    }
+    assert_eq!(doc["ecs"]["version"], "8.11.0");
+    assert_eq!(doc["event"]["kind"], "signal");
+    assert_eq!(doc["kibana.alert.severity"], "high");
+    assert_eq!(doc["kibana.alert.rule.rule_id"], "msbuild");
+    let threat = doc["threat"].as_array().unwrap();
+    assert!(
+        threat
+            .iter()
+            .all(|t| t["framework"] == "MITRE ATT&CK" && t["tactic"]["id"].is_string())
+    );
+    let evasion = threat
+        .iter()
+        .find(|t| t["tactic"]["id"] == "TA0005")
+        .unwrap();
+    assert_eq!(evasion["technique"][0]["id"], "T1127");
+    assert_eq!(
+        evasion["technique"][0]["subtechnique"][0]["id"],
+        "T1127.001"
+    );
+    assert_eq!(
+        doc["process"]["parent"]["executable"],
+        "C:\\Windows\\System32\\cmd.exe"
+    );
+    assert_eq!(doc["destination"]["ip"], "45.1.2.3");
+    assert_eq!(doc["host"]["name"], "ws1");
+}
+
+/// Required by OCSF 1.1 Detection Finding (class 2004): activity_id,
+/// category_uid, class_uid, finding_info (uid, title), metadata (product,
+/// version), severity_id, time, type_uid.
+#[test]
+fn ocsf_findings_carry_the_required_attributes() {
+    let doc = render_as("ocsf");
+    for key in [
+        "activity_id",
+        "category_uid",
+        "class_uid",
+        "severity_id",
+        "time",
+        "type_uid",
+    ] {
+        assert!(
+            doc[key].is_u64(),
+            "OCSF finding without integer {key}: {doc}"
+        );
+    }
+    assert_eq!(doc["class_uid"], 2004);
+    assert_eq!(doc["category_uid"], 2);
+    assert_eq!(doc["type_uid"], 200401);
+    assert_eq!(doc["severity_id"], 4);
+    assert_eq!(doc["time"], 1_704_067_203_000u64);
+    assert!(doc["finding_info"]["uid"].is_string() && doc["finding_info"]["title"].is_string());
+    assert_eq!(doc["metadata"]["version"], "1.1.0");
+    assert_eq!(doc["metadata"]["product"]["name"], "seldom");
+    let attacks = doc["finding_info"]["attacks"].as_array().unwrap();
+    assert!(
+        attacks
+            .iter()
+            .any(|a| a["sub_technique"]["uid"] == "T1127.001")
+    );
+    let evidence = &doc["evidences"][0];
+    assert_eq!(evidence["process"]["file"]["name"], "MSBuild.exe");
+    assert_eq!(
+        evidence["process"]["parent_process"]["file"]["path"],
+        "C:\\Windows\\System32\\cmd.exe"
+    );
+    assert_eq!(evidence["dst_endpoint"]["ip"], "45.1.2.3");
+}

@@ -15,6 +15,7 @@ pub mod config;
 pub mod destination;
 pub mod dns;
 mod engine;
+pub mod formats;
 pub mod image;
 pub mod process_table;
 
