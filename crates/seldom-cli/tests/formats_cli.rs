@@ -281,3 +281,64 @@ fn ocsf_findings_carry_the_required_attributes() {
     );
     assert_eq!(evidence["dst_endpoint"]["ip"], "45.1.2.3");
 }
+
+/// Audit data alone raises the curl and UNIX LOLBIN rows.
+#[test]
+fn audit_records_raise_the_curl_and_unix_lolbin_rows() {
+    let records = [
+        r#"node=web01 type=SYSCALL msg=audit(1704067200.000:10): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=500 uid=0 exe="/usr/bin/curl""#,
+        r#"node=web01 type=EXECVE msg=audit(1704067200.000:10): argc=2 a0="curl" a1="http://45.1.2.3/x""#,
+        r#"node=web01 type=EOE msg=audit(1704067200.000:10): "#,
+        r#"node=web01 type=SYSCALL msg=audit(1704067201.000:11): arch=c000003e syscall=42 success=no exit=-115 pid=500 exe="/usr/bin/curl""#,
+        r#"node=web01 type=SOCKADDR msg=audit(1704067201.000:11): saddr=020000502D0102030000000000000000"#,
+        r#"node=web01 type=SYSCALL msg=audit(1704067202.000:12): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=501 uid=0 exe="/usr/bin/nc.openbsd""#,
+        r#"node=web01 type=PROCTITLE msg=audit(1704067202.000:12): proctitle=6E630034352E312E322E340034343434"#,
+        r#"node=web01 type=SYSCALL msg=audit(1704067203.000:13): arch=c000003e syscall=42 success=yes exit=0 pid=501 exe="/usr/bin/nc.openbsd""#,
+        r#"node=web01 type=SOCKADDR msg=audit(1704067203.000:13): saddr=0200115C2D0102040000000000000000"#,
+    ]
+    .join("\n");
+    let output = seldom()
+        .args(["scan", "-", "--activation-days", "0", "--format", "jsonl"])
+        .write_stdin(records)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let alerts = json_lines(&output.stdout);
+    let summary: Vec<(String, String, String)> = alerts
+        .iter()
+        .map(|a| {
+            (
+                a["variation"].as_str().unwrap().to_owned(),
+                a["destination"]["ip"].as_str().unwrap().to_owned(),
+                a["process"]["command_line"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "curl".to_owned(),
+                "45.1.2.3".to_owned(),
+                "curl http://45.1.2.3/x".to_owned()
+            ),
+            (
+                "unix-lolbin".to_owned(),
+                "45.1.2.4".to_owned(),
+                "nc 45.1.2.4 4444".to_owned()
+            ),
+        ]
+    );
+    assert!(
+        alerts
+            .iter()
+            .all(|a| a["host"] == "web01" && a["platform"] == "linux")
+    );
+}

@@ -354,7 +354,10 @@ impl Detector {
         self.state.stats.rare += 1;
         let deadline =
             Timestamp::from_micros(event.time.as_micros().saturating_add(self.reorder_micros()));
-        let known = c.process.is_empty() || self.find_process(&event, c).is_some();
+        // A network sensor's connection waits out the reorder window like one
+        // whose process is unknown: an endpoint sensor may yet claim its address.
+        let known = event.platform != Platform::Network
+            && (c.process.is_empty() || self.find_process(&event, c).is_some());
         let candidate = Candidate {
             event,
             forward_name,
@@ -445,6 +448,13 @@ impl Detector {
         let EventKind::NetworkConnection(c) = &event.kind else {
             return;
         };
+        if event.platform == Platform::Network
+            && c.source_ip
+                .is_some_and(|ip| self.state.address_hosts.contains_key(&ip))
+        {
+            self.state.stats.covered_by_endpoint += 1;
+            return;
+        }
         let tables = self.state.processes.as_ref();
         // The process as of the connection; failing that, as of the deadline,
         // since its start may be stamped after the connection. (With a pid

@@ -508,3 +508,70 @@ proptest! {
         prop_assert_eq!(a, b);
     }
 }
+
+fn network(time: Timestamp, kind: EventKind, client: &str) -> Event {
+    Event {
+        time,
+        host: HostName::normalize(client, HostNaming::Short).unwrap(),
+        platform: Platform::Network,
+        format: SourceFormat::Zeek,
+        event_id: 0,
+        origin: Location::at_line(Arc::from("zeek"), 1),
+        kind,
+    }
+}
+
+#[test]
+fn a_network_sensors_dns_answer_names_an_endpoint_connection_by_client_address() {
+    let config = DetectConfig {
+        activation_days: 0,
+        ..DetectConfig::default()
+    };
+    let mut endpoint = connect("ws1", at(0, 10), "p", "C:\\x.exe", "198.18.5.5");
+    if let EventKind::NetworkConnection(c) = &mut endpoint.kind {
+        c.source_ip = Some("10.9.0.7".parse().unwrap());
+    }
+    let answer = network(
+        at(0, 9),
+        EventKind::DnsQuery(DnsQuery {
+            process: ProcessIdentity::default(),
+            image: None,
+            query_name: "c2.bad-example.net".into(),
+            answers: vec!["198.18.5.5".parse().unwrap()],
+            status: None,
+        }),
+        "10.9.0.7",
+    );
+    // Zeek also logs the connection itself: the endpoint's event covers it.
+    let seen_on_the_wire = network(
+        at(0, 10),
+        EventKind::NetworkConnection(NetworkConnection {
+            process: ProcessIdentity::default(),
+            image: None,
+            user: None,
+            protocol: Some("tcp".into()),
+            initiated: Some(true),
+            source_ip: Some("10.9.0.7".parse().unwrap()),
+            source_port: None,
+            destination_ip: "198.18.5.5".parse().unwrap(),
+            destination_port: Some(443),
+            destination_hostname: None,
+        }),
+        "10.9.0.7",
+    );
+    let events = vec![
+        start("ws1", at(0, 1), "p", "C:\\x.exe", None),
+        answer,
+        endpoint,
+        seen_on_the_wire,
+    ];
+    let (alerts, d) = run(config, events);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    assert_eq!(alerts[0].host, "ws1");
+    assert_eq!(
+        alerts[0].destination.forward_name.as_deref(),
+        Some("c2.bad-example.net")
+    );
+    assert_eq!(alerts[0].destination.key.to_string(), "bad-example.net");
+    assert_eq!(d.stats().covered_by_endpoint, 1);
+}
