@@ -24,6 +24,12 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
+/// Decoding allocates a string per kept field and frees it on the detecting
+/// thread; mimalloc handles that pattern far better than glibc's allocator
+/// (measured in BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {

@@ -63,8 +63,6 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let mut output = Output::open(args.output.as_deref())?;
     let visible = !args.quiet && std::io::stderr().is_terminal();
     let progress = Progress::start(total_size(&args.paths), visible);
-    let mut ingestor = Ingestor::new(options).with_progress(progress.counter());
-
     let mut sink = AlertSink {
         output: &mut output,
         format,
@@ -74,25 +72,27 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let mut buffered: Vec<Event> = Vec::new();
     let mut updates = Vec::new();
     let stream = args.stream;
-    let mut unreadable = 0;
-    {
-        let mut on_event = |event: Event| match detector.as_mut() {
-            None => sink.event(&event),
-            Some(_) if !stream => buffered.push(event),
-            Some(detector) => {
-                detector.push(event, &mut updates);
-                sink.updates(&mut updates);
-            }
-        };
-        for path in &args.paths {
-            if path.as_os_str() == "-" {
-                ingestor.read_reader(std::io::stdin().lock(), "-", &mut on_event);
-            } else if let Err(e) = ingestor.read_path(path, &mut on_event) {
-                eprintln!("seldom: {e}");
-                unreadable += 1;
+    // Decoding runs on its own thread and hands over batches in input order,
+    // so the two cores decode and detect at once; results are those of a
+    // single-threaded run.
+    let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Event>>(BATCHES_IN_FLIGHT);
+    let counter = progress.counter();
+    let (stats, unreadable) = std::thread::scope(|scope| {
+        let reader = scope.spawn(move || read_inputs(&args.paths, options, counter, batches));
+        for batch in received {
+            for event in batch {
+                match detector.as_mut() {
+                    None => sink.event(&event),
+                    Some(_) if !stream => buffered.push(event),
+                    Some(detector) => {
+                        detector.push(event, &mut updates);
+                        sink.updates(&mut updates);
+                    }
+                }
             }
         }
-    }
+        reader.join().unwrap_or_else(|_| (IngestStats::default(), 1))
+    });
     progress.finish();
     if let Some(detector) = detector.as_mut() {
         // Ordering the whole input by event time makes a scan of unordered
@@ -113,7 +113,6 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     if let (Some(store), Some(detector)) = (&store, &detector) {
         store.save(detector.config(), detector.state())?;
     }
-    let stats = ingestor.into_stats();
     if let Some(path) = &args.stats {
         let detection = detector.as_ref().map(Detector::stats);
         write_stats(
@@ -137,6 +136,43 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Batches of this many events cross from the decoding thread...
+const BATCH: usize = 4096;
+/// ...and at most this many batches wait, bounding memory.
+const BATCHES_IN_FLIGHT: usize = 8;
+
+/// Reads every input, sending events in batches; returns the read statistics
+/// and how many inputs could not be opened.
+fn read_inputs(
+    paths: &[std::path::PathBuf],
+    options: IngestOptions,
+    progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    batches: std::sync::mpsc::SyncSender<Vec<Event>>,
+) -> (IngestStats, u32) {
+    let mut ingestor = Ingestor::new(options).with_progress(progress);
+    let mut batch = Vec::with_capacity(BATCH);
+    let mut unreadable = 0;
+    let mut on_event = |event: Event| {
+        batch.push(event);
+        if batch.len() >= BATCH {
+            // A closed channel means the consumer stopped; the rest is dropped.
+            let _ = batches.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+        }
+    };
+    for path in paths {
+        if path.as_os_str() == "-" {
+            ingestor.read_reader(std::io::stdin().lock(), "-", &mut on_event);
+        } else if let Err(e) = ingestor.read_path(path, &mut on_event) {
+            eprintln!("seldom: {e}");
+            unreadable += 1;
+        }
+    }
+    if !batch.is_empty() {
+        let _ = batches.send(batch);
+    }
+    (ingestor.into_stats(), unreadable)
 }
 
 /// Writes alerts as they are raised; repeats only count (their totals are in
