@@ -91,7 +91,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                 }
             }
         }
-        reader.join().unwrap_or_else(|_| (IngestStats::default(), 1))
+        reader
+            .join()
+            .unwrap_or_else(|_| (IngestStats::default(), 1))
     });
     progress.finish();
     if let Some(detector) = detector.as_mut() {

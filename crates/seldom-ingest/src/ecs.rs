@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use crate::normalize::{Decoded, NormalizeOptions, parse_ip};
 use crate::stats::{IgnoreReason, Malformed, SkipReason};
-use crate::value_path::{text, texts};
+use crate::value_path::{number, text, texts};
 
 /// Whether a document looks like ECS: an `event.category` (nested or dotted).
 pub fn is_ecs(value: &Value) -> bool {
@@ -34,7 +34,7 @@ pub fn decode(
     let types = texts(value, "event.type");
     let has = |list: &[String], item: &str| list.iter().any(|c| c == item);
     let process = ProcessIdentity {
-        pid: pid(value, "process.pid")?,
+        pid: number(value, "process.pid")?,
         guid: text(value, "process.entity_id"),
     };
     let image = text(value, "process.executable").or_else(|| text(value, "process.name"));
@@ -52,7 +52,7 @@ pub fn decode(
             current_directory: text(value, "process.working_directory"),
             user,
             parent: ProcessIdentity {
-                pid: pid(value, "process.parent.pid")?,
+                pid: number(value, "process.parent.pid")?,
                 guid: text(value, "process.parent.entity_id"),
             },
             parent_image: text(value, "process.parent.executable"),
@@ -96,9 +96,9 @@ pub fn decode(
             protocol: text(value, "network.transport").map(|t| t.to_ascii_lowercase()),
             initiated,
             source_ip: text(value, "source.ip").and_then(|ip| parse_ip(&ip)),
-            source_port: port(value, "source.port")?,
+            source_port: number(value, "source.port")?,
             destination_ip,
-            destination_port: port(value, "destination.port")?,
+            destination_port: number(value, "destination.port")?,
             destination_hostname: text(value, "destination.domain"),
         })
     } else {
@@ -134,22 +134,4 @@ pub fn decode(
         origin,
         kind,
     })))
-}
-
-fn pid(value: &Value, path: &str) -> Result<Option<u32>, Malformed> {
-    text(value, path)
-        .map(|p| {
-            p.parse()
-                .map_err(|_| Malformed::new(SkipReason::BadField, format!("{path} {p:?}")))
-        })
-        .transpose()
-}
-
-fn port(value: &Value, path: &str) -> Result<Option<u16>, Malformed> {
-    text(value, path)
-        .map(|p| {
-            p.parse()
-                .map_err(|_| Malformed::new(SkipReason::BadField, format!("{path} {p:?}")))
-        })
-        .transpose()
 }

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use crate::normalize::{Decoded, NormalizeOptions, parse_ip};
 use crate::stats::{IgnoreReason, Malformed, SkipReason};
-use crate::value_path::{at, text};
+use crate::value_path::{at, number, text};
 
 pub fn is_ocsf(value: &Value) -> bool {
     at(value, "class_uid").is_some() && at(value, "metadata").is_some()
@@ -76,9 +76,9 @@ pub fn decode(
                     }
                 }),
                 source_ip: text(value, "src_endpoint.ip").and_then(|ip| parse_ip(&ip)),
-                source_port: port(value, "src_endpoint.port")?,
+                source_port: number(value, "src_endpoint.port")?,
                 destination_ip,
-                destination_port: port(value, "dst_endpoint.port")?,
+                destination_port: number(value, "dst_endpoint.port")?,
                 destination_hostname: text(value, "dst_endpoint.hostname"),
             })
         }
@@ -145,24 +145,8 @@ pub fn decode(
 }
 
 fn identity(value: &Value, prefix: &str) -> Result<ProcessIdentity, Malformed> {
-    let pid_path = format!("{prefix}.pid");
-    let pid = text(value, &pid_path)
-        .map(|p| {
-            p.parse()
-                .map_err(|_| Malformed::new(SkipReason::BadField, format!("{pid_path} {p:?}")))
-        })
-        .transpose()?;
     Ok(ProcessIdentity {
-        pid,
+        pid: number(value, &format!("{prefix}.pid"))?,
         guid: text(value, &format!("{prefix}.uid")),
     })
-}
-
-fn port(value: &Value, path: &str) -> Result<Option<u16>, Malformed> {
-    text(value, path)
-        .map(|p| {
-            p.parse()
-                .map_err(|_| Malformed::new(SkipReason::BadField, format!("{path} {p:?}")))
-        })
-        .transpose()
 }

@@ -2,7 +2,11 @@
 //! objects (`{"process": {"pid": 1}}`) or flattened the keys
 //! (`{"process.pid": 1}`), or mixed both, as ECS and OCSF writers do.
 
+use std::str::FromStr;
+
 use serde_json::Value;
+
+use crate::stats::{Malformed, SkipReason};
 
 /// The value at `path`, trying every split of the path into nested keys and
 /// dotted keys.
@@ -46,6 +50,17 @@ pub fn texts(value: &Value, path: &str) -> Vec<String> {
         Some(other) => scalar_text(other).into_iter().collect(),
         None => Vec::new(),
     }
+}
+
+/// A number at `path` (a pid, a port), absent when the path is; a value that
+/// does not parse is malformed, named by its path.
+pub fn number<T: FromStr>(value: &Value, path: &str) -> Result<Option<T>, Malformed> {
+    text(value, path)
+        .map(|t| {
+            t.parse()
+                .map_err(|_| Malformed::new(SkipReason::BadField, format!("{path} {t:?}")))
+        })
+        .transpose()
 }
 
 #[cfg(test)]
