@@ -4,7 +4,8 @@
 //! events and gives [`AlertUpdate`]s. Inside: per-host process tables and DNS
 //! attribution ([`process_table`], [`dns`]), destination classification and
 //! keys ([`destination`]), the org-wide prevalence baseline ([`baseline`]), the
-//! variation catalog ([`catalog`]) and the alert with its evidence ([`alert`]).
+//! variation catalog ([`catalog`]) and the alert with its evidence ([`alert`]),
+//! rendered for SIEMs as ECS or OCSF by [`formats`].
 
 #![forbid(unsafe_code)]
 

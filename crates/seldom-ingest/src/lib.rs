@@ -5,6 +5,12 @@
 //! understands to a sink, counting what it ignored and what it skipped in
 //! [`IngestStats`]. A malformed record costs that record only.
 //!
+//! Readers, one module each: EVTX (`evtx_file`), JSON layouts (`json`, a
+//! one-pass field walk), `<Event>` XML (`xml`), Linux audit and auoms
+//! (`audit`), Zeek (`zeek`), ECS and OCSF (`ecs`, `ocsf`, read by schema path
+//! through `value_path`); `normalize` gives Sysmon and Security fields their
+//! meaning per event id; `source` recognizes containers and drives them all.
+//!
 //! The record-level decoders ([`JsonDecoder`], [`decode_xml`]) are public so
 //! that other transports (HTTP ingest, a log bus) decode exactly as files do.
 
