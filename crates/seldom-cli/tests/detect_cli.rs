@@ -6,23 +6,15 @@
 
 mod common;
 
-use common::{assert_refused, corpus, seldom};
+use common::{assert_refused, assert_success, corpus, json_lines, seldom};
 
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
 fn alerts(output: &std::process::Output) -> Vec<Value> {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
+    assert_success(output);
+    json_lines(&output.stdout)
 }
 
 fn image_name(alert: &Value) -> String {

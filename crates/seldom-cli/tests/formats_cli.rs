@@ -5,16 +5,8 @@
 
 mod common;
 
-use common::{corpus, seldom};
+use common::{assert_success, corpus, json_lines, read_json, seldom};
 use serde_json::Value;
-
-fn json_lines(stdout: &[u8]) -> Vec<Value> {
-    String::from_utf8(stdout.to_vec())
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 #[test]
 fn apt29_zeek_logs_give_dns_attribution_and_network_only_alerts() {
@@ -30,11 +22,7 @@ fn apt29_zeek_logs_give_dns_attribution_and_network_only_alerts() {
         ])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let alerts = json_lines(&output.stdout);
     assert!(!alerts.is_empty());
     assert!(
@@ -76,7 +64,7 @@ fn zeek_tsv_and_audit_files_are_read() {
         .unwrap();
     assert!(output.status.success());
     let events = json_lines(&output.stdout);
-    let stats: Value = serde_json::from_slice(&std::fs::read(stats_file.path()).unwrap()).unwrap();
+    let stats: Value = read_json(stats_file.path());
     assert!(
         stats["events_by_format"]["zeek"]["network_connection"]
             .as_u64()
@@ -184,11 +172,7 @@ fn render_as(format: &str) -> Value {
         .write_stdin(msbuild_alert_input())
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let mut lines = json_lines(&output.stdout);
     assert_eq!(lines.len(), 1);
     lines.remove(0)
@@ -302,11 +286,7 @@ fn audit_records_raise_the_curl_and_unix_lolbin_rows() {
         .write_stdin(records)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let alerts = json_lines(&output.stdout);
     let summary: Vec<(String, String, String)> = alerts
         .iter()

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{corpus, seldom};
+use common::{assert_success, corpus, json_lines, read_json, seldom};
 
 #[test]
 fn events_and_stats_from_a_corpus_archive() {
@@ -17,16 +17,8 @@ fn events_and_stats_from_a_corpus_archive() {
         .arg(stats_file.path())
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let events: Vec<serde_json::Value> = stdout
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect();
+    assert_success(&output);
+    let events = json_lines(&output.stdout);
     let installutil = events.iter().find(|e| {
         e["kind"] == "network_connection"
             && e["destination_ip"] == "10.10.10.5"
@@ -38,8 +30,7 @@ fn events_and_stats_from_a_corpus_archive() {
         installutil.is_some(),
         "no InstallUtil connection to 10.10.10.5"
     );
-    let stats: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(stats_file.path()).unwrap()).unwrap();
+    let stats: serde_json::Value = read_json(stats_file.path());
     assert_eq!(
         stats["events_read"].as_u64().unwrap() as usize,
         events.len()
@@ -67,13 +58,8 @@ fn the_whole_corpus_scans_with_a_zero_exit() {
         .arg(stats_file.path())
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stats: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(stats_file.path()).unwrap()).unwrap();
+    assert_success(&output);
+    let stats: serde_json::Value = read_json(stats_file.path());
     assert!(stats["files_read"].as_u64().unwrap() >= 700);
     assert!(stats["detection"]["alerts"].as_u64().unwrap() > 0);
 }

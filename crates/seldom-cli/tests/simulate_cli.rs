@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::seldom;
+use common::{assert_success, seldom};
 
 use serde_json::Value;
 
@@ -44,11 +44,7 @@ fn a_small_organization_gives_every_attack_and_few_false_alerts() {
         .arg(&alerts)
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let evaluation: Value = serde_json::from_slice(&output.stdout).unwrap();
     let injected = evaluation["injected"].as_u64().unwrap();
     assert!(injected >= 15, "{evaluation}");
@@ -106,11 +102,7 @@ fn demo_prints_alerts_and_the_evaluation() {
         .args(["demo", "--hosts", "60", "--days", "17"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert_success(&output);
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("[HIGH] "), "{text}");
     assert!(

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::Output;
 
 use assert_cmd::Command;
+use serde_json::Value;
 
 /// The corpus beside the checkout; `None` outside CI when it is absent, a
 /// loud failure under `CI=true`.
@@ -32,4 +33,27 @@ pub fn assert_refused(output: &Output, needle: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(needle), "stderr lacks {needle:?}: {stderr}");
+}
+
+/// Asserts a run succeeded, showing its stderr when it did not.
+pub fn assert_success(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// One JSON value per line of a command's stdout.
+pub fn json_lines(stdout: &[u8]) -> Vec<Value> {
+    String::from_utf8(stdout.to_vec())
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A JSON file (a `--stats` file, say).
+pub fn read_json(path: &std::path::Path) -> Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
