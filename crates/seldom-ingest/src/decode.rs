@@ -149,7 +149,9 @@ fn auoms_row(
 /// Whether a timestamp text names its zone (`Z` or `±hh:mm`).
 pub(crate) fn has_zone(text: &str) -> bool {
     let text = text.trim();
-    text.ends_with(['Z', 'z']) || text.len() > 19 && text[19..].contains(['+', '-'])
+    // Byte 19 follows the seconds of a well-formed timestamp; on anything else it
+    // may fall inside a character, so it is looked at without slicing.
+    text.ends_with(['Z', 'z']) || text.get(19..).is_some_and(|zone| zone.contains(['+', '-']))
 }
 
 /// Sysmon for Linux writes its escapes with a space where the `;` belongs

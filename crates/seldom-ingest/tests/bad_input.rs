@@ -183,3 +183,14 @@ fn binary_and_unsupported_text_files_are_ignored_once() {
     assert_eq!(stats.ignored["unsupported_text"], 1);
     assert_eq!(stats.skipped_total(), 0);
 }
+
+#[test]
+fn a_local_time_with_a_multibyte_character_at_its_zone_is_skipped_not_a_panic() {
+    // Byte 19 falls inside `é`: looking for a zone there must not slice a character.
+    let line = GOOD.replace(
+        r#""UtcTime""#,
+        r#""TimeCreated":"2020-07-22 03:27:5é","UtcTime""#,
+    );
+    let (events, _) = common::read_bytes(line.as_bytes(), IngestOptions::default());
+    assert_eq!(events.len(), 1);
+}
