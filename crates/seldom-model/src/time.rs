@@ -103,10 +103,12 @@ impl Timestamp {
         Some(Timestamp(seconds * MICROS_PER_SECOND + micros_frac))
     }
 
+    /// The same bounds as [`Timestamp::parse`]: 1990-01-01T00:00:00Z (631,152,000 s)
+    /// to 2100-12-31T23:59:59Z (4,133,980,799 s).
     fn is_plausible(self) -> bool {
-        let lo = Timestamp::parse("1990-01-01 00:00:00").map_or(0, |t| t.0);
-        let hi = Timestamp::parse("2100-12-31 23:59:59").map_or(i64::MAX, |t| t.0);
-        (lo..=hi).contains(&self.0)
+        const LO: i64 = 631_152_000 * MICROS_PER_SECOND;
+        const HI: i64 = 4_133_980_799 * MICROS_PER_SECOND;
+        (LO..=HI).contains(&self.0)
     }
 
     pub fn to_datetime(self) -> DateTime<Utc> {
@@ -196,6 +198,17 @@ mod tests {
             18262
         );
         assert_eq!(Timestamp::from_micros(-1).day(), -1);
+    }
+
+    #[test]
+    fn epoch_seconds_share_the_parse_bounds() {
+        let lo = Timestamp::parse("1990-01-01 00:00:00").unwrap();
+        let hi = Timestamp::parse("2100-12-31 23:59:59").unwrap();
+        assert_eq!(Timestamp::from_unix_seconds_f64(631_152_000.0), Some(lo));
+        assert_eq!(Timestamp::from_unix_seconds_f64(4_133_980_799.0), Some(hi));
+        assert_eq!(Timestamp::from_unix_seconds_f64(631_151_999.0), None);
+        assert_eq!(Timestamp::from_unix_seconds_f64(4_133_980_800.0), None);
+        assert_eq!(Timestamp::from_unix_seconds_f64(f64::NAN), None);
     }
 
     #[test]
