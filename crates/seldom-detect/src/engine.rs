@@ -443,7 +443,7 @@ impl Detector {
             forward_name,
             key,
             prevalence,
-            ..
+            deadline,
         } = candidate;
         let EventKind::NetworkConnection(c) = &event.kind else {
             return;
@@ -459,8 +459,6 @@ impl Detector {
         // The process as of the connection; failing that, as of the deadline,
         // since its start may be stamped after the connection. (With a pid
         // only, the first lookup keeps a pid reused later from being taken.)
-        let deadline =
-            Timestamp::from_micros(event.time.as_micros().saturating_add(self.reorder_micros()));
         let record = tables
             .and_then(|t| {
                 t.find(&event.host, &c.process, event.time)
