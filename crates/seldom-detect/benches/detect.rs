@@ -11,26 +11,11 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use seldom_detect::baseline::Baseline;
 use seldom_detect::catalog::{Catalog, MatchSubject, ProcessView};
-use seldom_detect::destination::{
-    DEFAULT_INTERNAL_DOMAINS, DEFAULT_INTERNAL_NETWORKS, DestinationClassifier, DestinationKey,
-    registered_domain,
-};
+use seldom_detect::destination::{DestinationClassifier, DestinationKey, registered_domain};
 use seldom_model::{Platform, Timestamp};
 
-fn classifier() -> DestinationClassifier {
-    let networks = DEFAULT_INTERNAL_NETWORKS
-        .iter()
-        .filter_map(|n| n.parse().ok())
-        .collect();
-    let domains: Vec<String> = DEFAULT_INTERNAL_DOMAINS
-        .iter()
-        .map(|d| d.to_string())
-        .collect();
-    DestinationClassifier::new(networks, &domains)
-}
-
 fn destinations(c: &mut Criterion) {
-    let classifier = classifier();
+    let classifier = DestinationClassifier::with_defaults();
     let ip: IpAddr = "151.101.0.133"
         .parse()
         .unwrap_or(IpAddr::from([0, 0, 0, 0]));

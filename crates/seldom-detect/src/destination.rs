@@ -80,6 +80,19 @@ impl DestinationClassifier {
         DestinationClassifier { networks, domains }
     }
 
+    /// The default internal networks and domains (DESIGN §2).
+    pub fn with_defaults() -> Self {
+        let networks = DEFAULT_INTERNAL_NETWORKS
+            .iter()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        let domains: Vec<String> = DEFAULT_INTERNAL_DOMAINS
+            .iter()
+            .map(|d| d.to_string())
+            .collect();
+        DestinationClassifier::new(networks, &domains)
+    }
+
     pub fn is_internal_ip(&self, ip: IpAddr) -> bool {
         self.networks.iter().any(|net| net.contains(&ip))
     }
@@ -124,15 +137,12 @@ mod tests {
     use super::*;
 
     fn classifier() -> DestinationClassifier {
-        let nets = DEFAULT_INTERNAL_NETWORKS
-            .iter()
-            .map(|n| n.parse().unwrap())
-            .collect();
-        let domains: Vec<String> = DEFAULT_INTERNAL_DOMAINS
-            .iter()
-            .map(|d| d.to_string())
-            .collect();
-        DestinationClassifier::new(nets, &domains)
+        DestinationClassifier::with_defaults()
+    }
+
+    #[test]
+    fn every_default_network_parses() {
+        assert_eq!(classifier().networks.len(), DEFAULT_INTERNAL_NETWORKS.len());
     }
 
     #[test]

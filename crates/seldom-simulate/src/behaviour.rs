@@ -109,6 +109,18 @@ fn weekday(day: &Day<'_>) -> u32 {
     ((day.day_start / 86_400_000_000 + 3) % 7) as u32
 }
 
+/// A process running since before the telemetry began (a service manager, a
+/// daemon): no start event, a stable GUID per host.
+fn resident(host: &Host, tag: u8, pid: u32, image: &str, command_line: &str) -> Proc {
+    Proc {
+        guid: format!("{{{:08x}-0000-0000-0000-0000000000{tag:02x}}}", host.index),
+        pid,
+        image: image.to_owned(),
+        command_line: command_line.to_owned(),
+        original_file_name: None,
+    }
+}
+
 /// Everything a host does in one day.
 pub fn host_day(day: &mut Day<'_>, host: &Host, config: &SimConfig) {
     match host.role {
@@ -178,13 +190,13 @@ pub fn saas_adoption(day: &mut Day<'_>, host: &Host, browser: &Proc, config: &Si
 /// The vendor updater and the telemetry agent, on every Windows host.
 pub fn updaters(day: &mut Day<'_>, host: &Host) {
     let t = day.at_random(0.0, 23.0);
-    let services = Proc {
-        guid: format!("{{{:08x}-0000-0000-0000-000000000001}}", host.index),
-        pid: 680,
-        image: "C:\\Windows\\System32\\services.exe".into(),
-        command_line: "C:\\Windows\\system32\\services.exe".into(),
-        original_file_name: None,
-    };
+    let services = resident(
+        host,
+        0x01,
+        680,
+        "C:\\Windows\\System32\\services.exe",
+        "C:\\Windows\\system32\\services.exe",
+    );
     let updater = day.spawn(
         host,
         t,
@@ -283,13 +295,7 @@ pub fn developer(day: &mut Day<'_>, host: &Host, explorer: &Proc) {
 /// Linux servers: apt, a monitoring agent, cron jobs with curl, wget and python.
 /// Sysmon for Linux logs no DNS: these destinations are keyed by address.
 pub fn linux_server(day: &mut Day<'_>, host: &Host) {
-    let cron = Proc {
-        guid: format!("{{{:08x}-0000-0000-0000-0000000000c0}}", host.index),
-        pid: 812,
-        image: "/usr/sbin/cron".into(),
-        command_line: "/usr/sbin/cron -f".into(),
-        original_file_name: None,
-    };
+    let cron = resident(host, 0xc0, 812, "/usr/sbin/cron", "/usr/sbin/cron -f");
     let t = day.at_random(6.0, 1.0);
     let apt = day.spawn(
         host,
@@ -307,13 +313,13 @@ pub fn linux_server(day: &mut Day<'_>, host: &Host) {
         Some(&apt),
     );
     day.connect(host, t, &http, stable_ip("deb.debian.org", 0), 80);
-    let agent = Proc {
-        guid: format!("{{{:08x}-0000-0000-0000-0000000000a9}}", host.index),
-        pid: 901,
-        image: "/opt/monitor/bin/agent".into(),
-        command_line: "/opt/monitor/bin/agent --config /etc/monitor.yml".into(),
-        original_file_name: None,
-    };
+    let agent = resident(
+        host,
+        0xa9,
+        901,
+        "/opt/monitor/bin/agent",
+        "/opt/monitor/bin/agent --config /etc/monitor.yml",
+    );
     for hour in [1.0, 7.0, 13.0, 19.0] {
         let t = day.at_random(hour, 1.0);
         day.connect(
