@@ -78,7 +78,12 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Event>>(BATCHES_IN_FLIGHT);
     let counter = progress.counter();
     let (stats, unreadable) = std::thread::scope(|scope| {
-        let reader = scope.spawn(move || read_inputs(&args.paths, options, counter, batches));
+        let reader = std::thread::Builder::new()
+            .name("seldom-decode".into())
+            .spawn_scoped(scope, move || {
+                read_inputs(&args.paths, options, counter, batches)
+            })
+            .context("starting the decoding thread")?;
         for batch in received {
             for event in batch {
                 match detector.as_mut() {
@@ -91,10 +96,12 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
                 }
             }
         }
-        reader
-            .join()
-            .unwrap_or_else(|_| (IngestStats::default(), 1))
-    });
+        Ok::<_, anyhow::Error>(
+            reader
+                .join()
+                .unwrap_or_else(|_| (IngestStats::default(), 1)),
+        )
+    })?;
     progress.finish();
     if let Some(detector) = detector.as_mut() {
         // Ordering the whole input by event time makes a scan of unordered

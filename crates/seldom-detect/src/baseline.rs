@@ -8,12 +8,11 @@
 //! window, the most recent of them are among the K kept (at most one of the K
 //! is the current host). Host names are interned to integers.
 
-use std::collections::HashMap;
-
 use seldom_model::{HostName, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::destination::DestinationKey;
+use crate::fast_map::FastMap;
 
 /// An interned host.
 pub type HostId = u32;
@@ -21,7 +20,7 @@ pub type HostId = u32;
 /// Host names to small integers, so that per-key memory holds no strings.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct HostInterner {
-    ids: HashMap<HostName, HostId>,
+    ids: FastMap<HostName, HostId>,
     names: Vec<HostName>,
 }
 
@@ -71,7 +70,7 @@ pub struct Prevalence {
 pub struct Baseline {
     training_days: i64,
     keep: usize,
-    keys: HashMap<DestinationKey, KeyPrevalence>,
+    keys: FastMap<DestinationKey, KeyPrevalence>,
 }
 
 impl Baseline {
@@ -81,7 +80,7 @@ impl Baseline {
         Baseline {
             training_days: i64::from(training_days.max(1)),
             keep: keep.max(1),
-            keys: HashMap::new(),
+            keys: FastMap::default(),
         }
     }
 
@@ -114,14 +113,21 @@ impl Baseline {
     pub fn record(&mut self, key: &DestinationKey, host: HostId, at: Timestamp) {
         let day = at.day();
         let keep = self.keep;
-        let entry = self
-            .keys
-            .entry(key.clone())
-            .or_insert_with(|| KeyPrevalence {
-                recent: Vec::with_capacity(2),
-                first_seen: at,
-                connections: 0,
-            });
+        // A lookup before the insert: most contacts are to known keys, and
+        // `entry` would clone the key (a string) on every one of them.
+        if !self.keys.contains_key(key) {
+            self.keys.insert(
+                key.clone(),
+                KeyPrevalence {
+                    recent: Vec::with_capacity(2),
+                    first_seen: at,
+                    connections: 0,
+                },
+            );
+        }
+        let Some(entry) = self.keys.get_mut(key) else {
+            return;
+        };
         entry.connections += 1;
         entry.first_seen = entry.first_seen.min(at);
         match entry.recent.iter().position(|(h, _)| *h == host) {
@@ -194,7 +200,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use seldom_model::HostNaming;
-    use std::collections::HashSet;
+    use std::collections::{HashMap, HashSet};
     use std::net::IpAddr;
 
     const DAY: i64 = seldom_model_day();

@@ -4,11 +4,13 @@
 //! connection takes the forward name of the latest answer for its destination
 //! within the DNS window before it, preferring an answer to the same process.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use seldom_model::{HostName, ProcessIdentity, Timestamp};
 use serde::{Deserialize, Serialize};
+
+use crate::fast_map::FastMap;
 
 /// Answers kept per (host, address): enough to prefer the same process
 /// without letting a chatty resolver grow memory.
@@ -17,21 +19,54 @@ const ANSWERS_PER_ADDRESS: usize = 4;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Answer {
     time: Timestamp,
-    name: String,
-    process: ProcessIdentity,
+    /// Shared by every address of one query's answer.
+    name: Arc<str>,
+    process: Asker,
+}
+
+/// The process that asked, compact: every answer of every query keeps one,
+/// and a copy of the GUID string would be an allocation each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+struct Asker {
+    pid: Option<u32>,
+    /// xxh3 of the GUID: within one host's recent queries a collision is
+    /// out of reach, and an attacker gains nothing from one (both processes
+    /// then asked for a name of the host's own choosing).
+    guid: Option<u64>,
+}
+
+impl Asker {
+    fn of(process: &ProcessIdentity) -> Asker {
+        Asker {
+            pid: process.pid,
+            guid: process
+                .guid
+                .as_deref()
+                .map(|g| xxhash_rust::xxh3::xxh3_64(g.as_bytes())),
+        }
+    }
+
+    /// The same process: by GUID where the sensor gives one, else by pid.
+    fn is(&self, other: &Asker) -> bool {
+        match (self.guid, other.guid) {
+            (Some(mine), Some(theirs)) => mine == theirs,
+            (None, _) => self.pid.is_some() && self.pid == other.pid,
+            (Some(_), None) => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DnsAttribution {
     window_micros: i64,
-    hosts: HashMap<HostName, HashMap<IpAddr, Vec<Answer>>>,
+    hosts: FastMap<HostName, FastMap<IpAddr, Vec<Answer>>>,
 }
 
 impl DnsAttribution {
     pub fn new(window_micros: i64) -> Self {
         DnsAttribution {
             window_micros,
-            hosts: HashMap::new(),
+            hosts: FastMap::default(),
         }
     }
 
@@ -46,13 +81,20 @@ impl DnsAttribution {
         if answers.is_empty() || name.is_empty() {
             return;
         }
-        let table = self.hosts.entry(host.clone()).or_default();
+        if !self.hosts.contains_key(host) {
+            self.hosts.insert(host.clone(), FastMap::default());
+        }
+        let Some(table) = self.hosts.get_mut(host) else {
+            return;
+        };
+        let name: Arc<str> = Arc::from(name);
+        let asker = Asker::of(process);
         for ip in answers {
             let list = table.entry(*ip).or_default();
             list.push(Answer {
                 time,
-                name: name.to_owned(),
-                process: process.clone(),
+                name: name.clone(),
+                process: asker,
             });
             if list.len() > ANSWERS_PER_ADDRESS {
                 list.remove(0);
@@ -71,17 +113,15 @@ impl DnsAttribution {
         let answers = self.hosts.get(host)?.get(&ip)?;
         let fresh =
             |a: &&Answer| a.time <= at && at.as_micros() - a.time.as_micros() <= self.window_micros;
-        let same_process = |a: &&Answer| {
-            (process.guid.is_some() && a.process.guid == process.guid)
-                || (process.guid.is_none() && process.pid.is_some() && a.process.pid == process.pid)
-        };
+        let asker = Asker::of(process);
+        let same_process = |a: &&Answer| asker.is(&a.process);
         answers
             .iter()
             .rev()
             .filter(fresh)
             .find(same_process)
             .or_else(|| answers.iter().rev().find(fresh))
-            .map(|a| a.name.as_str())
+            .map(|a| &*a.name)
     }
 
     /// Forgets answers older than the window before `now`.

@@ -7,7 +7,7 @@
 //! whose process is not yet known waits (bounded) for its process start until
 //! the window has passed, then is classified with what is known.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use seldom_model::{
     Event, EventKind, HostName, NetworkConnection, Platform, ProcessIdentity, Timestamp,
@@ -20,6 +20,7 @@ use crate::catalog::{Catalog, MatchSubject, ProcessView};
 use crate::config::DetectConfig;
 use crate::destination::{DestinationClassifier, DestinationKey, registered_domain};
 use crate::dns::DnsAttribution;
+use crate::fast_map::FastMap;
 use crate::image::image_name;
 use crate::process_table::{Ancestor, ProcessRecord, ProcessTables};
 
@@ -89,16 +90,16 @@ pub struct DetectorState {
     released_upto: Option<Timestamp>,
     hosts: HostInterner,
     baseline: Option<Baseline>,
-    activity: HashMap<HostId, i64>,
+    activity: FastMap<HostId, i64>,
     platform_first: BTreeMap<Platform, Timestamp>,
     processes: Option<ProcessTables>,
     dns: Option<DnsAttribution>,
     pending: Vec<Candidate>,
-    dedup: HashMap<(String, HostName, String, DestinationKey), OpenAlert>,
+    dedup: FastMap<(String, HostName, String, DestinationKey), OpenAlert>,
     current_day: Option<i64>,
     /// Addresses endpoint sensors reported as a host's own (source of its
     /// connections): a network sensor's event from one is that host's.
-    address_hosts: HashMap<std::net::IpAddr, HostName>,
+    address_hosts: FastMap<std::net::IpAddr, HostName>,
     stats: DetectStats,
 }
 
@@ -322,7 +323,11 @@ impl Detector {
             .source_ip
             .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
         {
-            self.state.address_hosts.insert(source, event.host.clone());
+            // Checked first: a host's address rarely changes, and the insert
+            // would copy its name on every connection.
+            if self.state.address_hosts.get(&source) != Some(&event.host) {
+                self.state.address_hosts.insert(source, event.host.clone());
+            }
         }
         let forward_name = self.forward_name(&event, c);
         if forward_name

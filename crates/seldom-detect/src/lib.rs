@@ -16,6 +16,7 @@ pub mod config;
 pub mod destination;
 pub mod dns;
 mod engine;
+mod fast_map;
 pub mod formats;
 pub mod image;
 pub mod process_table;

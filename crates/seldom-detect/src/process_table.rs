@@ -6,10 +6,12 @@
 //! since pids are reused. A Security 5156 connection (pid only) thus joins a
 //! Sysmon or a 4688 process start of the same host.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use seldom_model::{HostName, Location, ProcessIdentity, ProcessStart, Timestamp};
 use serde::{Deserialize, Serialize};
+
+use crate::fast_map::FastMap;
 
 /// What is remembered of one process.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,9 +71,9 @@ pub struct Ancestor {
 struct HostTable {
     /// Records by insertion number; the maps below point into it.
     records: BTreeMap<u64, ProcessRecord>,
-    by_guid: HashMap<String, u64>,
+    by_guid: FastMap<String, u64>,
     /// Per pid, (start, record) in start order.
-    by_pid: HashMap<u32, Vec<(Timestamp, u64)>>,
+    by_pid: FastMap<u32, Vec<(Timestamp, u64)>>,
     next: u64,
 }
 
@@ -139,14 +141,14 @@ impl HostTable {
 /// Process tables for every host.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct ProcessTables {
-    hosts: HashMap<HostName, HostTable>,
+    hosts: FastMap<HostName, HostTable>,
     max_per_host: usize,
 }
 
 impl ProcessTables {
     pub fn new(max_per_host: usize) -> Self {
         ProcessTables {
-            hosts: HashMap::new(),
+            hosts: FastMap::default(),
             max_per_host,
         }
     }
@@ -159,10 +161,15 @@ impl ProcessTables {
         origin: &Location,
     ) {
         let cap = self.max_per_host;
-        self.hosts
-            .entry(host.clone())
-            .or_default()
-            .insert(ProcessRecord::from_start(time, start, origin), cap);
+        let record = ProcessRecord::from_start(time, start, origin);
+        match self.hosts.get_mut(host) {
+            Some(table) => table.insert(record, cap),
+            None => {
+                let mut table = HostTable::default();
+                table.insert(record, cap);
+                self.hosts.insert(host.clone(), table);
+            }
+        }
     }
 
     pub fn find(

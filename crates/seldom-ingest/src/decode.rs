@@ -23,6 +23,9 @@ use crate::zeek::{ZeekLog, zeek_record};
 pub struct JsonDecoder {
     options: NormalizeOptions,
     local_offset_micros: Option<i64>,
+    /// A record read its time as local time before this decoder had learned
+    /// an offset of its own: its outcome depended on what came before.
+    needed_earlier_offset: bool,
 }
 
 /// Local-time offsets are whole quarter hours; the two clocks of one record
@@ -34,7 +37,28 @@ impl JsonDecoder {
         JsonDecoder {
             options,
             local_offset_micros: None,
+            needed_earlier_offset: false,
         }
+    }
+
+    /// A decoder that continues a stream whose earlier records taught `offset`.
+    pub fn continuing(options: NormalizeOptions, offset: Option<i64>) -> Self {
+        JsonDecoder {
+            local_offset_micros: offset,
+            ..JsonDecoder::new(options)
+        }
+    }
+
+    /// The local-time offset learned so far (the decoder's only state).
+    pub fn local_offset(&self) -> Option<i64> {
+        self.local_offset_micros
+    }
+
+    /// Whether some record's outcome depended on an offset learned before
+    /// this decoder started: decoded apart from its stream's beginning, such
+    /// a part must be decoded again, in order (see `parallel`).
+    pub fn needed_earlier_offset(&self) -> bool {
+        self.needed_earlier_offset
     }
 
     /// Decodes one JSON document (one line of a JSON-lines file).
@@ -87,6 +111,13 @@ impl JsonDecoder {
             return self.decode_schema(text, origin);
         };
         self.learn_local_offset(&fields);
+        if self.local_offset_micros.is_none()
+            && fields
+                .get(Field::TimeCreatedText)
+                .is_some_and(|t| !has_zone(t))
+        {
+            self.needed_earlier_offset = true;
+        }
         normalize(
             &fields,
             format,

@@ -25,6 +25,7 @@ mod json;
 mod limits;
 mod normalize;
 mod ocsf;
+mod parallel;
 mod source;
 mod stats;
 mod value_path;

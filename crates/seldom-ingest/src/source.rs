@@ -24,6 +24,7 @@ use crate::limits::{
     read_line_bounded,
 };
 use crate::normalize::{Decoded, NormalizeOptions};
+use crate::parallel::{Chunk, LineSource, decode_json_lines};
 use crate::stats::{IgnoreReason, IngestStats, Malformed, SkipReason};
 use crate::zeek::ZeekTsv;
 
@@ -49,6 +50,9 @@ pub struct IngestOptions {
     /// Threads the EVTX parser may use (0: one per core). Default 1: most event
     /// logs are a few chunks, where a thread pool costs more than it gives.
     pub evtx_threads: usize,
+    /// Threads decoding the lines of one JSON-lines input (default: one per
+    /// core; 1 decodes on the reading thread).
+    pub decode_threads: usize,
 }
 
 impl Default for IngestOptions {
@@ -63,6 +67,7 @@ impl Default for IngestOptions {
             max_archive_depth: 3,
             audit_host: None,
             evtx_threads: 1,
+            decode_threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
@@ -504,6 +509,36 @@ impl Ingestor {
                 continue;
             }
             let mode = *mode.get_or_insert_with(|| TextMode::of(text));
+            if mode == TextMode::Json && self.options.decode_threads > 1 {
+                let mut first = Chunk::default();
+                first.push_line(text.as_bytes(), line_no);
+                let mut lines = BoundedLines {
+                    reader,
+                    buf,
+                    line_no,
+                    max: self.options.max_line_bytes,
+                };
+                let failure = decode_json_lines(
+                    self.options.decode_threads,
+                    self.options.normalize,
+                    name,
+                    first,
+                    &mut lines,
+                    &mut self.stats,
+                    sink,
+                );
+                if let Some(e) = failure {
+                    let reason = if is_too_large(&e) {
+                        SkipReason::TooLarge
+                    } else {
+                        SkipReason::Io
+                    };
+                    let location = Location::at_line(name.clone(), lines.line_no + 1);
+                    self.stats
+                        .skip(Malformed::new(reason, e.to_string()), &location);
+                }
+                return;
+            }
             if mode == TextMode::Zeek && zeek.header(text) {
                 continue;
             }
@@ -566,6 +601,35 @@ impl Ingestor {
             .filter(|b| !b.is_empty())
             .unwrap_or("unknown")
             .to_owned()
+    }
+}
+
+/// The rest of a text input, line by line, for the parallel JSON decoder.
+struct BoundedLines<R> {
+    reader: R,
+    buf: Vec<u8>,
+    line_no: u64,
+    max: usize,
+}
+
+impl<R: BufRead> LineSource for BoundedLines<R> {
+    fn next_into(&mut self, chunk: &mut Chunk) -> io::Result<bool> {
+        match read_line_bounded(&mut self.reader, &mut self.buf, self.max)? {
+            Line::Eof => Ok(false),
+            Line::TooLong { length } => {
+                self.line_no += 1;
+                chunk.push_too_long(
+                    format!("{length} bytes, more than {}", self.max),
+                    self.line_no,
+                );
+                Ok(true)
+            }
+            Line::Complete => {
+                self.line_no += 1;
+                chunk.push_line(&self.buf, self.line_no);
+                Ok(true)
+            }
+        }
     }
 }
 

@@ -157,6 +157,33 @@ impl IngestStats {
         }
     }
 
+    /// Adds the counts of a part read apart (a chunk decoded on another
+    /// thread); parts absorbed in input order keep the first examples first.
+    pub fn absorb(&mut self, part: IngestStats) {
+        self.files_read += part.files_read;
+        self.records_read += part.records_read;
+        self.events_read += part.events_read;
+        self.bytes_read += part.bytes_read;
+        for (kind, n) in part.events {
+            *self.events.entry(kind).or_default() += n;
+        }
+        for (format, kinds) in part.events_by_format {
+            let mine = self.events_by_format.entry(format).or_default();
+            for (kind, n) in kinds {
+                *mine.entry(kind).or_default() += n;
+            }
+        }
+        for (reason, n) in part.ignored {
+            *self.ignored.entry(reason).or_default() += n;
+        }
+        for (reason, part) in part.skipped {
+            let mine = self.skipped.entry(reason).or_default();
+            mine.count += part.count;
+            let room = EXAMPLES_PER_REASON.saturating_sub(mine.examples.len());
+            mine.examples.extend(part.examples.into_iter().take(room));
+        }
+    }
+
     pub fn skipped_total(&self) -> u64 {
         self.skipped.values().map(|s| s.count).sum()
     }

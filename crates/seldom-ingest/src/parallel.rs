@@ -1,0 +1,277 @@
+//! The lines of one JSON-lines input, decoded on several threads.
+//!
+//! Decoding costs several times what reading the bytes does, so a single big
+//! export (a day of Winlogbeat, a simulated organization) would leave all but
+//! one core idle. The reading thread cuts the input into chunks of whole lines
+//! and a pool of workers decodes them, each chunk with a decoder of its own;
+//! the results are handed on in input order, so events, counts and skip
+//! examples are exactly those of a single-threaded read.
+//!
+//! The JSON decoder has one piece of state, the local-time offset it learns
+//! from NXLog records that carry both clocks. A worker starts a chunk without
+//! it; if a record of the chunk needed an offset the worker had not learned
+//! and the stream before the chunk had taught one, the chunk is decoded again,
+//! in order, with that offset. Such records are rare (one NXLog variant), and
+//! the result is the same as a sequential read's in every case.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{Receiver, sync_channel};
+use std::sync::{Arc, Mutex};
+
+use seldom_model::{Event, Location};
+
+use crate::decode::JsonDecoder;
+use crate::normalize::{Decoded, NormalizeOptions};
+use crate::stats::{IngestStats, Malformed, SkipReason};
+
+/// A chunk holds about this many bytes of lines.
+pub(crate) const CHUNK_BYTES: usize = 1 << 20;
+
+/// One line of a chunk, or the mark of a line too long to keep.
+#[derive(Debug, Clone)]
+enum Entry {
+    Line {
+        start: usize,
+        end: usize,
+        number: u64,
+    },
+    TooLong {
+        detail: String,
+        number: u64,
+    },
+}
+
+/// Whole lines, copied out of the reader's buffer.
+#[derive(Debug, Default)]
+pub(crate) struct Chunk {
+    text: Vec<u8>,
+    entries: Vec<Entry>,
+}
+
+impl Chunk {
+    pub(crate) fn push_line(&mut self, line: &[u8], number: u64) {
+        let start = self.text.len();
+        self.text.extend_from_slice(line);
+        self.entries.push(Entry::Line {
+            start,
+            end: self.text.len(),
+            number,
+        });
+    }
+
+    pub(crate) fn push_too_long(&mut self, detail: String, number: u64) {
+        self.entries.push(Entry::TooLong { detail, number });
+    }
+
+    pub(crate) fn len_bytes(&self) -> usize {
+        self.text.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+/// What decoding one chunk gave; the chunk comes back for a second, ordered
+/// decoding should it need one.
+struct ChunkResult {
+    chunk: Chunk,
+    events: Vec<Event>,
+    stats: IngestStats,
+    needed_earlier_offset: bool,
+    learned_offset: Option<i64>,
+}
+
+/// Decodes every line of `chunk` with `decoder`, as the sequential reader would.
+fn decode_chunk(
+    chunk: &Chunk,
+    decoder: &mut JsonDecoder,
+    name: &Arc<str>,
+    stats: &mut IngestStats,
+    events: &mut Vec<Event>,
+) {
+    for entry in &chunk.entries {
+        match entry {
+            Entry::TooLong { detail, number } => {
+                stats.records_read += 1;
+                stats.skip(
+                    Malformed::new(SkipReason::LineTooLong, detail.clone()),
+                    &Location::at_line(name.clone(), *number),
+                );
+            }
+            &Entry::Line { start, end, number } => {
+                let location = || Location::at_line(name.clone(), number);
+                let text = match std::str::from_utf8(&chunk.text[start..end]) {
+                    Ok(text) => text.trim(),
+                    Err(e) => {
+                        stats.records_read += 1;
+                        stats.skip(
+                            Malformed::new(SkipReason::NotUtf8, e.to_string()),
+                            &location(),
+                        );
+                        continue;
+                    }
+                };
+                if text.is_empty() {
+                    continue;
+                }
+                stats.records_read += 1;
+                match decoder.decode(text, location()) {
+                    Ok(Decoded::Event(event)) => {
+                        stats.count_event(&event);
+                        events.push(*event);
+                    }
+                    Ok(Decoded::Ignored(reason)) => stats.ignore(reason),
+                    Err(malformed) => stats.skip(malformed, &location()),
+                }
+            }
+        }
+    }
+}
+
+/// Hands chunk results on in input order, carrying the decoder state across.
+struct InOrder<'a> {
+    options: NormalizeOptions,
+    name: &'a Arc<str>,
+    next: u64,
+    waiting: BTreeMap<u64, ChunkResult>,
+    /// The offset the stream had taught before chunk `next`.
+    offset: Option<i64>,
+}
+
+impl InOrder<'_> {
+    fn arrive(
+        &mut self,
+        seq: u64,
+        result: ChunkResult,
+        stats: &mut IngestStats,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        self.waiting.insert(seq, result);
+        while let Some(mut result) = self.waiting.remove(&self.next) {
+            self.next += 1;
+            if result.needed_earlier_offset && self.offset.is_some() {
+                let mut decoder = JsonDecoder::continuing(self.options, self.offset);
+                let mut again = IngestStats::default();
+                let mut events = Vec::with_capacity(result.events.len());
+                decode_chunk(
+                    &result.chunk,
+                    &mut decoder,
+                    self.name,
+                    &mut again,
+                    &mut events,
+                );
+                result.stats = again;
+                result.events = events;
+                result.learned_offset = decoder.local_offset();
+            }
+            self.offset = result.learned_offset.or(self.offset);
+            stats.absorb(result.stats);
+            for event in result.events {
+                sink(event);
+            }
+        }
+    }
+}
+
+/// Where the reading thread gets its lines: the caller's line reader.
+pub(crate) trait LineSource {
+    /// The next line into `chunk` (or its too-long mark); `Ok(false)` at the end.
+    fn next_into(&mut self, chunk: &mut Chunk) -> std::io::Result<bool>;
+}
+
+/// Decodes the lines `source` gives, the first chunk already filled, on
+/// `threads` workers; returns the read error that ended the input, if any,
+/// after every line before it was handed on.
+pub(crate) fn decode_json_lines(
+    threads: usize,
+    options: NormalizeOptions,
+    name: &Arc<str>,
+    first: Chunk,
+    source: &mut dyn LineSource,
+    stats: &mut IngestStats,
+    sink: &mut dyn FnMut(Event),
+) -> Option<std::io::Error> {
+    let threads = threads.max(1);
+    let (work, queue) = sync_channel::<(u64, Chunk)>(threads * 2);
+    let queue: Mutex<Receiver<(u64, Chunk)>> = Mutex::new(queue);
+    let (done, results) = std::sync::mpsc::channel::<(u64, ChunkResult)>();
+    let mut order = InOrder {
+        options,
+        name,
+        next: 0,
+        waiting: BTreeMap::new(),
+        offset: None,
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let done = done.clone();
+            let queue = &queue;
+            scope.spawn(move || worker(queue, done, options, name));
+        }
+        drop(done);
+        let mut failure = None;
+        let mut sent: u64 = 0;
+        let mut chunk = first;
+        loop {
+            let more = match source.next_into(&mut chunk) {
+                Ok(more) => more,
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
+            };
+            if (!more || chunk.len_bytes() >= CHUNK_BYTES) && !chunk.is_empty() {
+                let full = std::mem::take(&mut chunk);
+                chunk.text.reserve(CHUNK_BYTES + (CHUNK_BYTES >> 3));
+                if work.send((sent, full)).is_err() {
+                    break; // every worker is gone: nothing more can be decoded
+                }
+                sent += 1;
+                while let Ok((seq, result)) = results.try_recv() {
+                    order.arrive(seq, result, stats, sink);
+                }
+            }
+            if !more {
+                break;
+            }
+        }
+        drop(work);
+        for (seq, result) in results.iter() {
+            order.arrive(seq, result, stats, sink);
+        }
+        failure
+    })
+}
+
+fn worker(
+    queue: &Mutex<Receiver<(u64, Chunk)>>,
+    done: std::sync::mpsc::Sender<(u64, ChunkResult)>,
+    options: NormalizeOptions,
+    name: &Arc<str>,
+) {
+    loop {
+        // The lock is held only to take a chunk, never while decoding.
+        let next = match queue.lock() {
+            Ok(queue) => queue.recv(),
+            Err(_) => return,
+        };
+        let Ok((seq, chunk)) = next else {
+            return;
+        };
+        let mut decoder = JsonDecoder::new(options);
+        let mut stats = IngestStats::default();
+        let mut events = Vec::with_capacity(chunk.entries.len());
+        decode_chunk(&chunk, &mut decoder, name, &mut stats, &mut events);
+        let result = ChunkResult {
+            needed_earlier_offset: decoder.needed_earlier_offset(),
+            learned_offset: decoder.local_offset(),
+            chunk,
+            events,
+            stats,
+        };
+        if done.send((seq, result)).is_err() {
+            return;
+        }
+    }
+}
