@@ -22,6 +22,7 @@ use crate::destination::{DestinationClassifier, DestinationKey, registered_domai
 use crate::dns::DnsAttribution;
 use crate::fast_map::FastMap;
 use crate::image::image_name;
+use crate::pending::Pending;
 use crate::process_table::{Ancestor, ProcessRecord, ProcessTables};
 
 const DAY_MICROS: i64 = 86_400 * 1_000_000;
@@ -94,7 +95,7 @@ pub struct DetectorState {
     platform_first: BTreeMap<Platform, Timestamp>,
     processes: Option<ProcessTables>,
     dns: Option<DnsAttribution>,
-    pending: Vec<Candidate>,
+    pending: Pending<Candidate>,
     dedup: FastMap<(String, HostName, String, DestinationKey), OpenAlert>,
     current_day: Option<i64>,
     /// Addresses endpoint sensors reported as a host's own (source of its
@@ -211,8 +212,7 @@ impl Detector {
         if let Some(max) = self.state.max_seen {
             self.release_upto(max, out);
         }
-        let pending = std::mem::take(&mut self.state.pending);
-        for candidate in pending {
+        while let Some(candidate) = self.state.pending.pop_due(None) {
             self.emit(candidate, out);
         }
     }
@@ -375,10 +375,12 @@ impl Detector {
         } else {
             if self.state.pending.len() >= self.config.max_pending {
                 self.state.stats.pending_overflow += 1;
-                let oldest = self.state.pending.remove(0);
-                self.emit(oldest, out);
+                if let Some(earliest) = self.state.pending.pop_due(None) {
+                    self.emit(earliest, out);
+                }
             }
-            self.state.pending.push(candidate);
+            let host = candidate.event.host.clone();
+            self.state.pending.push(&host, deadline, candidate);
         }
     }
 
@@ -410,16 +412,11 @@ impl Detector {
     }
 
     fn resolve_pending_for(&mut self, host: &HostName, out: &mut Vec<AlertUpdate>) {
-        if self.state.pending.is_empty() {
-            return;
-        }
-        let (ready, waiting): (Vec<Candidate>, Vec<Candidate>) =
-            std::mem::take(&mut self.state.pending).into_iter().partition(|candidate| {
-                &candidate.event.host == host
-                    && matches!(&candidate.event.kind, EventKind::NetworkConnection(c)
-                        if self.state.processes.as_ref().and_then(|t| t.find(host, &c.process, candidate.deadline)).is_some())
-            });
-        self.state.pending = waiting;
+        let processes = self.state.processes.as_ref();
+        let ready = self.state.pending.take_ready(host, |candidate| {
+            matches!(&candidate.event.kind, EventKind::NetworkConnection(c)
+                if processes.and_then(|t| t.find(host, &c.process, candidate.deadline)).is_some())
+        });
         for candidate in ready {
             self.emit(candidate, out);
         }
@@ -429,15 +426,7 @@ impl Detector {
         let Some(now) = self.state.released_upto else {
             return;
         };
-        if self.state.pending.iter().all(|c| c.deadline > now) {
-            return;
-        }
-        let (expired, waiting): (Vec<Candidate>, Vec<Candidate>) =
-            std::mem::take(&mut self.state.pending)
-                .into_iter()
-                .partition(|c| c.deadline <= now);
-        self.state.pending = waiting;
-        for candidate in expired {
+        while let Some(candidate) = self.state.pending.pop_due(Some(now)) {
             self.emit(candidate, out);
         }
     }

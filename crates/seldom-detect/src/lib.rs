@@ -19,6 +19,7 @@ mod engine;
 mod fast_map;
 pub mod formats;
 pub mod image;
+mod pending;
 pub mod process_table;
 
 pub use alert::Alert;
