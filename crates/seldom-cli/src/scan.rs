@@ -204,7 +204,7 @@ impl AlertSink<'_> {
 
     fn updates(&mut self, updates: &mut Vec<AlertUpdate>) {
         for update in updates.drain(..) {
-            let AlertUpdate::New(alert) = update else {
+            let AlertUpdate::New(alert, _) = update else {
                 continue;
             };
             self.new += 1;

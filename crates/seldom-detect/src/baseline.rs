@@ -55,6 +55,24 @@ pub struct KeyPrevalence {
     recent: Vec<(HostId, i64)>,
     pub first_seen: Timestamp,
     pub connections: u64,
+    /// Per day of the window with contacts, how many hosts contacted the key
+    /// that day, for an analyst's timeline. Exact while the key is rare (its
+    /// hosts are all among the K kept); beyond, a host that dropped out of the
+    /// K counts again, so the figure is an upper bound for popular keys.
+    #[serde(default)]
+    daily: Vec<(i64, u32)>,
+}
+
+impl KeyPrevalence {
+    /// The K most recent hosts, most recent first, with their last contact day.
+    pub fn recent(&self) -> &[(HostId, i64)] {
+        &self.recent
+    }
+
+    /// `(day, hosts)` for the days of the window with contacts, oldest first.
+    pub fn daily(&self) -> &[(i64, u32)] {
+        &self.daily
+    }
 }
 
 /// The evidence behind a rare decision.
@@ -122,6 +140,7 @@ impl Baseline {
                     recent: Vec::with_capacity(2),
                     first_seen: at,
                     connections: 0,
+                    daily: Vec::new(),
                 },
             );
         }
@@ -130,7 +149,12 @@ impl Baseline {
         };
         entry.connections += 1;
         entry.first_seen = entry.first_seen.min(at);
-        match entry.recent.iter().position(|(h, _)| *h == host) {
+        let position = entry.recent.iter().position(|(h, _)| *h == host);
+        let new_host_day = position.is_none_or(|i| entry.recent[i].1 != day);
+        if new_host_day {
+            count_host_day(&mut entry.daily, day, day - self.training_days + 1);
+        }
+        match position {
             Some(i) => {
                 let (_, last) = entry.recent.remove(i);
                 insert_by_recency(&mut entry.recent, (host, last.max(day)));
@@ -186,6 +210,18 @@ impl Baseline {
     }
 }
 
+/// One more host on `day` in the daily counts, dropping days before `start`.
+/// Contacts arrive nearly in day order, so the day is almost always the last.
+fn count_host_day(daily: &mut Vec<(i64, u32)>, day: i64, start: i64) {
+    match daily.iter().rposition(|(d, _)| *d <= day) {
+        Some(i) if daily[i].0 == day => daily[i].1 += 1,
+        Some(i) => daily.insert(i + 1, (day, 1)),
+        None => daily.insert(0, (day, 1)),
+    }
+    let stale = daily.iter().take_while(|(d, _)| *d < start).count();
+    daily.drain(..stale);
+}
+
 /// Keeps `recent` ordered by day, most recent first (ties: newest insert first).
 fn insert_by_recency(recent: &mut Vec<(HostId, i64)>, item: (HostId, i64)) {
     let at = recent
@@ -239,6 +275,19 @@ mod tests {
         }
         assert_eq!(b.prevalence(&key(1), 7, t(2)).other_hosts_in_window, 0);
         assert_eq!(b.get(&key(1)).map(|k| k.connections), Some(5));
+    }
+
+    #[test]
+    fn daily_counts_hosts_once_per_day_and_slide_with_the_window() {
+        let mut b = Baseline::new(3, 4);
+        let key = DestinationKey::Ip("203.0.113.9".parse().unwrap());
+        let day = |d: i64| Timestamp::from_micros(d * 86_400_000_000 + 3_600_000_000);
+        b.record(&key, 1, day(10));
+        b.record(&key, 1, day(10));
+        b.record(&key, 2, day(10));
+        b.record(&key, 1, day(11));
+        b.record(&key, 3, day(13));
+        assert_eq!(b.get(&key).unwrap().daily(), &[(11, 1), (13, 1)]);
     }
 
     #[test]

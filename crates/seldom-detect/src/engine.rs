@@ -30,14 +30,41 @@ const DAY_MICROS: i64 = 86_400 * 1_000_000;
 /// What the detector tells its sink.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AlertUpdate {
-    /// A new alert.
-    New(Box<Alert>),
+    /// A new alert, with the connection event it was raised on (for a
+    /// service that keeps evidence beside its alerts).
+    New(Box<Alert>, Box<Event>),
     /// A repeat inside the dedup period of an open alert.
     Repeat {
         id: String,
         count: u64,
         last_seen: Timestamp,
     },
+}
+
+/// A destination key as the baseline knows it ([`Detector::destination`]).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DestinationView {
+    pub key: String,
+    pub key_type: &'static str,
+    /// Hosts among the K kept whose last contact is inside the window (all
+    /// of them while the key is rare).
+    pub hosts_in_window: usize,
+    /// The K most recent hosts, most recent first.
+    pub recent_hosts: Vec<String>,
+    pub first_seen: Timestamp,
+    pub connections: u64,
+    pub window_days: u32,
+    /// `(UTC day number, hosts that day)` inside the window, oldest first.
+    pub daily: Vec<(i64, u32)>,
+}
+
+/// How far one platform's activation period has come.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ActivationProgress {
+    pub platform: Platform,
+    pub days_seen: u32,
+    pub activation_days: u32,
+    pub active: bool,
 }
 
 /// Counters of what the detector saw and decided.
@@ -155,16 +182,69 @@ impl Detector {
         &self.state
     }
 
+    /// Destination keys the baseline holds.
+    pub fn baseline_keys(&self) -> usize {
+        self.state.baseline.as_ref().map_or(0, Baseline::key_count)
+    }
+
+    /// What the organization knows of a destination key (a registered domain
+    /// or an address, as alerts name it), for an analyst.
+    pub fn destination(&self, key: &str) -> Option<DestinationView> {
+        let key = match key.parse::<std::net::IpAddr>() {
+            Ok(ip) => DestinationKey::Ip(ip),
+            Err(_) => DestinationKey::Domain(key.trim().to_ascii_lowercase()),
+        };
+        let known = self.state.baseline.as_ref()?.get(&key)?;
+        let today = self.state.current_day.unwrap_or(0);
+        let start = today - i64::from(self.config.training_days) + 1;
+        let recent: Vec<(String, i64)> = known
+            .recent()
+            .iter()
+            .filter_map(|(id, day)| Some((self.state.hosts.name(*id)?.to_string(), *day)))
+            .collect();
+        Some(DestinationView {
+            key_type: match key {
+                DestinationKey::Ip(_) => "ip",
+                DestinationKey::Domain(_) => "domain",
+            },
+            key: key.to_string(),
+            hosts_in_window: recent.iter().filter(|(_, day)| *day >= start).count(),
+            recent_hosts: recent.into_iter().map(|(host, _)| host).collect(),
+            first_seen: known.first_seen,
+            connections: known.connections,
+            window_days: self.config.training_days,
+            daily: known
+                .daily()
+                .iter()
+                .filter(|(day, _)| *day >= start)
+                .map(|(day, hosts)| (*day, *hosts))
+                .collect(),
+        })
+    }
+
+    /// Per platform seen, how far its activation period has come, in event time.
+    pub fn activation(&self) -> Vec<ActivationProgress> {
+        let now = self.state.max_seen;
+        self.state
+            .platform_first
+            .iter()
+            .map(|(platform, first)| {
+                let seen = now.map_or(0, |n| (n.as_micros() - first.as_micros()) / DAY_MICROS);
+                ActivationProgress {
+                    platform: *platform,
+                    days_seen: u32::try_from(seen.max(0)).unwrap_or(u32::MAX),
+                    activation_days: self.config.activation_days,
+                    active: now.is_some_and(|n| self.activated(*platform, n)),
+                }
+            })
+            .collect()
+    }
+
     /// Continues from a saved state (the caller checked it was written under
     /// the same configuration).
     pub fn restore(&mut self, state: DetectorState) {
         self.state = state;
         self.fill_state_defaults();
-    }
-
-    /// Baseline keys, and days of event time each platform has been seen.
-    pub fn baseline_keys(&self) -> usize {
-        self.state.baseline.as_ref().map_or(0, Baseline::key_count)
     }
 
     fn reorder_micros(&self) -> i64 {
@@ -617,7 +697,7 @@ impl Detector {
             },
         );
         self.state.stats.alerts += 1;
-        out.push(AlertUpdate::New(Box::new(alert)));
+        out.push(AlertUpdate::New(Box::new(alert), Box::new(event)));
     }
 }
 

@@ -25,4 +25,6 @@ pub mod process_table;
 pub use alert::Alert;
 pub use catalog::Catalog;
 pub use config::{ConfigError, DetectConfig};
-pub use engine::{AlertUpdate, DetectStats, Detector, DetectorState};
+pub use engine::{
+    ActivationProgress, AlertUpdate, DestinationView, DetectStats, Detector, DetectorState,
+};

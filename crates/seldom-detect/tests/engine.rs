@@ -119,7 +119,7 @@ fn run(config: DetectConfig, events: Vec<Event>) -> (Vec<Alert>, Detector) {
     let alerts = out
         .into_iter()
         .filter_map(|u| match u {
-            AlertUpdate::New(a) => Some(*a),
+            AlertUpdate::New(a, _) => Some(*a),
             AlertUpdate::Repeat { .. } => None,
         })
         .collect();
@@ -302,7 +302,7 @@ fn repeats_inside_the_dedup_period_fold_into_one_alert() {
     let new: Vec<&Alert> = out
         .iter()
         .filter_map(|u| {
-            if let AlertUpdate::New(a) = u {
+            if let AlertUpdate::New(a, _) = u {
                 Some(a.as_ref())
             } else {
                 None
