@@ -28,6 +28,42 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Simulate a small organization, scan it, and show the alerts and their evaluation.
     Demo(DemoArgs),
+    /// Run the detection as a service: HTTP ingest, tailed files, REST API and web UI.
+    Serve(Box<ServeArgs>),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// A TOML file: `[detect]` (the keys of `scan --config`), `[serve]`, `[[input.file]]`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The address to listen on (default 127.0.0.1:8470).
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<String>,
+    /// The folder of the durable state (default ./seldom-state).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
+    /// Bearer token for the API and UI; required to listen beyond loopback.
+    #[arg(long, env = "SELDOM_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// TLS certificate chain (PEM); with --tls-key, serves HTTPS.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// TLS private key (PEM).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Files (paths or globs) to follow, in addition to `[[input.file]]`.
+    #[arg(long = "tail", value_name = "PATH")]
+    pub tail: Vec<String>,
+    /// How often everything is committed (e.g. `5s`).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub checkpoint_interval: Option<std::time::Duration>,
+    /// Detection settings as in `scan`: activation period in days.
+    #[arg(long)]
+    pub activation_days: Option<u32>,
+    /// A variation catalog instead of the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
 }
 
 /// The size and seed of a simulated organization.

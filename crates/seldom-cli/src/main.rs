@@ -14,6 +14,7 @@ mod demo;
 mod output;
 mod progress;
 mod scan;
+mod serve_cmd;
 mod settings;
 mod simulate_cmd;
 mod state_store;
@@ -38,6 +39,7 @@ fn main() -> ExitCode {
         Command::Simulate(args) => simulate_cmd::run(&args),
         Command::Evaluate(args) => simulate_cmd::run_evaluate(&args),
         Command::Demo(args) => demo::run(&args),
+        Command::Serve(args) => serve_cmd::run(&args),
     };
     match result {
         Ok(code) => code,

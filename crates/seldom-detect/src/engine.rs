@@ -182,6 +182,11 @@ impl Detector {
         &self.state
     }
 
+    /// The latest event time seen: the detector's clock.
+    pub fn latest_event_time(&self) -> Option<Timestamp> {
+        self.state.max_seen
+    }
+
     /// Destination keys the baseline holds.
     pub fn baseline_keys(&self) -> usize {
         self.state.baseline.as_ref().map_or(0, Baseline::key_count)

@@ -185,10 +185,15 @@ pub struct NetworkConnection {
     /// `true` when the local process opened the connection (outbound).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub initiated: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        default,
+        with = "ip_text::option"
+    )]
     pub source_ip: Option<IpAddr>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub source_port: Option<u16>,
+    #[serde(with = "ip_text")]
     pub destination_ip: IpAddr,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub destination_port: Option<u16>,
@@ -206,8 +211,68 @@ pub struct DnsQuery {
     /// The name asked for, lower case, without a trailing dot.
     pub query_name: String,
     /// Addresses in the answer (CNAME targets are not addresses and are dropped).
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    #[serde(skip_serializing_if = "Vec::is_empty", default, with = "ip_text::list")]
     pub answers: Vec<IpAddr>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub status: Option<String>,
+}
+
+/// Addresses as text in every encoding. `Event` flattens its kind, and serde
+/// reads flattened fields through a buffer that always claims a human-readable
+/// format: an address a binary encoding (CBOR, the state store's) wrote in its
+/// compact form would then fail to read back. Text reads back everywhere.
+mod ip_text {
+    use std::net::IpAddr;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(ip: &IpAddr, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(ip)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<IpAddr, D::Error> {
+        let text = String::deserialize(d)?;
+        text.parse().map_err(serde::de::Error::custom)
+    }
+
+    pub mod option {
+        use std::net::IpAddr;
+
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(ip: &Option<IpAddr>, s: S) -> Result<S::Ok, S::Error> {
+            match ip {
+                Some(ip) => s.collect_str(ip),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<IpAddr>, D::Error> {
+            Option::<String>::deserialize(d)?
+                .map(|t| t.parse().map_err(serde::de::Error::custom))
+                .transpose()
+        }
+    }
+
+    pub mod list {
+        use std::net::IpAddr;
+
+        use serde::ser::SerializeSeq;
+        use serde::{Deserialize, Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(ips: &[IpAddr], s: S) -> Result<S::Ok, S::Error> {
+            let mut seq = s.serialize_seq(Some(ips.len()))?;
+            for ip in ips {
+                seq.serialize_element(&ip.to_string())?;
+            }
+            seq.end()
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>, D::Error> {
+            Vec::<String>::deserialize(d)?
+                .into_iter()
+                .map(|t| t.parse().map_err(serde::de::Error::custom))
+                .collect()
+        }
+    }
 }

@@ -126,6 +126,16 @@ fn digits(b: &[u8]) -> Option<u32> {
     })
 }
 
+impl Timestamp {
+    /// The wall clock now (for analysts' decisions, never for event time).
+    pub fn now() -> Timestamp {
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+        Timestamp::from_micros(micros)
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(

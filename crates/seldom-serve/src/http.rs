@@ -1,0 +1,575 @@
+//! The HTTP edge: ingest, the REST API, health and metrics, and the embedded
+//! web UI. Handlers decode and store on blocking threads and talk to the
+//! detection thread only through [`Work`]; every answer is JSON (the UI's
+//! assets and `/metrics` aside).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use seldom_model::Timestamp;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::alerts::{AlertQuery, Status};
+use crate::allowlist::{Entry, NewEntry};
+use crate::pipeline::{Shared, Work, decode_body};
+
+const INDEX_HTML: &str = include_str!("../assets/index.html");
+const APP_JS: &str = include_str!("../assets/app.js");
+const STYLE_CSS: &str = include_str!("../assets/style.css");
+const OPENAPI: &str = include_str!("../assets/openapi.json");
+
+/// The state every handler sees.
+#[derive(Clone)]
+pub struct App {
+    pub shared: Arc<Shared>,
+    pub token: Option<Arc<str>>,
+}
+
+pub fn router(app: App, max_body_bytes: usize) -> Router {
+    let api = Router::new()
+        .route("/api/v1/ingest", post(ingest))
+        .route("/api/v1/alerts", get(list_alerts))
+        .route("/api/v1/alerts/{id}", get(get_alert).patch(patch_alert))
+        .route("/api/v1/destinations/{key}", get(destination))
+        .route("/api/v1/allowlist", get(list_allow).post(add_allow))
+        .route("/api/v1/allowlist/{id}", delete(delete_allow))
+        .route("/api/v1/status", get(status))
+        .route("/metrics", get(metrics))
+        .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
+    Router::new()
+        .route("/", get(|| asset(INDEX_HTML, "text/html; charset=utf-8")))
+        .route(
+            "/app.js",
+            get(|| asset(APP_JS, "text/javascript; charset=utf-8")),
+        )
+        .route(
+            "/style.css",
+            get(|| asset(STYLE_CSS, "text/css; charset=utf-8")),
+        )
+        .route(
+            "/api/v1/openapi.json",
+            get(|| asset(OPENAPI, "application/json")),
+        )
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .merge(api)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn(security_headers))
+        .with_state(app)
+}
+
+async fn asset(body: &'static str, kind: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, kind)], body).into_response()
+}
+
+/// The UI loads nothing from elsewhere and runs no inline script.
+async fn security_headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+        ),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+/// `Authorization: Bearer TOKEN` on the API and metrics, compared in constant time.
+async fn require_token(State(app): State<App>, request: Request, next: Next) -> Response {
+    if let Some(token) = &app.token {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                Json(json!({"error": "a valid bearer token is required"})),
+            )
+                .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn error(status: StatusCode, message: impl Into<String>) -> Response {
+    (status, Json(json!({"error": message.into()}))).into_response()
+}
+
+async fn readyz(State(app): State<App>) -> Response {
+    if app.shared.ready.load(Ordering::Acquire) {
+        (StatusCode::OK, "ready\n").into_response()
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "replaying\n").into_response()
+    }
+}
+
+/// Stores the body durably, then queues its events; answers with the counts.
+async fn ingest(State(app): State<App>, body: Bytes) -> Response {
+    let shared = app.shared.clone();
+    shared
+        .metrics
+        .ingest_requests
+        .fetch_add(1, Ordering::Relaxed);
+    if !shared.ready.load(Ordering::Acquire) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::RETRY_AFTER, "1")],
+            Json(json!({"error": "replaying the inbox after a restart; retry"})),
+        )
+            .into_response();
+    }
+    if shared.queued.load(Ordering::Acquire) >= shared.queue_capacity {
+        shared
+            .metrics
+            .ingest_refused_full
+            .fetch_add(1, Ordering::Relaxed);
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, "1")],
+            Json(json!({"error": "the detection queue is full; retry after a second", "durable": false})),
+        )
+            .into_response();
+    }
+    let outcome = tokio::task::spawn_blocking(move || {
+        let _order = shared
+            .ingest_order
+            .lock()
+            .map_err(|_| anyhow::anyhow!("ingest lock poisoned"))?;
+        let seq = shared.store.append_inbox(&body)?;
+        let (events, stats) = decode_body(&body, seq, shared.host_naming);
+        shared.metrics.count(&stats);
+        let accepted = events.len();
+        shared.queued.fetch_add(1, Ordering::AcqRel);
+        if !shared.send(Work::Http { seq, events }) {
+            shared.queued.fetch_sub(1, Ordering::AcqRel);
+        }
+        anyhow::Ok(json!({
+            "batch": seq,
+            "durable": true,
+            "records": stats.records_read,
+            "accepted": accepted,
+            "skipped": stats.skipped.iter().map(|(k, v)| (k.to_string(), v.count)).collect::<BTreeMap<_, _>>(),
+            "skipped_examples": stats.skipped.iter().map(|(k, v)| (k.to_string(), &v.examples)).collect::<BTreeMap<_, _>>(),
+            "ignored": stats.ignored,
+        }))
+    })
+    .await;
+    match outcome {
+        Ok(Ok(answer)) => Json(answer).into_response(),
+        Ok(Err(e)) => error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the batch was not stored (not durable; resend it): {e:#}"),
+        ),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")),
+    }
+}
+
+async fn list_alerts(
+    State(app): State<App>,
+    query: Result<Query<AlertQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(query)) = query else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "unknown or malformed query parameter",
+        );
+    };
+    let Ok(alerts) = app.shared.alerts.read() else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "alert index unavailable");
+    };
+    match alerts.query(&query) {
+        Ok(page) => Json(page).into_response(),
+        Err(bad) => error(StatusCode::BAD_REQUEST, bad.0),
+    }
+}
+
+async fn get_alert(State(app): State<App>, Path(id): Path<String>) -> Response {
+    let Ok(alerts) = app.shared.alerts.read() else {
+        return error(StatusCode::INTERNAL_SERVER_ERROR, "alert index unavailable");
+    };
+    match alerts.get(&id) {
+        Some(record) => Json(record).into_response(),
+        None => error(StatusCode::NOT_FOUND, "no such alert"),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TriageChange {
+    status: Option<Status>,
+    note: Option<String>,
+    by: Option<String>,
+}
+
+async fn patch_alert(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    change: Result<Json<TriageChange>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let change = match change {
+        Ok(Json(change)) => change,
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
+    };
+    let shared = app.shared.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut alerts = shared
+            .alerts
+            .write()
+            .map_err(|_| anyhow::anyhow!("alert index poisoned"))?;
+        let Some(record) = alerts.get_mut(&id) else {
+            return Ok(None);
+        };
+        if let Some(status) = change.status {
+            record.triage.status = status;
+        }
+        if change.note.is_some() {
+            record.triage.note = change.note;
+        }
+        record.triage.by = Some(change.by.unwrap_or_else(|| "analyst".into()));
+        record.triage.at = Some(Timestamp::now());
+        shared.store.put_alert(record)?;
+        anyhow::Ok(Some(record.clone()))
+    })
+    .await;
+    match outcome {
+        Ok(Ok(Some(record))) => Json(record).into_response(),
+        Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "no such alert"),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")),
+    }
+}
+
+async fn destination(State(app): State<App>, Path(key): Path<String>) -> Response {
+    let (reply, answer) = tokio::sync::oneshot::channel();
+    if !app.shared.send(Work::Destination {
+        key: key.clone(),
+        reply,
+    }) {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "detection is stopping");
+    }
+    let Ok(view) = answer.await else {
+        return error(StatusCode::SERVICE_UNAVAILABLE, "detection is stopping");
+    };
+    let Some(view) = view else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "the baseline holds no such destination",
+        );
+    };
+    let alerts: Vec<Value> = app
+        .shared
+        .alerts
+        .read()
+        .map(|index| {
+            let mut recent: Vec<Value> = index
+                .values()
+                .filter(|r| r.alert.destination.key.to_string() == view.key)
+                .map(|r| {
+                    json!({"id": r.alert.id, "host": r.alert.host, "severity": r.alert.severity,
+                           "variation": r.alert.variation, "first_seen": r.alert.first_seen,
+                           "status": r.triage.status})
+                })
+                .collect();
+            recent.sort_by(|a, b| b["first_seen"].as_str().cmp(&a["first_seen"].as_str()));
+            recent.truncate(20);
+            recent
+        })
+        .unwrap_or_default();
+    let daily: Vec<Value> = view
+        .daily
+        .iter()
+        .map(|(day, hosts)| json!({"day": day_text(*day), "hosts": hosts}))
+        .collect();
+    Json(json!({
+        "key": view.key,
+        "key_type": view.key_type,
+        "hosts_in_window": view.hosts_in_window,
+        "recent_hosts": view.recent_hosts,
+        "first_seen": view.first_seen,
+        "connections": view.connections,
+        "window_days": view.window_days,
+        "daily": daily,
+        "alerts": alerts,
+    }))
+    .into_response()
+}
+
+/// A UTC day number as `YYYY-MM-DD`.
+fn day_text(day: i64) -> String {
+    let t = Timestamp::from_micros(day * 86_400_000_000);
+    t.to_string().chars().take(10).collect()
+}
+
+async fn list_allow(State(app): State<App>) -> Response {
+    let entries = app
+        .shared
+        .allowlist
+        .read()
+        .map(|a| a.clone())
+        .unwrap_or_default();
+    Json(json!({ "entries": entries })).into_response()
+}
+
+/// Adds an entry, then resolves the open alerts it covers.
+async fn add_allow(
+    State(app): State<App>,
+    new: Result<Json<NewEntry>, axum::extract::rejection::JsonRejection>,
+) -> Response {
+    let new = match new {
+        Ok(Json(new)) => match new.validate() {
+            Ok(new) => new,
+            Err(message) => return error(StatusCode::BAD_REQUEST, message),
+        },
+        Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
+    };
+    let shared = app.shared.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let now = Timestamp::now();
+        let entry = Entry {
+            id: format!(
+                "{:016x}",
+                xxhash_rust::xxh3::xxh3_64(
+                    format!("{:?}{}{}", new.kind, new.value, now).as_bytes()
+                )
+            ),
+            kind: new.kind,
+            value: new.value,
+            reason: new.reason,
+            created_at: now,
+            created_by: new.by.unwrap_or_else(|| "analyst".into()),
+        };
+        shared.store.put_allow(&entry)?;
+        shared
+            .allowlist
+            .write()
+            .map_err(|_| anyhow::anyhow!("allowlist poisoned"))?
+            .push(entry.clone());
+        let mut resolved = 0;
+        let mut alerts = shared
+            .alerts
+            .write()
+            .map_err(|_| anyhow::anyhow!("alert index poisoned"))?;
+        let mut changed = Vec::new();
+        for record in alerts.iter_mut() {
+            if record.triage.status.is_open() && entry.covers(&record.alert) {
+                record.triage.status = Status::Resolved;
+                record.triage.reason = Some(entry.describe());
+                record.triage.by = Some(entry.created_by.clone());
+                record.triage.at = Some(now);
+                changed.push(record.clone());
+                resolved += 1;
+            }
+        }
+        drop(alerts);
+        for record in &changed {
+            shared.store.put_alert(record)?;
+        }
+        anyhow::Ok(json!({"entry": entry, "resolved_alerts": resolved}))
+    })
+    .await;
+    match outcome {
+        Ok(Ok(answer)) => (StatusCode::CREATED, Json(answer)).into_response(),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")),
+    }
+}
+
+async fn delete_allow(State(app): State<App>, Path(id): Path<String>) -> Response {
+    let shared = app.shared.clone();
+    let outcome = tokio::task::spawn_blocking(move || {
+        let existed = shared.store.delete_allow(&id)?;
+        if let Ok(mut list) = shared.allowlist.write() {
+            list.retain(|e| e.id != id);
+        }
+        anyhow::Ok(existed)
+    })
+    .await;
+    match outcome {
+        Ok(Ok(true)) => StatusCode::NO_CONTENT.into_response(),
+        Ok(Ok(false)) => error(StatusCode::NOT_FOUND, "no such allowlist entry"),
+        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")),
+    }
+}
+
+/// The figures of the status page and of `/metrics`.
+fn status_value(shared: &Shared) -> Value {
+    let m = &shared.metrics;
+    let status = shared.status.read().map(|s| s.clone()).unwrap_or_default();
+    let uptime = shared.started.elapsed().as_secs_f64();
+    let detected = m.events_detected.load(Ordering::Relaxed);
+    json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "uptime_seconds": uptime,
+        "events_in": m.events_in.lock().map(|e| e.clone()).unwrap_or_default(),
+        "events_detected": detected,
+        "events_per_second": if uptime > 0.0 { detected as f64 / uptime } else { 0.0 },
+        "skipped": m.skipped.lock().map(|e| e.clone()).unwrap_or_default(),
+        "alerts_by_variation": m.alerts_by_variation.lock().map(|e| e.clone()).unwrap_or_default(),
+        "alerts_kept": shared.alerts.read().map(|a| a.len()).unwrap_or(0),
+        "suppressed_by_allowlist": m.suppressed_by_allowlist.load(Ordering::Relaxed),
+        "queue_depth": shared.queued.load(Ordering::Relaxed),
+        "queue_capacity": shared.queue_capacity,
+        "ingest_refused_full": m.ingest_refused_full.load(Ordering::Relaxed),
+        "checkpoints": m.checkpoints.load(Ordering::Relaxed),
+        "checkpoint_failures": m.checkpoint_failures.load(Ordering::Relaxed),
+        "checkpoint_age_seconds": status.last_checkpoint.map(|t| t.elapsed().as_secs_f64()),
+        "baseline_keys": status.baseline_keys,
+        "latest_event": status.latest_event,
+        "activation": status.activation,
+        "ready": shared.ready.load(Ordering::Relaxed),
+    })
+}
+
+async fn status(State(app): State<App>) -> Response {
+    Json(status_value(&app.shared)).into_response()
+}
+
+/// Prometheus text exposition of the status figures.
+async fn metrics(State(app): State<App>) -> Response {
+    let v = status_value(&app.shared);
+    let mut out = String::new();
+    let mut family = |name: &str, help: &str, kind: &str, samples: Vec<(String, f64)>| {
+        out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} {kind}\n"));
+        for (labels, value) in samples {
+            out.push_str(&format!("{name}{labels} {value}\n"));
+        }
+    };
+    let labelled = |field: &str, label: &str| -> Vec<(String, f64)> {
+        v[field]
+            .as_object()
+            .map(|o| {
+                o.iter()
+                    .map(|(k, n)| {
+                        (
+                            format!("{{{label}=\"{}\"}}", prometheus_escape(k)),
+                            n.as_f64().unwrap_or(0.0),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let single = |field: &str| vec![(String::new(), v[field].as_f64().unwrap_or(0.0))];
+    family(
+        "seldom_events_in_total",
+        "Events decoded from ingest and tailed files, by source format.",
+        "counter",
+        labelled("events_in", "format"),
+    );
+    family(
+        "seldom_records_skipped_total",
+        "Malformed records skipped, by reason.",
+        "counter",
+        labelled("skipped", "reason"),
+    );
+    family(
+        "seldom_alerts_total",
+        "Alerts raised, by variation.",
+        "counter",
+        labelled("alerts_by_variation", "variation"),
+    );
+    family(
+        "seldom_alerts_suppressed_total",
+        "New alerts covered by an allowlist entry.",
+        "counter",
+        single("suppressed_by_allowlist"),
+    );
+    family(
+        "seldom_events_detected_total",
+        "Events the detector has processed.",
+        "counter",
+        single("events_detected"),
+    );
+    family(
+        "seldom_queue_depth",
+        "Batches waiting for the detection thread.",
+        "gauge",
+        single("queue_depth"),
+    );
+    family(
+        "seldom_queue_capacity",
+        "Batches accepted before ingest answers 429.",
+        "gauge",
+        single("queue_capacity"),
+    );
+    family(
+        "seldom_ingest_refused_total",
+        "Ingest requests refused because the queue was full.",
+        "counter",
+        single("ingest_refused_full"),
+    );
+    family(
+        "seldom_checkpoint_age_seconds",
+        "Seconds since the last committed checkpoint.",
+        "gauge",
+        single("checkpoint_age_seconds"),
+    );
+    family(
+        "seldom_checkpoint_failures_total",
+        "Checkpoints that failed to commit.",
+        "counter",
+        single("checkpoint_failures"),
+    );
+    family(
+        "seldom_baseline_keys",
+        "Destination keys in the prevalence baseline.",
+        "gauge",
+        single("baseline_keys"),
+    );
+    let activation: Vec<(String, f64)> = v["activation"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|p| {
+                    (
+                        format!(
+                            "{{platform=\"{}\"}}",
+                            prometheus_escape(p["platform"].as_str().unwrap_or(""))
+                        ),
+                        p["days_seen"].as_f64().unwrap_or(0.0),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    family(
+        "seldom_activation_days_seen",
+        "Days of event time seen per platform (alerts start at the activation period).",
+        "gauge",
+        activation,
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
+
+fn prometheus_escape(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}

@@ -1,0 +1,198 @@
+//! `seldom serve`: the detection as a long-running service.
+//!
+//! Telemetry comes in over HTTP (`POST /api/v1/ingest`, any format `scan`
+//! reads) and from files followed as they grow; one thread runs the same
+//! synchronous detector as `scan`; alerts, the baseline, process tables,
+//! pending connections, dedup table and input offsets are committed together
+//! to a redb store at a checkpoint interval and on shutdown, so that a
+//! restart after a crash loses no alert and raises none twice. Analysts work
+//! in the REST API ([`http`]) or the embedded web UI.
+//!
+//! Modules: [`config`] (settings), [`store`] (durable state), [`pipeline`]
+//! (the detection thread), [`tail`] (followed files), [`alerts`] and
+//! [`allowlist`] (what analysts see and decide), [`http`] (the edge).
+
+#![forbid(unsafe_code)]
+
+pub mod alerts;
+pub mod allowlist;
+pub mod config;
+pub mod http;
+pub mod pipeline;
+pub mod store;
+pub mod tail;
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use seldom_detect::Catalog;
+
+pub use config::{ServeConfig, TlsFiles};
+
+use crate::alerts::AlertIndex;
+use crate::pipeline::{Detection, DetectorStatus, Metrics, Shared, Work, decode_body};
+use crate::store::Store;
+use crate::tail::Tailer;
+
+/// Runs the service until SIGTERM or Ctrl-C: then it stops accepting,
+/// finishes the queued work, checkpoints and returns.
+pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
+    config.validate()?;
+    let (store, restored) = Store::open(&config.state_dir, &config.detect)?;
+    let mut detector = config.detect.build(catalog)?;
+    if let Some(state) = restored.state {
+        detector.restore(state);
+    }
+    let mut index = AlertIndex::default();
+    for record in restored.alerts {
+        index.insert(record);
+    }
+    let (work_tx, work_rx) = std::sync::mpsc::channel::<Work>();
+    let shared = Arc::new(Shared {
+        store,
+        alerts: RwLock::new(index),
+        allowlist: RwLock::new(restored.allowlist),
+        metrics: Metrics::default(),
+        status: RwLock::new(DetectorStatus::default()),
+        ready: AtomicBool::new(false),
+        queued: AtomicUsize::new(0),
+        queue_capacity: config.queue_batches,
+        work: Mutex::new(work_tx),
+        ingest_order: Mutex::new(()),
+        host_naming: config.detect.host_naming,
+        started: Instant::now(),
+    });
+    let mut detection = Detection::new(
+        detector,
+        restored.offsets.clone(),
+        restored.inbox_done,
+        config.alert_retention,
+        config.checkpoint_interval,
+    );
+    // Batches acknowledged after the last checkpoint are detected again, in
+    // order, before anything new is taken.
+    let replayed = restored.inbox.len();
+    for (seq, body) in restored.inbox {
+        let (events, stats) = decode_body(&body, seq, shared.host_naming);
+        shared.metrics.count(&stats);
+        detection.detect(events, &shared);
+        detection.inbox_done = seq;
+    }
+    if replayed > 0 {
+        eprintln!("seldom serve: replayed {replayed} ingest batches from the inbox");
+    }
+    let detection_thread = {
+        let shared = shared.clone();
+        std::thread::Builder::new()
+            .name("seldom-detect".into())
+            .spawn(move || detection.run(shared, work_rx))
+            .context("starting the detection thread")?
+    };
+    let stop_tail = Arc::new(AtomicBool::new(false));
+    let tail_thread = if config.tail.is_empty() {
+        None
+    } else {
+        let tailer = Tailer::new(config.tail.clone(), config.tail_interval, restored.offsets);
+        let shared = shared.clone();
+        let stop = stop_tail.clone();
+        Some(
+            std::thread::Builder::new()
+                .name("seldom-tail".into())
+                .spawn(move || tailer.run(shared, stop))
+                .context("starting the file tailer")?,
+        )
+    };
+    shared.ready.store(true, Ordering::Release);
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    let app = http::App {
+        shared: shared.clone(),
+        token: config.token.as_deref().map(Arc::from),
+    };
+    let router = http::router(app, config.max_body_bytes);
+    let served = runtime.block_on(async {
+        let handle = axum_server::Handle::new();
+        let on_signal = handle.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            on_signal.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        });
+        // The bound address (the port, when 0 asked for any): scripts and
+        // tests read it from this line.
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let on_listen = handle.clone();
+        tokio::spawn(async move {
+            if let Some(addr) = on_listen.listening().await {
+                eprintln!("seldom serve: listening on {scheme}://{addr}");
+            }
+        });
+        let service = router.into_make_service();
+        match &config.tls {
+            Some(tls) => {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let tls_config =
+                    axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                        .await
+                        .with_context(|| {
+                            format!(
+                                "reading serve.tls_cert {} and serve.tls_key {}",
+                                tls.cert.display(),
+                                tls.key.display()
+                            )
+                        })?;
+                axum_server::bind_rustls(config.listen, tls_config)
+                    .handle(handle)
+                    .serve(service)
+                    .await
+                    .with_context(|| format!("serving on {}", config.listen))
+            }
+            None => axum_server::bind(config.listen)
+                .handle(handle)
+                .serve(service)
+                .await
+                .with_context(|| format!("serving on {}", config.listen)),
+        }
+    });
+    // Stop taking input, let detection finish what was acknowledged, checkpoint.
+    stop_tail.store(true, Ordering::Release);
+    if let Some(thread) = tail_thread {
+        let _ = thread.join();
+    }
+    shared.send(Work::Shutdown);
+    let _ = detection_thread.join();
+    eprintln!("seldom serve: stopped after a final checkpoint");
+    served
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}

@@ -1,0 +1,336 @@
+//! The detection thread and what it shares with the async edges.
+//!
+//! DESIGN §4: only the edges are async. HTTP handlers and the file tailer
+//! decode their input and hand over batches of events through one channel;
+//! a single thread owns the [`Detector`], keeps the alert index up to date
+//! (visible to the API at once) and checkpoints everything at an interval
+//! and on shutdown. The batch count in the channel is bounded by the ingest
+//! handlers (429 when full), so memory stays bounded when detection lags.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+use anyhow::Result;
+use seldom_detect::{ActivationProgress, AlertUpdate, DestinationView, Detector};
+use seldom_ingest::{IngestOptions, IngestStats, Ingestor, NormalizeOptions};
+use seldom_model::{Event, HostNaming, Timestamp};
+
+use crate::alerts::{AlertIndex, AlertRecord, Triage};
+use crate::allowlist::Entry;
+use crate::store::{Checkpoint, Store, TailOffset};
+
+/// One unit of work for the detection thread.
+pub enum Work {
+    /// An acknowledged ingest batch (already in the store's inbox).
+    Http { seq: u64, events: Vec<Event> },
+    /// Lines of a tailed file, up to `offset`.
+    Tail {
+        path: String,
+        offset: TailOffset,
+        events: Vec<Event>,
+    },
+    /// An analyst asks what the baseline knows of a destination.
+    Destination {
+        key: String,
+        reply: tokio::sync::oneshot::Sender<Option<DestinationView>>,
+    },
+    /// Checkpoint and stop.
+    Shutdown,
+}
+
+/// Counters for `/metrics` and the status page.
+#[derive(Default)]
+pub struct Metrics {
+    pub events_in: Mutex<BTreeMap<&'static str, u64>>,
+    pub skipped: Mutex<BTreeMap<&'static str, u64>>,
+    pub alerts_by_variation: Mutex<BTreeMap<String, u64>>,
+    pub events_detected: AtomicU64,
+    pub suppressed_by_allowlist: AtomicU64,
+    pub ingest_requests: AtomicU64,
+    pub ingest_refused_full: AtomicU64,
+    pub checkpoints: AtomicU64,
+    pub checkpoint_failures: AtomicU64,
+}
+
+impl Metrics {
+    /// Adds what one decoded batch held.
+    pub fn count(&self, stats: &IngestStats) {
+        if let Ok(mut events) = self.events_in.lock() {
+            for (format, kinds) in &stats.events_by_format {
+                *events.entry(format).or_default() += kinds.values().sum::<u64>();
+            }
+        }
+        if let Ok(mut skipped) = self.skipped.lock() {
+            for (reason, count) in &stats.skipped {
+                *skipped.entry(reason).or_default() += count.count;
+            }
+        }
+    }
+}
+
+/// What the detection thread publishes after each batch.
+#[derive(Default, Clone)]
+pub struct DetectorStatus {
+    pub baseline_keys: usize,
+    pub activation: Vec<ActivationProgress>,
+    pub last_checkpoint: Option<Instant>,
+    pub latest_event: Option<Timestamp>,
+}
+
+/// Everything the edges and the detection thread share.
+pub struct Shared {
+    pub store: Store,
+    pub alerts: RwLock<AlertIndex>,
+    pub allowlist: RwLock<Vec<Entry>>,
+    pub metrics: Metrics,
+    pub status: RwLock<DetectorStatus>,
+    pub ready: AtomicBool,
+    /// Batches handed to the detection thread and not yet processed.
+    pub queued: AtomicUsize,
+    pub queue_capacity: usize,
+    pub work: Mutex<Sender<Work>>,
+    /// Held while an ingest batch is stored and queued, so that batches reach
+    /// the detection thread in the order of their sequence numbers.
+    pub ingest_order: Mutex<()>,
+    pub host_naming: HostNaming,
+    pub started: Instant,
+}
+
+impl Shared {
+    pub fn send(&self, work: Work) -> bool {
+        self.work.lock().is_ok_and(|tx| tx.send(work).is_ok())
+    }
+}
+
+/// Decodes an ingest body (any format `scan` reads; gzip is recognized) into
+/// events located as `http/SEQ` line N.
+pub fn decode_body(body: &[u8], seq: u64, host_naming: HostNaming) -> (Vec<Event>, IngestStats) {
+    let mut ingestor = Ingestor::new(IngestOptions {
+        normalize: NormalizeOptions { host_naming },
+        // A request is small: decoding it on the handler's thread is enough.
+        decode_threads: 1,
+        ..IngestOptions::default()
+    });
+    let mut events = Vec::new();
+    ingestor.read_reader(body, &format!("http/{seq}"), &mut |e| events.push(e));
+    (events, ingestor.into_stats())
+}
+
+/// Decodes whole lines of a tailed file read from byte `start`; events are
+/// located as `PATH@START` line N (line N of the piece read at that offset).
+pub fn decode_tail(
+    bytes: &[u8],
+    path: &str,
+    start: u64,
+    host_naming: HostNaming,
+) -> (Vec<Event>, IngestStats) {
+    let mut ingestor = Ingestor::new(IngestOptions {
+        normalize: NormalizeOptions { host_naming },
+        decode_threads: 1,
+        ..IngestOptions::default()
+    });
+    let mut events = Vec::new();
+    ingestor.read_reader(bytes, &format!("{path}@{start}"), &mut |e| events.push(e));
+    (events, ingestor.into_stats())
+}
+
+/// The detection thread's own state.
+pub struct Detection {
+    pub detector: Detector,
+    pub offsets: BTreeMap<String, TailOffset>,
+    pub inbox_done: u64,
+    pub retention: Duration,
+    pub checkpoint_interval: Duration,
+    dirty: BTreeSet<String>,
+    updates: Vec<AlertUpdate>,
+}
+
+impl Detection {
+    pub fn new(
+        detector: Detector,
+        offsets: BTreeMap<String, TailOffset>,
+        inbox_done: u64,
+        retention: Duration,
+        checkpoint_interval: Duration,
+    ) -> Self {
+        Detection {
+            detector,
+            offsets,
+            inbox_done,
+            retention,
+            checkpoint_interval,
+            dirty: BTreeSet::new(),
+            updates: Vec::new(),
+        }
+    }
+
+    /// Runs until `Shutdown` (or every sender is gone), then checkpoints.
+    pub fn run(mut self, shared: Arc<Shared>, work: Receiver<Work>) {
+        let mut last = Instant::now();
+        loop {
+            let wait = self.checkpoint_interval.saturating_sub(last.elapsed());
+            match work.recv_timeout(wait) {
+                Ok(Work::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(item) => self.handle(item, &shared),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            if last.elapsed() >= self.checkpoint_interval {
+                self.checkpoint(&shared);
+                last = Instant::now();
+            }
+        }
+        // Work still queued behind the shutdown was acknowledged: finish it.
+        while let Ok(item) = work.try_recv() {
+            if !matches!(item, Work::Shutdown) {
+                self.handle(item, &shared);
+            }
+        }
+        self.checkpoint(&shared);
+    }
+
+    pub fn handle(&mut self, item: Work, shared: &Shared) {
+        match item {
+            Work::Http { seq, events } => {
+                self.detect(events, shared);
+                self.inbox_done = self.inbox_done.max(seq);
+                shared.queued.fetch_sub(1, Ordering::AcqRel);
+            }
+            Work::Tail {
+                path,
+                offset,
+                events,
+            } => {
+                self.detect(events, shared);
+                self.offsets.insert(path, offset);
+                shared.queued.fetch_sub(1, Ordering::AcqRel);
+            }
+            Work::Destination { key, reply } => {
+                let _ = reply.send(self.detector.destination(&key));
+            }
+            Work::Shutdown => {}
+        }
+    }
+
+    /// Detects one batch (also used to replay the inbox at start).
+    pub fn detect(&mut self, events: Vec<Event>, shared: &Shared) {
+        let n = events.len() as u64;
+        for event in events {
+            self.detector.push(event, &mut self.updates);
+            if !self.updates.is_empty() {
+                self.apply_updates(shared);
+            }
+        }
+        shared
+            .metrics
+            .events_detected
+            .fetch_add(n, Ordering::Relaxed);
+        if let Ok(mut status) = shared.status.write() {
+            status.baseline_keys = self.detector.baseline_keys();
+            status.activation = self.detector.activation();
+            status.latest_event = self.detector.latest_event_time();
+        }
+    }
+
+    fn apply_updates(&mut self, shared: &Shared) {
+        let allowlist = shared
+            .allowlist
+            .read()
+            .map(|a| a.clone())
+            .unwrap_or_default();
+        let Ok(mut alerts) = shared.alerts.write() else {
+            return;
+        };
+        for update in self.updates.drain(..) {
+            match update {
+                AlertUpdate::New(alert, event) => {
+                    if allowlist.iter().any(|e| e.covers(&alert)) {
+                        shared
+                            .metrics
+                            .suppressed_by_allowlist
+                            .fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
+                    if let Ok(mut by) = shared.metrics.alerts_by_variation.lock() {
+                        *by.entry(alert.variation.clone()).or_default() += 1;
+                    }
+                    self.dirty.insert(alert.id.clone());
+                    match alerts.get_mut(&alert.id) {
+                        // Raised again by a replay after a crash: the analyst's
+                        // triage, saved at once, stays.
+                        Some(known) => {
+                            known.alert = *alert;
+                            known.source_events = vec![*event];
+                        }
+                        None => alerts.insert(AlertRecord {
+                            alert: *alert,
+                            triage: Triage::default(),
+                            source_events: vec![*event],
+                        }),
+                    }
+                }
+                AlertUpdate::Repeat {
+                    id,
+                    count,
+                    last_seen,
+                } => {
+                    if let Some(record) = alerts.get_mut(&id) {
+                        record.alert.count = count;
+                        record.alert.last_seen = last_seen;
+                        self.dirty.insert(id);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Commits the detector's state, offsets, inbox position and changed
+    /// alerts together; drops alerts past retention.
+    pub fn checkpoint(&mut self, shared: &Shared) {
+        let result = self.try_checkpoint(shared);
+        match result {
+            Ok(()) => {
+                shared.metrics.checkpoints.fetch_add(1, Ordering::Relaxed);
+                if let Ok(mut status) = shared.status.write() {
+                    status.last_checkpoint = Some(Instant::now());
+                }
+            }
+            Err(e) => {
+                shared
+                    .metrics
+                    .checkpoint_failures
+                    .fetch_add(1, Ordering::Relaxed);
+                eprintln!("seldom serve: checkpoint failed (will retry): {e:#}");
+            }
+        }
+    }
+
+    fn try_checkpoint(&mut self, shared: &Shared) -> Result<()> {
+        let mut alerts = shared
+            .alerts
+            .write()
+            .map_err(|_| anyhow::anyhow!("alert index poisoned"))?;
+        let expired = match self.detector.latest_event_time() {
+            Some(latest) => {
+                let retention = i64::try_from(self.retention.as_micros()).unwrap_or(i64::MAX);
+                alerts.expire(Timestamp::from_micros(
+                    latest.as_micros().saturating_sub(retention),
+                ))
+            }
+            None => Vec::new(),
+        };
+        let changed: Vec<&AlertRecord> =
+            self.dirty.iter().filter_map(|id| alerts.get(id)).collect();
+        shared.store.checkpoint(Checkpoint {
+            state: self.detector.state(),
+            offsets: &self.offsets,
+            inbox_done: self.inbox_done,
+            alerts: changed,
+            expired_alerts: expired,
+        })?;
+        self.dirty.clear();
+        Ok(())
+    }
+}

@@ -1,0 +1,215 @@
+//! The service's durable memory, one redb file: the detector's state, the
+//! tailed files' offsets, the inbox of acknowledged ingest batches not yet
+//! covered by a checkpoint, the alerts with their triage, and the allowlist.
+//!
+//! A checkpoint writes the detector's state, the offsets, the alerts changed
+//! since the last one and the inbox position in one transaction, so that
+//! after a crash at any point the store describes one consistent moment: the
+//! batches after it are still in the inbox, the file lines after it are past
+//! the saved offsets, and replaying both gives the same alerts again (alert
+//! ids are stable), neither losing one nor raising one twice.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use seldom_detect::{DetectConfig, DetectorState};
+use serde::{Deserialize, Serialize};
+
+use crate::alerts::AlertRecord;
+use crate::allowlist::Entry;
+
+const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
+const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
+const INBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("inbox");
+const ALERTS: TableDefinition<&str, &[u8]> = TableDefinition::new("alerts");
+const ALLOWLIST: TableDefinition<&str, &[u8]> = TableDefinition::new("allowlist");
+/// Bumped whenever an encoding in this file changes.
+const FORMAT: &str = "seldom-serve/1";
+
+/// Where a tailed file was read up to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TailOffset {
+    /// The file's inode: another inode under the same path is a rotation.
+    pub inode: u64,
+    pub offset: u64,
+}
+
+/// What a checkpoint commits.
+pub struct Checkpoint<'a> {
+    pub state: &'a DetectorState,
+    pub offsets: &'a BTreeMap<String, TailOffset>,
+    /// Every inbox batch up to this one has been detected.
+    pub inbox_done: u64,
+    pub alerts: Vec<&'a AlertRecord>,
+    pub expired_alerts: Vec<String>,
+}
+
+/// What a start finds in the store.
+#[derive(Default)]
+pub struct Restored {
+    pub state: Option<DetectorState>,
+    pub offsets: BTreeMap<String, TailOffset>,
+    pub inbox_done: u64,
+    /// Acknowledged batches after the last checkpoint, in order.
+    pub inbox: Vec<(u64, Vec<u8>)>,
+    pub alerts: Vec<AlertRecord>,
+    pub allowlist: Vec<Entry>,
+}
+
+pub struct Store {
+    db: Database,
+}
+
+fn cbor<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    ciborium::into_writer(value, &mut bytes).context("encoding for the store")?;
+    Ok(bytes)
+}
+
+fn uncbor<T: for<'de> Deserialize<'de>>(bytes: &[u8], what: &str) -> Result<T> {
+    ciborium::from_reader(bytes).with_context(|| format!("the store's {what} is corrupt"))
+}
+
+impl Store {
+    /// Opens (or creates) `dir/seldom.redb`, refusing a store of another
+    /// format or written with another detection configuration.
+    pub fn open(dir: &Path, config: &DetectConfig) -> Result<(Store, Restored)> {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("creating the state folder {}", dir.display()))?;
+        let path = dir.join("seldom.redb");
+        let db = Database::create(&path)
+            .with_context(|| format!("opening the store {}", path.display()))?;
+        let store = Store { db };
+        let expected = config.state_fingerprint();
+        {
+            let write = store.db.begin_write()?;
+            {
+                let mut meta = write.open_table(META)?;
+                let format = meta.get("format")?.map(|v| v.value().to_owned());
+                let fingerprint = meta.get("fingerprint")?.map(|v| v.value().to_owned());
+                match (format, fingerprint) {
+                    (None, _) => {
+                        meta.insert("format", FORMAT)?;
+                        meta.insert("fingerprint", expected.as_str())?;
+                    }
+                    (Some(f), _) if f != FORMAT => bail!(
+                        "store {} has format {f:?}; this seldom reads {FORMAT:?}",
+                        path.display()
+                    ),
+                    (Some(_), Some(saved)) if saved != expected => bail!(
+                        "store {} was written with another detection configuration:\n  saved:   {saved}\n  current: {expected}\nuse a new state folder, or the configuration it was written with",
+                        path.display()
+                    ),
+                    _ => {}
+                }
+                write.open_table(STATE)?;
+                write.open_table(INBOX)?;
+                write.open_table(ALERTS)?;
+                write.open_table(ALLOWLIST)?;
+            }
+            write.commit()?;
+        }
+        let restored = store.restore()?;
+        Ok((store, restored))
+    }
+
+    fn restore(&self) -> Result<Restored> {
+        let read = self.db.begin_read()?;
+        let state_table = read.open_table(STATE)?;
+        let mut restored = Restored::default();
+        if let Some(bytes) = state_table.get("detector")? {
+            restored.state = Some(uncbor(bytes.value(), "detector state")?);
+        }
+        if let Some(bytes) = state_table.get("offsets")? {
+            restored.offsets = uncbor(bytes.value(), "file offsets")?;
+        }
+        if let Some(bytes) = state_table.get("inbox_done")? {
+            restored.inbox_done = uncbor(bytes.value(), "inbox position")?;
+        }
+        for row in read.open_table(INBOX)?.range((restored.inbox_done + 1)..)? {
+            let (seq, body) = row?;
+            restored.inbox.push((seq.value(), body.value().to_vec()));
+        }
+        for row in read.open_table(ALERTS)?.iter()? {
+            let (_, bytes) = row?;
+            restored.alerts.push(uncbor(bytes.value(), "alert")?);
+        }
+        for row in read.open_table(ALLOWLIST)?.iter()? {
+            let (_, bytes) = row?;
+            restored.allowlist.push(uncbor(bytes.value(), "allowlist")?);
+        }
+        Ok(restored)
+    }
+
+    /// Adds an ingest batch durably; returns its sequence number.
+    pub fn append_inbox(&self, body: &[u8]) -> Result<u64> {
+        let write = self.db.begin_write()?;
+        let seq;
+        {
+            let mut inbox = write.open_table(INBOX)?;
+            let last = inbox.last()?.map(|(k, _)| k.value());
+            let done: u64 = match write.open_table(STATE)?.get("inbox_done")? {
+                Some(bytes) => uncbor(bytes.value(), "inbox position")?,
+                None => 0,
+            };
+            seq = last.unwrap_or(done).max(done) + 1;
+            inbox.insert(seq, body)?;
+        }
+        write.commit().context("committing an ingest batch")?;
+        Ok(seq)
+    }
+
+    pub fn checkpoint(&self, cp: Checkpoint<'_>) -> Result<()> {
+        let state = cbor(cp.state)?;
+        let offsets = cbor(cp.offsets)?;
+        let done = cbor(&cp.inbox_done)?;
+        let write = self.db.begin_write()?;
+        {
+            let mut table = write.open_table(STATE)?;
+            table.insert("detector", state.as_slice())?;
+            table.insert("offsets", offsets.as_slice())?;
+            table.insert("inbox_done", done.as_slice())?;
+            let mut inbox = write.open_table(INBOX)?;
+            inbox.retain(|seq, _| seq > cp.inbox_done)?;
+            let mut alerts = write.open_table(ALERTS)?;
+            for record in cp.alerts {
+                alerts.insert(record.alert.id.as_str(), cbor(record)?.as_slice())?;
+            }
+            for id in &cp.expired_alerts {
+                alerts.remove(id.as_str())?;
+            }
+        }
+        write.commit().context("committing a checkpoint")?;
+        Ok(())
+    }
+
+    /// Saves one alert now (a triage decision must be durable when answered).
+    pub fn put_alert(&self, record: &AlertRecord) -> Result<()> {
+        let bytes = cbor(record)?;
+        let write = self.db.begin_write()?;
+        write
+            .open_table(ALERTS)?
+            .insert(record.alert.id.as_str(), bytes.as_slice())?;
+        write.commit().context("committing an alert")?;
+        Ok(())
+    }
+
+    pub fn put_allow(&self, entry: &Entry) -> Result<()> {
+        let bytes = cbor(entry)?;
+        let write = self.db.begin_write()?;
+        write
+            .open_table(ALLOWLIST)?
+            .insert(entry.id.as_str(), bytes.as_slice())?;
+        write.commit().context("committing an allowlist entry")?;
+        Ok(())
+    }
+
+    pub fn delete_allow(&self, id: &str) -> Result<bool> {
+        let write = self.db.begin_write()?;
+        let existed = write.open_table(ALLOWLIST)?.remove(id)?.is_some();
+        write.commit().context("committing an allowlist deletion")?;
+        Ok(existed)
+    }
+}
