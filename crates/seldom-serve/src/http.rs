@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -130,7 +130,22 @@ async fn readyz(State(app): State<App>) -> Response {
 }
 
 /// Stores the body durably, then queues its events; answers with the counts.
-async fn ingest(State(app): State<App>, body: Bytes) -> Response {
+/// A client may name its batch (`X-Seldom-Batch-Id`, up to 128 bytes): a
+/// batch resent with the same id after a lost answer is acknowledged again
+/// without being detected twice.
+const BATCH_ID: &str = "x-seldom-batch-id";
+
+async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let batch_id = match headers.get(BATCH_ID).map(|v| v.to_str()) {
+        None => None,
+        Some(Ok(id)) if !id.is_empty() && id.len() <= 128 => Some(id.to_owned()),
+        Some(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "X-Seldom-Batch-Id: 1 to 128 visible ASCII characters",
+            );
+        }
+    };
     let shared = app.shared.clone();
     shared
         .metrics
@@ -161,7 +176,12 @@ async fn ingest(State(app): State<App>, body: Bytes) -> Response {
             .ingest_order
             .lock()
             .map_err(|_| anyhow::anyhow!("ingest lock poisoned"))?;
-        let seq = shared.store.append_inbox(&body)?;
+        if let Some(id) = &batch_id
+            && let Some(seq) = shared.store.batch_seen(id)?
+        {
+            return anyhow::Ok(json!({"batch": seq, "durable": true, "duplicate": true}));
+        }
+        let seq = shared.store.append_inbox(&body, batch_id.as_deref())?;
         let (events, stats) = decode_body(&body, seq, shared.host_naming);
         shared.metrics.count(&stats);
         let accepted = events.len();
@@ -443,6 +463,7 @@ fn status_value(shared: &Shared) -> Value {
         "baseline_keys": status.baseline_keys,
         "latest_event": status.latest_event,
         "activation": status.activation,
+        "inputs": status.inputs,
         "ready": shared.ready.load(Ordering::Relaxed),
     })
 }

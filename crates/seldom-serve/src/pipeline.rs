@@ -78,6 +78,8 @@ pub struct DetectorStatus {
     pub activation: Vec<ActivationProgress>,
     pub last_checkpoint: Option<Instant>,
     pub latest_event: Option<Timestamp>,
+    /// Tailed files: bytes detected so far (committed at the next checkpoint).
+    pub inputs: BTreeMap<String, u64>,
 }
 
 /// Everything the edges and the detection thread share.
@@ -204,6 +206,9 @@ impl Detection {
                 events,
             } => {
                 self.detect(events, shared);
+                if let Ok(mut status) = shared.status.write() {
+                    status.inputs.insert(path.clone(), offset.offset);
+                }
                 self.offsets.insert(path, offset);
                 shared.queued.fetch_sub(1, Ordering::AcqRel);
             }

@@ -25,6 +25,9 @@ const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
 const INBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("inbox");
 const ALERTS: TableDefinition<&str, &[u8]> = TableDefinition::new("alerts");
 const ALLOWLIST: TableDefinition<&str, &[u8]> = TableDefinition::new("allowlist");
+/// A client's batch id (`X-Seldom-Batch-Id`) → the inbox sequence it got, so
+/// that a batch resent after a lost answer is not detected twice.
+const BATCH_IDS: TableDefinition<&str, u64> = TableDefinition::new("batch_ids");
 /// Bumped whenever an encoding in this file changes.
 const FORMAT: &str = "seldom-serve/1";
 
@@ -108,6 +111,7 @@ impl Store {
                 write.open_table(INBOX)?;
                 write.open_table(ALERTS)?;
                 write.open_table(ALLOWLIST)?;
+                write.open_table(BATCH_IDS)?;
             }
             write.commit()?;
         }
@@ -143,8 +147,17 @@ impl Store {
         Ok(restored)
     }
 
+    /// The sequence an earlier batch with this client id got, if any.
+    pub fn batch_seen(&self, batch_id: &str) -> Result<Option<u64>> {
+        let read = self.db.begin_read()?;
+        Ok(read
+            .open_table(BATCH_IDS)?
+            .get(batch_id)?
+            .map(|v| v.value()))
+    }
+
     /// Adds an ingest batch durably; returns its sequence number.
-    pub fn append_inbox(&self, body: &[u8]) -> Result<u64> {
+    pub fn append_inbox(&self, body: &[u8], batch_id: Option<&str>) -> Result<u64> {
         let write = self.db.begin_write()?;
         let seq;
         {
@@ -156,6 +169,9 @@ impl Store {
             };
             seq = last.unwrap_or(done).max(done) + 1;
             inbox.insert(seq, body)?;
+            if let Some(id) = batch_id {
+                write.open_table(BATCH_IDS)?.insert(id, seq)?;
+            }
         }
         write.commit().context("committing an ingest batch")?;
         Ok(seq)

@@ -2,6 +2,8 @@
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on broken fixtures
 
+pub mod serve;
+
 use std::path::PathBuf;
 use std::process::Output;
 
