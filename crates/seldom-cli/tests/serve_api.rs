@@ -265,3 +265,50 @@ fn unsafe_settings_and_oversized_bodies_are_refused() {
     });
     let _: Value = server.get("/api/v1/status").1;
 }
+
+#[test]
+fn tls_serves_https_with_the_given_certificate() {
+    let work = tempfile::tempdir().unwrap();
+    let (cert, key) = (work.path().join("cert.pem"), work.path().join("key.pem"));
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=localhost", "-keyout"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let server = serve::start(
+        &work.path().join("state"),
+        Some(TOKEN),
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(server.base.starts_with("https://"), "{}", server.base);
+    let curl = |path: &str, token: Option<&str>| {
+        let mut command = std::process::Command::new("curl");
+        command.args(["-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert"]);
+        command.arg(&cert).arg(format!(
+            "{}{path}",
+            server.base.replace("127.0.0.1", "localhost")
+        ));
+        if let Some(token) = token {
+            command.args(["-H", &format!("Authorization: Bearer {token}")]);
+        }
+        String::from_utf8(command.output().expect("curl runs").stdout).unwrap()
+    };
+    assert_eq!(curl("/healthz", None), "200");
+    assert_eq!(curl("/api/v1/status", None), "401");
+    assert_eq!(curl("/api/v1/status", Some(TOKEN)), "200");
+}
