@@ -59,6 +59,10 @@ pub struct DetectConfig {
     /// How long before a connection a DNS answer still names its destination.
     #[serde(with = "humantime_serde")]
     pub dns_window: Duration,
+    /// How long an ended process (Sysmon 5) is remembered, for late
+    /// connections and its children's chains; e.g. "1d".
+    #[serde(with = "humantime_serde")]
+    pub process_retention: Duration,
     /// Ancestors shown and matched in a causality chain.
     pub chain_depth: u32,
     /// How hosts are identified: "short" (first label) or "fqdn".
@@ -89,6 +93,7 @@ impl Default for DetectConfig {
             dedup_days: 1,
             reorder_window: Duration::from_secs(600),
             dns_window: Duration::from_secs(3600),
+            process_retention: Duration::from_secs(86_400),
             chain_depth: 8,
             host_naming: HostNaming::Short,
             max_keys: 5_000_000,

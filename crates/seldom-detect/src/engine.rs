@@ -82,6 +82,9 @@ pub struct DetectStats {
     /// Events that arrived after the watermark had passed their time.
     pub late_events: u64,
     pub evicted_keys: u64,
+    /// Ended processes forgotten after `process_retention`.
+    #[serde(default)]
+    pub expired_processes: u64,
     /// Rare connections judged early because the pending buffer was full.
     pub pending_overflow: u64,
     /// Network-sensor connections of hosts whose endpoint sensor reports them.
@@ -346,7 +349,12 @@ impl Detector {
                     );
                 }
             }
-            EventKind::NetworkConnection(_) | EventKind::ProcessEnd(_) => {}
+            EventKind::ProcessEnd(end) => {
+                if let Some(tables) = self.state.processes.as_mut() {
+                    tables.record_end(&event.host, event.time, &end.process);
+                }
+            }
+            EventKind::NetworkConnection(_) => {}
         }
         if matches!(event.kind, EventKind::NetworkConnection(_)) {
             self.judge(event, host_id, out);
@@ -363,6 +371,11 @@ impl Detector {
         }
         if let Some(dns) = self.state.dns.as_mut() {
             dns.expire(now);
+        }
+        if let Some(tables) = self.state.processes.as_mut() {
+            let keep = i64::try_from(self.config.process_retention.as_micros()).unwrap_or(i64::MAX);
+            self.state.stats.expired_processes +=
+                tables.expire(Timestamp::from_micros(now.as_micros().saturating_sub(keep))) as u64;
         }
         self.state.activity.retain(|_, day| *day >= window_start);
         let dedup_micros = i64::from(self.config.dedup_days) * DAY_MICROS;

@@ -31,6 +31,9 @@ pub struct ProcessRecord {
     pub parent_command_line: Option<String>,
     /// Where the process start event came from.
     pub origin: Location,
+    /// When the sensor reported the process's end (Sysmon 5).
+    #[serde(default)]
+    pub ended: Option<Timestamp>,
 }
 
 impl ProcessRecord {
@@ -48,6 +51,7 @@ impl ProcessRecord {
             parent_guid: p.parent.guid.clone(),
             parent_image: p.parent_image.clone(),
             parent_command_line: p.parent_command_line.clone(),
+            ended: None,
         }
     }
 }
@@ -101,7 +105,13 @@ impl HostTable {
     }
 
     fn evict_oldest(&mut self) {
-        let Some((id, record)) = self.records.pop_first() else {
+        if let Some((&id, _)) = self.records.first_key_value() {
+            self.remove(id);
+        }
+    }
+
+    fn remove(&mut self, id: u64) {
+        let Some(record) = self.records.remove(&id) else {
             return;
         };
         if let Some(guid) = &record.guid {
@@ -138,6 +148,36 @@ impl HostTable {
     }
 }
 
+impl HostTable {
+    fn record_end(&mut self, identity: &ProcessIdentity, at: Timestamp) {
+        let id = match (&identity.guid, identity.pid) {
+            (Some(guid), _) => self.by_guid.get(guid).copied(),
+            (None, Some(pid)) => self.by_pid.get(&pid).and_then(|list| {
+                let upto = list.partition_point(|(t, _)| *t <= at);
+                list.get(upto.checked_sub(1)?).map(|(_, id)| *id)
+            }),
+            (None, None) => None,
+        };
+        if let Some(record) = id.and_then(|id| self.records.get_mut(&id)) {
+            record.ended = Some(at);
+        }
+    }
+
+    /// Forgets processes that ended before `cutoff`; returns how many.
+    fn expire(&mut self, cutoff: Timestamp) -> usize {
+        let gone: Vec<u64> = self
+            .records
+            .iter()
+            .filter(|(_, r)| r.ended.is_some_and(|end| end < cutoff))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in &gone {
+            self.remove(*id);
+        }
+        gone.len()
+    }
+}
+
 /// Process tables for every host.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct ProcessTables {
@@ -170,6 +210,23 @@ impl ProcessTables {
                 self.hosts.insert(host.clone(), table);
             }
         }
+    }
+
+    /// Marks a process ended (Sysmon 5); it stays findable, for late
+    /// connections and for its children's chains, until [`Self::expire`].
+    pub fn record_end(&mut self, host: &HostName, time: Timestamp, process: &ProcessIdentity) {
+        if let Some(table) = self.hosts.get_mut(host) {
+            table.record_end(process, time);
+        }
+    }
+
+    /// Forgets processes that ended before `cutoff`, and hosts left with
+    /// none; returns how many processes went. Without it a long-running
+    /// service would remember every process ever started.
+    pub fn expire(&mut self, cutoff: Timestamp) -> usize {
+        let gone = self.hosts.values_mut().map(|t| t.expire(cutoff)).sum();
+        self.hosts.retain(|_, t| !t.records.is_empty());
+        gone
     }
 
     pub fn find(
@@ -279,6 +336,38 @@ mod tests {
                 &Location::file(std::sync::Arc::from("test")),
             );
         }
+    }
+
+    #[test]
+    fn ended_processes_are_forgotten_after_the_cutoff_and_running_ones_kept() {
+        let mut tables = ProcessTables::new(100);
+        let h = host();
+        tables.record_start_at(&h, t(0), &start(10, Some("{a}"), "a.exe", None, None));
+        tables.record_start_at(&h, t(1), &start(11, None, "b.exe", None, None));
+        tables.record_start_at(&h, t(2), &start(12, Some("{c}"), "c.exe", None, None));
+        let by_guid = ProcessIdentity {
+            pid: Some(10),
+            guid: Some("{a}".into()),
+        };
+        let by_pid = ProcessIdentity {
+            pid: Some(11),
+            guid: None,
+        };
+        tables.record_end(&h, t(5), &by_guid);
+        tables.record_end(&h, t(6), &by_pid);
+        assert_eq!(tables.expire(t(5)), 0, "ended at the cutoff: kept");
+        assert!(tables.find(&h, &by_guid, t(7)).is_some());
+        assert_eq!(tables.expire(t(100)), 2);
+        assert!(tables.find(&h, &by_guid, t(7)).is_none());
+        assert!(tables.find(&h, &by_pid, t(7)).is_none());
+        let running = ProcessIdentity {
+            pid: Some(12),
+            guid: Some("{c}".into()),
+        };
+        assert!(
+            tables.find(&h, &running, t(7)).is_some(),
+            "never ended: kept"
+        );
     }
 
     #[test]

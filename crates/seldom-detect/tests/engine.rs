@@ -575,3 +575,30 @@ fn a_network_sensors_dns_answer_names_an_endpoint_connection_by_client_address()
     assert_eq!(alerts[0].destination.key.to_string(), "bad-example.net");
     assert_eq!(d.stats().covered_by_endpoint, 1);
 }
+
+#[test]
+fn ended_processes_leave_the_tables_after_their_retention() {
+    // A long-running service must not remember every process ever started:
+    // an ended process is forgotten after `process_retention` (1 day), at the
+    // daily upkeep; one still running stays.
+    let end = |host: &str, time: Timestamp, guid: &str| {
+        event(
+            host,
+            Platform::Windows,
+            time,
+            EventKind::ProcessEnd(seldom_model::ProcessEnd {
+                process: ProcessIdentity {
+                    pid: Some(100),
+                    guid: Some(guid.to_owned()),
+                },
+                image: None,
+            }),
+        )
+    };
+    let mut events = background(&["ws1", "ws2"], 0..5);
+    events.push(start("ws1", at(0, 10), "{short}", "C:\\x\\short.exe", None));
+    events.push(end("ws1", at(0, 20), "{short}"));
+    events.push(start("ws1", at(0, 30), "{long}", "C:\\x\\long.exe", None));
+    let (_, detector) = run(DetectConfig::default(), sorted(events));
+    assert_eq!(detector.stats().expired_processes, 1);
+}
