@@ -104,6 +104,20 @@ fn parse_time(name: &str, text: &Option<String>) -> Result<Option<Timestamp>, Ba
     }
 }
 
+/// One of an enum's snake_case names, or absent when empty.
+fn parse_choice<T: for<'de> Deserialize<'de>>(
+    name: &str,
+    text: &Option<String>,
+    expected: &str,
+) -> Result<Option<T>, BadQuery> {
+    match text.as_deref().filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => serde_json::from_value(serde_json::Value::String(t.to_owned()))
+            .map(Some)
+            .map_err(|_| BadQuery(format!("{name}: {t:?} is not {expected}"))),
+    }
+}
+
 impl AlertIndex {
     pub fn len(&self) -> usize {
         self.by_id.len()
@@ -150,26 +164,16 @@ impl AlertIndex {
     pub fn query(&self, q: &AlertQuery) -> Result<AlertPage<'_>, BadQuery> {
         let from = parse_time("from", &q.from)?;
         let to = parse_time("to", &q.to)?;
-        let status: Option<Status> = match q.status.as_deref().filter(|s| !s.is_empty()) {
-            None => None,
-            Some(s) => Some(
-                serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| {
-                    BadQuery(format!(
-                        "status: {s:?} is not new, acknowledged, resolved or false_positive"
-                    ))
-                })?,
-            ),
-        };
-        let severity: Option<Severity> = match q.severity.as_deref().filter(|s| !s.is_empty()) {
-            None => None,
-            Some(s) => Some(
-                serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| {
-                    BadQuery(format!(
-                        "severity: {s:?} is not high, medium, low or informational"
-                    ))
-                })?,
-            ),
-        };
+        let status: Option<Status> = parse_choice(
+            "status",
+            &q.status,
+            "new, acknowledged, resolved or false_positive",
+        )?;
+        let severity: Option<Severity> = parse_choice(
+            "severity",
+            &q.severity,
+            "high, medium, low or informational",
+        )?;
         let text =
             q.q.as_deref()
                 .map(str::to_lowercase)

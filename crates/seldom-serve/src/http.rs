@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::alerts::{AlertQuery, Status};
 use crate::allowlist::{Entry, NewEntry};
-use crate::pipeline::{Shared, Work, decode_body};
+use crate::pipeline::{Shared, Work, decode_bytes};
 
 const INDEX_HTML: &str = include_str!("../assets/index.html");
 const APP_JS: &str = include_str!("../assets/app.js");
@@ -182,7 +182,7 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             return anyhow::Ok(json!({"batch": seq, "durable": true, "duplicate": true}));
         }
         let seq = shared.store.append_inbox(&body, batch_id.as_deref())?;
-        let (events, stats) = decode_body(&body, seq, shared.host_naming);
+        let (events, stats) = decode_bytes(&body, &format!("http/{seq}"), shared.host_naming);
         shared.metrics.count(&stats);
         let accepted = events.len();
         shared.queued.fetch_add(1, Ordering::AcqRel);

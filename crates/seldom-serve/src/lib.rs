@@ -32,7 +32,7 @@ use seldom_detect::Catalog;
 pub use config::{ServeConfig, TlsFiles};
 
 use crate::alerts::AlertIndex;
-use crate::pipeline::{Detection, DetectorStatus, Metrics, Shared, Work, decode_body};
+use crate::pipeline::{Detection, DetectorStatus, Metrics, Shared, Work, decode_bytes};
 use crate::store::Store;
 use crate::tail::Tailer;
 
@@ -75,7 +75,7 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
     // order, before anything new is taken.
     let replayed = restored.inbox.len();
     for (seq, body) in restored.inbox {
-        let (events, stats) = decode_body(&body, seq, shared.host_naming);
+        let (events, stats) = decode_bytes(&body, &format!("http/{seq}"), shared.host_naming);
         shared.metrics.count(&stats);
         detection.detect(events, &shared);
         detection.inbox_done = seq;

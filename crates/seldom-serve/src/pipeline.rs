@@ -107,35 +107,22 @@ impl Shared {
     }
 }
 
-/// Decodes an ingest body (any format `scan` reads; gzip is recognized) into
-/// events located as `http/SEQ` line N.
-pub fn decode_body(body: &[u8], seq: u64, host_naming: HostNaming) -> (Vec<Event>, IngestStats) {
-    let mut ingestor = Ingestor::new(IngestOptions {
-        normalize: NormalizeOptions { host_naming },
-        // A request is small: decoding it on the handler's thread is enough.
-        decode_threads: 1,
-        ..IngestOptions::default()
-    });
-    let mut events = Vec::new();
-    ingestor.read_reader(body, &format!("http/{seq}"), &mut |e| events.push(e));
-    (events, ingestor.into_stats())
-}
-
-/// Decodes whole lines of a tailed file read from byte `start`; events are
-/// located as `PATH@START` line N (line N of the piece read at that offset).
-pub fn decode_tail(
+/// Decodes bytes of any format `scan` reads (gzip is recognized), naming
+/// their events' source `name`: `http/SEQ` for an ingest batch, `PATH@OFFSET`
+/// for the lines of a tailed file read from that byte.
+pub fn decode_bytes(
     bytes: &[u8],
-    path: &str,
-    start: u64,
+    name: &str,
     host_naming: HostNaming,
 ) -> (Vec<Event>, IngestStats) {
     let mut ingestor = Ingestor::new(IngestOptions {
         normalize: NormalizeOptions { host_naming },
+        // A batch is small: decoding it on the calling thread is enough.
         decode_threads: 1,
         ..IngestOptions::default()
     });
     let mut events = Vec::new();
-    ingestor.read_reader(bytes, &format!("{path}@{start}"), &mut |e| events.push(e));
+    ingestor.read_reader(bytes, name, &mut |e| events.push(e));
     (events, ingestor.into_stats())
 }
 

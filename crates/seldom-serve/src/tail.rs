@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use crate::pipeline::{Shared, Work, decode_tail};
+use crate::pipeline::{Shared, Work, decode_bytes};
 use crate::store::TailOffset;
 
 /// At most this much of one file is read per look, so that one busy file
@@ -128,7 +128,8 @@ fn read_lines(name: &str, followed: &mut Followed, shared: &Shared) -> std::io::
         return Ok(()); // no whole line yet
     };
     let start = followed.offset;
-    let (events, stats) = decode_tail(&buf[..=end], name, start, shared.host_naming);
+    let (events, stats) =
+        decode_bytes(&buf[..=end], &format!("{name}@{start}"), shared.host_naming);
     shared.metrics.count(&stats);
     followed.offset = start + end as u64 + 1;
     shared
