@@ -41,6 +41,7 @@ impl Random {
 struct Feed {
     http: Vec<String>,
     tail: Vec<String>,
+    events: usize,
 }
 
 fn feed(dir: &Path, hosts: u64, days: u64) -> Feed {
@@ -58,6 +59,7 @@ fn feed(dir: &Path, hosts: u64, days: u64) -> Feed {
     Feed {
         http: pieces[..split].to_vec(),
         tail: pieces[split..].to_vec(),
+        events: lines.len(),
     }
 }
 
@@ -183,11 +185,15 @@ fn sigkill_at_random_points_loses_no_alert_and_doubles_none() {
     let feed = feed(work.path(), hosts, days);
     let steps = feed.http.len() + feed.tail.len();
     let mut random = Random(seed);
-    let mut kills: Vec<usize> = (0..kill_count)
-        .map(|_| random.below(steps as u64) as usize)
-        .collect();
+    // Distinct steps, drawn without replacement.
+    let mut kills: Vec<usize> = Vec::new();
+    while kills.len() < kill_count.min(steps) {
+        let step = random.below(steps as u64) as usize;
+        if !kills.contains(&step) {
+            kills.push(step);
+        }
+    }
     kills.sort_unstable();
-    kills.dedup();
 
     let clean_dir = work.path().join("clean");
     let crash_dir = work.path().join("crash");
@@ -210,7 +216,9 @@ fn sigkill_at_random_points_loses_no_alert_and_doubles_none() {
         .map(|(id, _)| id)
         .collect();
     eprintln!(
-        "serve_crash: killed after steps {kills:?} of {steps}; {} alerts clean, {} after kills; lost {}, extra {}, changed {}",
+        "serve_crash: {} events; {} kills, after steps {kills:?} of {steps}; {} alerts clean, {} after kills; lost {}, extra {}, changed {}",
+        feed.events,
+        kills.len(),
         clean.len(),
         crashed.len(),
         lost.len(),

@@ -172,6 +172,9 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             .into_response();
     }
     let outcome = tokio::task::spawn_blocking(move || {
+        // Decoded before the lock, so that requests decode on every core;
+        // the events are named after their batch once it has its number.
+        let (mut events, stats) = decode_bytes(&body, "http", shared.host_naming);
         let _order = shared
             .ingest_order
             .lock()
@@ -182,7 +185,10 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             return anyhow::Ok(json!({"batch": seq, "durable": true, "duplicate": true}));
         }
         let seq = shared.store.append_inbox(&body, batch_id.as_deref())?;
-        let (events, stats) = decode_bytes(&body, &format!("http/{seq}"), shared.host_naming);
+        let source: std::sync::Arc<str> = std::sync::Arc::from(format!("http/{seq}"));
+        for event in &mut events {
+            event.origin.source = source.clone();
+        }
         shared.metrics.count(&stats);
         let accepted = events.len();
         shared.queued.fetch_add(1, Ordering::AcqRel);

@@ -82,7 +82,11 @@ impl Store {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating the state folder {}", dir.display()))?;
         let path = dir.join("seldom.redb");
-        let db = Database::create(&path)
+        // redb caches up to 1 GiB of pages by default; the service reads its
+        // store only at start, so a small cache keeps its memory for detection.
+        let db = Database::builder()
+            .set_cache_size(32 << 20)
+            .create(&path)
             .with_context(|| format!("opening the store {}", path.display()))?;
         let store = Store { db };
         let expected = config.state_fingerprint();
