@@ -243,6 +243,22 @@ fn unsafe_settings_and_oversized_bodies_are_refused() {
     assert_eq!(status, 413);
     let (_, status_page) = server.get("/api/v1/status");
     assert_eq!(status_page["events_detected"], 0);
+    // Writes from another site, and (without a token) requests addressed to
+    // a name other than loopback, are refused.
+    let (status, _) = server.send(
+        "POST",
+        "/api/v1/ingest",
+        b"{}\n",
+        &[("Origin", "https://evil.example")],
+    );
+    assert_eq!(status, 403);
+    let (status, _) = server.send(
+        "GET",
+        "/api/v1/status",
+        b"",
+        &[("Host", "rebound.evil.example")],
+    );
+    assert_eq!(status, 403);
     // A resent batch with the same id is acknowledged once, detected once.
     let line = r#"{"EventID":3,"Hostname":"WS1","Channel":"Microsoft-Windows-Sysmon/Operational","UtcTime":"2024-01-01 00:00:00.000","ProcessGuid":"{a}","ProcessId":"7","Image":"C:\\x.exe","Protocol":"tcp","Initiated":"true","SourceIp":"10.0.0.5","DestinationIp":"93.184.216.34","DestinationPort":"443"}"#;
     let first = server.send(
@@ -311,4 +327,49 @@ fn tls_serves_https_with_the_given_certificate() {
     assert_eq!(curl("/healthz", None), "200");
     assert_eq!(curl("/api/v1/status", None), "401");
     assert_eq!(curl("/api/v1/status", Some(TOKEN)), "200");
+}
+
+#[test]
+fn a_tailed_file_is_followed_across_a_long_line_rotation_and_truncation() {
+    let work = tempfile::tempdir().unwrap();
+    let lines = telemetry(work.path());
+    let path = work.path().join("events.jsonl");
+    let write = |lines: &[String], append: bool| {
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(append)
+            .write(true)
+            .truncate(!append)
+            .open(&path)
+            .unwrap();
+        file.write_all((lines.join("\n") + "\n").as_bytes())
+            .unwrap();
+    };
+    write(&lines[..1000], false);
+    let server = serve::start(
+        &work.path().join("state"),
+        None,
+        &["--tail", path.to_str().unwrap()],
+    );
+    let detected = |n: u64| {
+        server.wait_for("/api/v1/status", |s| {
+            s["events_detected"].as_u64() == Some(n) && s["queue_depth"] == 0
+        })
+    };
+    detected(1000);
+    // A line longer than a whole read (4 MiB) is skipped, not a stall.
+    let long = format!("{{\"x\":\"{}\"}}", "y".repeat(5 << 20));
+    let mut more = vec![long];
+    more.extend_from_slice(&lines[1000..1500]);
+    write(&more, true);
+    let status = detected(1500);
+    assert_eq!(status["skipped"]["line_too_long"], 1, "{status}");
+    // Rotation with unread lines in the old file: they are read first.
+    write(&lines[1500..1800], true);
+    std::fs::rename(&path, work.path().join("events.jsonl.1")).unwrap();
+    write(&lines[1800..2000], false);
+    detected(2000);
+    // Truncation in place: read again from the start.
+    write(&lines[2000..2100], false);
+    detected(2100);
 }

@@ -9,7 +9,7 @@ use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 
 use crate::alerts::{AlertQuery, Status};
 use crate::allowlist::{Entry, NewEntry};
-use crate::pipeline::{Shared, Work, decode_bytes};
+use crate::pipeline::{Shared, Work, decode_bytes, name_batch};
 
 const INDEX_HTML: &str = include_str!("../assets/index.html");
 const APP_JS: &str = include_str!("../assets/app.js");
@@ -63,6 +63,7 @@ pub fn router(app: App, max_body_bytes: usize) -> Router {
         .route("/readyz", get(readyz))
         .merge(api)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(app.clone(), same_origin))
         .layer(middleware::from_fn(security_headers))
         .with_state(app)
 }
@@ -90,6 +91,49 @@ async fn security_headers(request: Request, next: Next) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     response
+}
+
+/// A write (anything but GET and HEAD) whose `Origin` is another site is
+/// refused: browsers send it on cross-site requests, so a page the analyst
+/// happens to open cannot post telemetry or triage to the service. Without
+/// a token, the `Host` must also name loopback, which defeats DNS rebinding.
+async fn same_origin(State(app): State<App>, request: Request, next: Next) -> Response {
+    let headers = request.headers();
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if app.token.is_none() && !is_loopback_host(host) {
+        return error(
+            StatusCode::FORBIDDEN,
+            "without a token this server answers only requests addressed to loopback",
+        );
+    }
+    let writes = !matches!(*request.method(), Method::GET | Method::HEAD);
+    if writes && let Some(origin) = headers.get(header::ORIGIN) {
+        let origin = origin.to_str().unwrap_or("");
+        let origin_host = origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+            .unwrap_or(origin);
+        if !origin_host.eq_ignore_ascii_case(host) {
+            return error(StatusCode::FORBIDDEN, "cross-origin writes are refused");
+        }
+    }
+    next.run(request).await
+}
+
+/// `127.0.0.1:8470`, `localhost`, `[::1]:8470` and the like.
+fn is_loopback_host(host: &str) -> bool {
+    let name = if let Some(rest) = host.strip_prefix('[') {
+        rest.split(']').next().unwrap_or("")
+    } else {
+        host.split(':').next().unwrap_or("")
+    };
+    name.eq_ignore_ascii_case("localhost")
+        || name
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `Authorization: Bearer TOKEN` on the API and metrics, compared in constant time.
@@ -159,7 +203,10 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         )
             .into_response();
     }
-    if shared.queued.load(Ordering::Acquire) >= shared.queue_capacity {
+    // A slot is taken before the work, so that concurrent requests cannot
+    // all pass a check that none of them has yet counted against.
+    if shared.queued.fetch_add(1, Ordering::AcqRel) >= shared.queue_capacity {
+        shared.queued.fetch_sub(1, Ordering::AcqRel);
         shared
             .metrics
             .ingest_refused_full
@@ -171,6 +218,7 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         )
             .into_response();
     }
+    let slot = shared.clone();
     let outcome = tokio::task::spawn_blocking(move || {
         // Decoded before the lock, so that requests decode on every core;
         // the events are named after their batch once it has its number.
@@ -182,16 +230,19 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         if let Some(id) = &batch_id
             && let Some(seq) = shared.store.batch_seen(id)?
         {
+            shared.queued.fetch_sub(1, Ordering::AcqRel);
             return anyhow::Ok(json!({"batch": seq, "durable": true, "duplicate": true}));
         }
-        let seq = shared.store.append_inbox(&body, batch_id.as_deref())?;
-        let source: std::sync::Arc<str> = std::sync::Arc::from(format!("http/{seq}"));
-        for event in &mut events {
-            event.origin.source = source.clone();
-        }
+        let seq = match shared.store.append_inbox(&body, batch_id.as_deref()) {
+            Ok(seq) => seq,
+            Err(e) => {
+                shared.queued.fetch_sub(1, Ordering::AcqRel);
+                return Err(e);
+            }
+        };
+        name_batch(&mut events, seq);
         shared.metrics.count(&stats);
         let accepted = events.len();
-        shared.queued.fetch_add(1, Ordering::AcqRel);
         if !shared.send(Work::Http { seq, events }) {
             shared.queued.fetch_sub(1, Ordering::AcqRel);
         }
@@ -212,7 +263,11 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the batch was not stored (not durable; resend it): {e:#}"),
         ),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")),
+        Err(e) => {
+            // The task died before it could give the slot back.
+            slot.queued.fetch_sub(1, Ordering::AcqRel);
+            error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}"))
+        }
     }
 }
 
@@ -412,10 +467,10 @@ async fn add_allow(
                 resolved += 1;
             }
         }
+        // Written while the index is still locked, so that no triage or
+        // checkpoint in between is overwritten by these copies.
+        shared.store.put_alerts(&changed)?;
         drop(alerts);
-        for record in &changed {
-            shared.store.put_alert(record)?;
-        }
         anyhow::Ok(json!({"entry": entry, "resolved_alerts": resolved}))
     })
     .await;

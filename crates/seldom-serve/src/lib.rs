@@ -75,7 +75,9 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
     // order, before anything new is taken.
     let replayed = restored.inbox.len();
     for (seq, body) in restored.inbox {
-        let (events, stats) = decode_bytes(&body, &format!("http/{seq}"), shared.host_naming);
+        // Decoded exactly as live: under the name `http`, then named after the batch.
+        let (mut events, stats) = decode_bytes(&body, "http", shared.host_naming);
+        pipeline::name_batch(&mut events, seq);
         shared.metrics.count(&stats);
         detection.detect(events, &shared);
         detection.inbox_done = seq;

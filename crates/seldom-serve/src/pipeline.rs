@@ -126,6 +126,15 @@ pub fn decode_bytes(
     (events, ingestor.into_stats())
 }
 
+/// Names a decoded ingest batch's events after its sequence number
+/// (`http/SEQ`), the same whether it is detected live or replayed.
+pub fn name_batch(events: &mut [Event], seq: u64) {
+    let source: std::sync::Arc<str> = std::sync::Arc::from(format!("http/{seq}"));
+    for event in events {
+        event.origin.source = source.clone();
+    }
+}
+
 /// The detection thread's own state.
 pub struct Detection {
     pub detector: Detector,
@@ -300,6 +309,9 @@ impl Detection {
     }
 
     fn try_checkpoint(&mut self, shared: &Shared) -> Result<()> {
+        // Encoded before the alert index is locked: the API keeps reading
+        // alerts while the (large) state is encoded.
+        let state = crate::store::encode(self.detector.state())?;
         let mut alerts = shared
             .alerts
             .write()
@@ -316,7 +328,7 @@ impl Detection {
         let changed: Vec<&AlertRecord> =
             self.dirty.iter().filter_map(|id| alerts.get(id)).collect();
         shared.store.checkpoint(Checkpoint {
-            state: self.detector.state(),
+            state,
             offsets: &self.offsets,
             inbox_done: self.inbox_done,
             alerts: changed,

@@ -41,7 +41,8 @@ pub struct TailOffset {
 
 /// What a checkpoint commits.
 pub struct Checkpoint<'a> {
-    pub state: &'a DetectorState,
+    /// The detector's state, encoded by [`encode`].
+    pub state: Vec<u8>,
     pub offsets: &'a BTreeMap<String, TailOffset>,
     /// Every inbox batch up to this one has been detected.
     pub inbox_done: u64,
@@ -63,6 +64,11 @@ pub struct Restored {
 
 pub struct Store {
     db: Database,
+}
+
+/// The detector's state as a checkpoint stores it.
+pub fn encode(state: &DetectorState) -> Result<Vec<u8>> {
+    cbor(state)
 }
 
 fn cbor<T: Serialize>(value: &T) -> Result<Vec<u8>> {
@@ -182,13 +188,12 @@ impl Store {
     }
 
     pub fn checkpoint(&self, cp: Checkpoint<'_>) -> Result<()> {
-        let state = cbor(cp.state)?;
         let offsets = cbor(cp.offsets)?;
         let done = cbor(&cp.inbox_done)?;
         let write = self.db.begin_write()?;
         {
             let mut table = write.open_table(STATE)?;
-            table.insert("detector", state.as_slice())?;
+            table.insert("detector", cp.state.as_slice())?;
             table.insert("offsets", offsets.as_slice())?;
             table.insert("inbox_done", done.as_slice())?;
             let mut inbox = write.open_table(INBOX)?;
@@ -213,6 +218,19 @@ impl Store {
             .open_table(ALERTS)?
             .insert(record.alert.id.as_str(), bytes.as_slice())?;
         write.commit().context("committing an alert")?;
+        Ok(())
+    }
+
+    /// Saves several alerts in one transaction.
+    pub fn put_alerts(&self, records: &[AlertRecord]) -> Result<()> {
+        let write = self.db.begin_write()?;
+        {
+            let mut table = write.open_table(ALERTS)?;
+            for record in records {
+                table.insert(record.alert.id.as_str(), cbor(record)?.as_slice())?;
+            }
+        }
+        write.commit().context("committing alerts")?;
         Ok(())
     }
 

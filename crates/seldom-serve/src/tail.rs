@@ -24,6 +24,9 @@ struct Followed {
     file: File,
     inode: u64,
     offset: u64,
+    /// Inside a line longer than a whole read: its bytes are dropped up to
+    /// its end, so that one such line cannot stall the file.
+    skipping: bool,
 }
 
 pub struct Tailer {
@@ -91,6 +94,7 @@ impl Tailer {
                     file,
                     inode,
                     offset,
+                    skipping: false,
                 },
             );
         }
@@ -100,33 +104,70 @@ impl Tailer {
         if meta.ino() == followed.inode && meta.len() < followed.offset {
             followed.offset = 0; // truncated in place
         }
-        read_lines(name, followed, shared)?;
         if meta.ino() != followed.inode {
-            // Rotated: the old file was read to its end above; the new one
-            // starts at its beginning.
+            // Rotated: the old file is read to its end through the handle
+            // still open, however far behind it was; the new one starts at
+            // its beginning.
+            while read_lines(name, followed, shared)? {}
             let file = File::open(name)?;
             let inode = file.metadata()?.ino();
             *followed = Followed {
                 file,
                 inode,
                 offset: 0,
+                skipping: false,
             };
-            read_lines(name, followed, shared)?;
         }
+        read_lines(name, followed, shared)?;
+        // Where to resume should this file be reopened (after an error).
+        self.saved.insert(
+            name.to_owned(),
+            TailOffset {
+                inode: followed.inode,
+                offset: followed.offset,
+            },
+        );
         Ok(())
     }
 }
 
-/// Reads whole lines after the offset and hands them on.
-fn read_lines(name: &str, followed: &mut Followed, shared: &Shared) -> std::io::Result<()> {
+/// Reads whole lines after the offset (one read's worth) and hands them on;
+/// returns whether the offset moved.
+fn read_lines(name: &str, followed: &mut Followed, shared: &Shared) -> std::io::Result<bool> {
     let mut buf = Vec::new();
     followed.file.seek(SeekFrom::Start(followed.offset))?;
     (&mut followed.file)
         .take(READ_PER_LOOK)
         .read_to_end(&mut buf)?;
-    let Some(end) = memchr_last_newline(&buf) else {
-        return Ok(()); // no whole line yet
+    let mut from = 0;
+    if followed.skipping {
+        match buf.iter().position(|b| *b == b'\n') {
+            Some(end) => {
+                followed.skipping = false;
+                from = end + 1;
+            }
+            None => {
+                followed.offset += buf.len() as u64;
+                return Ok(!buf.is_empty());
+            }
+        }
+    }
+    let Some(end) = memchr_last_newline(&buf[from..]).map(|e| from + e) else {
+        if (buf.len() - from) as u64 == READ_PER_LOOK {
+            // A line longer than a whole read: counted, dropped to its end.
+            followed.skipping = true;
+            followed.offset += buf.len() as u64;
+            if let Ok(mut skipped) = shared.metrics.skipped.lock() {
+                *skipped.entry("line_too_long").or_default() += 1;
+            }
+            return Ok(true);
+        }
+        followed.offset += from as u64;
+        return Ok(from > 0); // no whole line yet
     };
+    followed.offset += from as u64;
+    let buf = &buf[from..];
+    let end = end - from;
     let start = followed.offset;
     let (events, stats) =
         decode_bytes(&buf[..=end], &format!("{name}@{start}"), shared.host_naming);
@@ -148,7 +189,7 @@ fn read_lines(name: &str, followed: &mut Followed, shared: &Shared) -> std::io::
             .queued
             .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     }
-    Ok(())
+    Ok(true)
 }
 
 fn memchr_last_newline(buf: &[u8]) -> Option<usize> {
