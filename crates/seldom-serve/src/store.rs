@@ -28,6 +28,7 @@ const ALLOWLIST: TableDefinition<&str, &[u8]> = TableDefinition::new("allowlist"
 /// A client's batch id (`X-Seldom-Batch-Id`) → the inbox sequence it got, so
 /// that a batch resent after a lost answer is not detected twice.
 const BATCH_IDS: TableDefinition<&str, u64> = TableDefinition::new("batch_ids");
+const BATCH_IDS_KEPT: u64 = 100_000;
 /// Bumped whenever an encoding in this file changes.
 const FORMAT: &str = "seldom-serve/1";
 
@@ -198,6 +199,11 @@ impl Store {
             table.insert("inbox_done", done.as_slice())?;
             let mut inbox = write.open_table(INBOX)?;
             inbox.retain(|seq, _| seq > cp.inbox_done)?;
+            // Batch ids are remembered for the last BATCH_IDS_KEPT batches: a
+            // resend follows its lost answer closely, and the table must not
+            // grow for ever.
+            let oldest = cp.inbox_done.saturating_sub(BATCH_IDS_KEPT);
+            write.open_table(BATCH_IDS)?.retain(|_, seq| seq > oldest)?;
             let mut alerts = write.open_table(ALERTS)?;
             for record in cp.alerts {
                 alerts.insert(record.alert.id.as_str(), cbor(record)?.as_slice())?;
