@@ -55,7 +55,16 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         alerts: RwLock::new(index),
         allowlist: RwLock::new(restored.allowlist),
         metrics: Metrics::default(),
-        status: RwLock::new(DetectorStatus::default()),
+        // The tailed files as the last checkpoint left them: a file read to its
+        // end before a restart has nothing new to report, yet is not unread.
+        status: RwLock::new(DetectorStatus {
+            inputs: restored
+                .offsets
+                .iter()
+                .map(|(path, at)| (path.clone(), at.offset))
+                .collect(),
+            ..DetectorStatus::default()
+        }),
         ready: AtomicBool::new(false),
         queued: AtomicUsize::new(0),
         queue_capacity: config.queue_batches,
