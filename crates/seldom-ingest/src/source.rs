@@ -458,13 +458,7 @@ impl Ingestor {
                 Ok(line) => line,
                 Err(e) => {
                     let location = Location::at_line(name.clone(), line_no + 1);
-                    let reason = if is_too_large(&e) {
-                        SkipReason::TooLarge
-                    } else {
-                        SkipReason::Io
-                    };
-                    self.stats
-                        .skip(Malformed::new(reason, e.to_string()), &location);
+                    self.stats.skip(read_failure(&e), &location);
                     return;
                 }
             };
@@ -528,14 +522,8 @@ impl Ingestor {
                     sink,
                 );
                 if let Some(e) = failure {
-                    let reason = if is_too_large(&e) {
-                        SkipReason::TooLarge
-                    } else {
-                        SkipReason::Io
-                    };
                     let location = Location::at_line(name.clone(), lines.line_no + 1);
-                    self.stats
-                        .skip(Malformed::new(reason, e.to_string()), &location);
+                    self.stats.skip(read_failure(&e), &location);
                 }
                 return;
             }
@@ -602,6 +590,16 @@ impl Ingestor {
             .unwrap_or("unknown")
             .to_owned()
     }
+}
+
+/// A read that failed part way: past an inflation guard's bound, or I/O.
+fn read_failure(e: &io::Error) -> Malformed {
+    let reason = if is_too_large(e) {
+        SkipReason::TooLarge
+    } else {
+        SkipReason::Io
+    };
+    Malformed::new(reason, e.to_string())
 }
 
 /// The rest of a text input, line by line, for the parallel JSON decoder.

@@ -165,6 +165,18 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({"error": message.into()}))).into_response()
 }
 
+/// Runs store work off the async workers; a failure becomes a 500 that
+/// says what went wrong.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> Result<T, Response> {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}"))),
+        Err(e) => Err(error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())),
+    }
+}
+
 async fn readyz(State(app): State<App>) -> Response {
     if app.shared.ready.load(Ordering::Acquire) {
         (StatusCode::OK, "ready\n").into_response()
@@ -318,7 +330,7 @@ async fn patch_alert(
         Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
     };
     let shared = app.shared.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
+    let outcome = blocking(move || {
         let mut alerts = shared
             .alerts
             .write()
@@ -339,10 +351,9 @@ async fn patch_alert(
     })
     .await;
     match outcome {
-        Ok(Ok(Some(record))) => Json(record).into_response(),
-        Ok(Ok(None)) => error(StatusCode::NOT_FOUND, "no such alert"),
-        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")),
+        Ok(Some(record)) => Json(record).into_response(),
+        Ok(None) => error(StatusCode::NOT_FOUND, "no such alert"),
+        Err(failed) => failed,
     }
 }
 
@@ -430,7 +441,7 @@ async fn add_allow(
         Err(e) => return error(StatusCode::BAD_REQUEST, e.body_text()),
     };
     let shared = app.shared.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
+    let outcome = blocking(move || {
         let now = Timestamp::now();
         let entry = Entry {
             id: format!(
@@ -475,15 +486,14 @@ async fn add_allow(
     })
     .await;
     match outcome {
-        Ok(Ok(answer)) => (StatusCode::CREATED, Json(answer)).into_response(),
-        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")),
+        Ok(answer) => (StatusCode::CREATED, Json(answer)).into_response(),
+        Err(failed) => failed,
     }
 }
 
 async fn delete_allow(State(app): State<App>, Path(id): Path<String>) -> Response {
     let shared = app.shared.clone();
-    let outcome = tokio::task::spawn_blocking(move || {
+    let outcome = blocking(move || {
         let existed = shared.store.delete_allow(&id)?;
         if let Ok(mut list) = shared.allowlist.write() {
             list.retain(|e| e.id != id);
@@ -492,10 +502,9 @@ async fn delete_allow(State(app): State<App>, Path(id): Path<String>) -> Respons
     })
     .await;
     match outcome {
-        Ok(Ok(true)) => StatusCode::NO_CONTENT.into_response(),
-        Ok(Ok(false)) => error(StatusCode::NOT_FOUND, "no such allowlist entry"),
-        Ok(Err(e)) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e:#}")),
-        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}")),
+        Ok(true) => StatusCode::NO_CONTENT.into_response(),
+        Ok(false) => error(StatusCode::NOT_FOUND, "no such allowlist entry"),
+        Err(failed) => failed,
     }
 }
 

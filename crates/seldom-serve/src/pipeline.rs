@@ -236,11 +236,11 @@ impl Detection {
     }
 
     fn apply_updates(&mut self, shared: &Shared) {
-        let allowlist = shared
-            .allowlist
-            .read()
-            .map(|a| a.clone())
-            .unwrap_or_default();
+        // Read in place: this runs for every event that raises or repeats
+        // an alert. Lock order, as everywhere: allowlist, then alerts.
+        let Ok(allowlist) = shared.allowlist.read() else {
+            return;
+        };
         let Ok(mut alerts) = shared.alerts.write() else {
             return;
         };

@@ -11,11 +11,25 @@ use serde_json::Value;
 
 pub struct Server {
     child: Option<Child>,
-    pub base: String,
-    pub token: Option<String>,
+    /// The server's API, with the server's token.
+    pub api: Client,
     pub state: PathBuf,
     /// What the server wrote to stderr, line by line.
     pub log: mpsc::Receiver<String>,
+}
+
+/// Requests to `seldom serve`, with a bearer token or without.
+pub struct Client {
+    pub base: String,
+    token: Option<String>,
+}
+
+/// The server's API is used as the server: `server.get(...)`.
+impl std::ops::Deref for Server {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.api
+    }
 }
 
 /// Starts `seldom serve --state STATE --listen 127.0.0.1:0 ARGS...` and waits
@@ -53,8 +67,10 @@ pub fn start(state: &Path, token: Option<&str>, args: &[&str]) -> Server {
     };
     Server {
         child: Some(child),
-        base,
-        token: token.map(str::to_owned),
+        api: Client {
+            base,
+            token: token.map(str::to_owned),
+        },
         state: state.to_owned(),
         log,
     }
@@ -68,27 +84,14 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-impl Server {
-    /// A client of the same server that sends no token (and kills nothing).
-    pub fn unauthenticated(server: &Server) -> Client {
-        Client {
-            base: server.base.clone(),
-        }
-    }
-
+impl Client {
     fn auth(&self) -> Option<String> {
         self.token.as_ref().map(|t| format!("Bearer {t}"))
     }
 
     /// GET; returns the status and the body as JSON (Null when not JSON).
     pub fn get(&self, path: &str) -> (u16, Value) {
-        let mut request = agent().get(format!("{}{path}", self.base));
-        if let Some(auth) = self.auth() {
-            request = request.header("Authorization", auth);
-        }
-        let mut response = request.call().expect("request sent");
-        let status = response.status().as_u16();
-        let text = response.body_mut().read_to_string().unwrap_or_default();
+        let (status, text) = self.get_text(path);
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
@@ -152,6 +155,16 @@ impl Server {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+}
+
+impl Server {
+    /// A client of the same server that sends no token.
+    pub fn unauthenticated(server: &Server) -> Client {
+        Client {
+            base: server.base.clone(),
+            token: None,
+        }
+    }
 
     /// SIGTERM, then waits for a clean exit; returns the exit status code.
     pub fn stop(mut self) -> Option<i32> {
@@ -169,35 +182,6 @@ impl Server {
             let _ = child.kill();
             let _ = child.wait();
         }
-    }
-}
-
-/// A client without a token.
-pub struct Client {
-    base: String,
-}
-
-impl Client {
-    pub fn get(&self, path: &str) -> (u16, Value) {
-        let mut response = agent()
-            .get(format!("{}{path}", self.base))
-            .call()
-            .expect("request sent");
-        let status = response.status().as_u16();
-        let text = response.body_mut().read_to_string().unwrap_or_default();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    pub fn get_text(&self, path: &str) -> (u16, String) {
-        let mut response = agent()
-            .get(format!("{}{path}", self.base))
-            .call()
-            .expect("request sent");
-        let status = response.status().as_u16();
-        (
-            status,
-            response.body_mut().read_to_string().unwrap_or_default(),
-        )
     }
 }
 
