@@ -74,6 +74,16 @@ pub struct DetectConfig {
     pub max_processes_per_host: usize,
     /// Rare connections that may wait for their process's details at once.
     pub max_pending: usize,
+    /// Distinct hosts whose clocks must reach a time before the
+    /// organization's clock does: no fewer hosts can move it (event time is
+    /// attacker-controlled). 1 makes the latest record the clock.
+    pub clock_quorum: u32,
+    /// How far ahead of the wall clock (in `serve`) a record may be stamped
+    /// and still be taken; later ones are counted as `future_events`. Also how
+    /// far ahead of the organization's clock a record at the end of a scan
+    /// is counted so; e.g. "1d".
+    #[serde(with = "humantime_serde")]
+    pub future_tolerance: Duration,
 }
 
 impl Default for DetectConfig {
@@ -99,6 +109,8 @@ impl Default for DetectConfig {
             max_keys: 5_000_000,
             max_processes_per_host: 100_000,
             max_pending: 100_000,
+            clock_quorum: 2,
+            future_tolerance: Duration::from_secs(86_400),
         }
     }
 }
@@ -143,6 +155,7 @@ impl DetectConfig {
             ("max_keys", self.max_keys),
             ("max_processes_per_host", self.max_processes_per_host),
             ("max_pending", self.max_pending),
+            ("clock_quorum", self.clock_quorum as usize),
         ] {
             if bound == 0 {
                 return Err(invalid(field, "must be at least 1"));

@@ -1,8 +1,10 @@
 //! The detector: events in (any order within the reorder window), alerts out.
 //!
-//! Events wait in a reorder buffer until the watermark (the latest event time
-//! seen, less the reorder window) passes them, and are then processed in event
-//! time order, so results do not depend on arrival order inside the window.
+//! Events wait in a reorder buffer until the watermark (the organization's
+//! clock of [`crate::clock`], less the reorder window) passes them, and are
+//! then processed in event time order, so results do not depend on arrival
+//! order inside the window. Upkeep (the window sliding, dedup and process
+//! expiry) follows the organization's clock, never one record's time.
 //! Each connection is judged against the baseline at its own time; a rare one
 //! whose process is not yet known waits (bounded) for its process start until
 //! the window has passed, then is classified with what is known.
@@ -17,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::alert::{Alert, AlertDestination, AlertProcess, PrevalenceEvidence, ago};
 use crate::baseline::{Baseline, HostId, HostInterner, Prevalence};
 use crate::catalog::{Catalog, MatchSubject, ProcessView};
+use crate::clock::OrgClock;
 use crate::config::DetectConfig;
 use crate::destination::{DestinationClassifier, DestinationKey, registered_domain};
 use crate::dns::DnsAttribution;
@@ -81,6 +84,11 @@ pub struct DetectStats {
     pub repeats: u64,
     /// Events that arrived after the watermark had passed their time.
     pub late_events: u64,
+    /// Events ahead of the organization's clock by more than
+    /// `future_tolerance`: at the end of a scan, processed without moving the
+    /// clock; in a service, ahead of the wall clock, refused.
+    #[serde(default)]
+    pub future_events: u64,
     pub evicted_keys: u64,
     /// Ended processes forgotten after `process_retention`.
     #[serde(default)]
@@ -117,12 +125,13 @@ pub struct DetectorState {
     /// the arrival order.
     reorder: BTreeMap<(Timestamp, u8, u64, u64), Event>,
     seq: u64,
+    /// The latest event time seen, shown to an analyst; never decides anything.
     max_seen: Option<Timestamp>,
     released_upto: Option<Timestamp>,
+    clock: OrgClock,
     hosts: HostInterner,
     baseline: Option<Baseline>,
     activity: FastMap<HostId, i64>,
-    platform_first: BTreeMap<Platform, Timestamp>,
     processes: Option<ProcessTables>,
     dns: Option<DnsAttribution>,
     pending: Pending<Candidate>,
@@ -185,9 +194,16 @@ impl Detector {
         &self.state
     }
 
-    /// The latest event time seen: the detector's clock.
+    /// The latest event time seen (one host's, possibly an outlier's): for
+    /// display only.
     pub fn latest_event_time(&self) -> Option<Timestamp> {
         self.state.max_seen
+    }
+
+    /// The organization's clock: the latest time `clock_quorum` hosts have
+    /// reached. Retention and expiry follow this, never one record.
+    pub fn clock(&self) -> Option<Timestamp> {
+        self.state.clock.now()
     }
 
     /// Destination keys the baseline holds.
@@ -232,17 +248,17 @@ impl Detector {
 
     /// Per platform seen, how far its activation period has come, in event time.
     pub fn activation(&self) -> Vec<ActivationProgress> {
-        let now = self.state.max_seen;
+        let now = self.state.clock.now();
         self.state
-            .platform_first
-            .iter()
+            .clock
+            .platforms()
             .map(|(platform, first)| {
                 let seen = now.map_or(0, |n| (n.as_micros() - first.as_micros()) / DAY_MICROS);
                 ActivationProgress {
-                    platform: *platform,
+                    platform,
                     days_seen: u32::try_from(seen.max(0)).unwrap_or(u32::MAX),
                     activation_days: self.config.activation_days,
-                    active: now.is_some_and(|n| self.activated(*platform, n)),
+                    active: now.is_some_and(|n| self.activated(platform, n)),
                 }
             })
             .collect()
@@ -286,23 +302,71 @@ impl Detector {
         self.state.seq += 1;
         let host_hash = xxhash_rust::xxh3::xxh3_64(event.host.as_str().as_bytes());
         self.state
+            .clock
+            .observe(host_hash, event.time, self.config.clock_quorum as usize);
+        self.state
             .reorder
             .insert((event.time, rank, host_hash, seq), event);
-        if let Some(max) = self.state.max_seen {
+        if let Some(now) = self.state.clock.now() {
             let watermark =
-                Timestamp::from_micros(max.as_micros().saturating_sub(self.reorder_micros()));
+                Timestamp::from_micros(now.as_micros().saturating_sub(self.reorder_micros()));
             self.release_upto(watermark, out);
         }
     }
 
-    /// Processes everything still buffered or pending (end of a scan).
+    /// Takes one event of a live feed, whose time can be checked against the
+    /// wall clock: one more than `future_tolerance` ahead of `wall_now` is
+    /// counted as a future event and refused. Returns whether it was taken.
+    pub fn push_live(
+        &mut self,
+        event: Event,
+        wall_now: Timestamp,
+        out: &mut Vec<AlertUpdate>,
+    ) -> bool {
+        if event.time.as_micros() > wall_now.as_micros().saturating_add(self.future_micros()) {
+            self.state.stats.future_events += 1;
+            return false;
+        }
+        self.push(event, out);
+        true
+    }
+
+    /// Releases what is buffered up to `upto` even though the organization's
+    /// clock has not passed it, and judges the rare connections of that time
+    /// still waiting for their process: a service calls this when a feed has
+    /// gone quiet, so that the last events still alert.
+    pub fn release_through(&mut self, upto: Timestamp, out: &mut Vec<AlertUpdate>) {
+        self.release_upto(upto, out);
+        let due = Timestamp::from_micros(upto.as_micros().saturating_add(self.reorder_micros()));
+        while let Some(candidate) = self.state.pending.pop_due(Some(due)) {
+            self.emit(candidate, out);
+        }
+    }
+
+    /// Processes everything still buffered or pending (end of a scan). What
+    /// is ahead of the organization's clock (the last minutes of the latest
+    /// host, or one host's far-future records) is processed in time order
+    /// without moving the clock or the late-event mark, so that a `--state`
+    /// run that follows is not made late by it.
     pub fn flush(&mut self, out: &mut Vec<AlertUpdate>) {
-        if let Some(max) = self.state.max_seen {
-            self.release_upto(max, out);
+        let now = self.state.clock.now();
+        if let Some(now) = now {
+            self.release_upto(now, out);
+        }
+        let horizon = now.map(|n| n.as_micros().saturating_add(self.future_micros()));
+        while let Some((_, event)) = self.state.reorder.pop_first() {
+            if horizon.is_some_and(|h| event.time.as_micros() > h) {
+                self.state.stats.future_events += 1;
+            }
+            self.process(event, out);
         }
         while let Some(candidate) = self.state.pending.pop_due(None) {
             self.emit(candidate, out);
         }
+    }
+
+    fn future_micros(&self) -> i64 {
+        i64::try_from(self.config.future_tolerance.as_micros()).unwrap_or(i64::MAX)
     }
 
     fn release_upto(&mut self, watermark: Timestamp, out: &mut Vec<AlertUpdate>) {
@@ -319,17 +383,19 @@ impl Detector {
     fn process(&mut self, event: Event, out: &mut Vec<AlertUpdate>) {
         self.state.stats.events += 1;
         let host_id = self.state.hosts.intern(&event.host);
-        let day = event.time.day();
+        let clock = self.state.clock.now();
+        // Upkeep follows the organization's clock: a record ahead of it (one
+        // host's future) is processed at its own time but expires nothing.
+        let upkeep_time = clock.map_or(event.time, |now| event.time.min(now));
+        let day = upkeep_time.day();
         let last = self.state.activity.entry(host_id).or_insert(day);
         *last = (*last).max(day);
         self.state
-            .platform_first
-            .entry(event.platform)
-            .and_modify(|t| *t = (*t).min(event.time))
-            .or_insert(event.time);
+            .clock
+            .note_platform(event.platform, event.time, clock);
         if self.state.current_day.is_none_or(|d| day > d) {
             self.state.current_day = Some(day);
-            self.maintain(event.time);
+            self.maintain(upkeep_time);
         }
         match &event.kind {
             EventKind::ProcessStart(start) => {
@@ -387,8 +453,8 @@ impl Detector {
     fn activated(&self, platform: Platform, at: Timestamp) -> bool {
         let needed = i64::from(self.config.activation_days) * DAY_MICROS;
         self.state
-            .platform_first
-            .get(&platform)
+            .clock
+            .platform_start(platform)
             .is_some_and(|first| at.as_micros() - first.as_micros() >= needed)
     }
 

@@ -12,6 +12,7 @@
 pub mod alert;
 pub mod baseline;
 pub mod catalog;
+pub mod clock;
 pub mod config;
 pub mod destination;
 pub mod dns;
