@@ -16,7 +16,7 @@ const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
 /// Bumped whenever `DetectorState`'s encoding changes. The state is CBOR: self-
 /// describing (the event model skips absent fields) and with non-string map keys.
-const FORMAT: &str = "seldom-state/2";
+const FORMAT: &str = "seldom-state/3";
 
 pub struct StateStore {
     db: Database,

@@ -32,6 +32,10 @@ pub struct ServeConfig {
     pub tail: Vec<String>,
     /// How often tailed files are looked at.
     pub tail_interval: Duration,
+    /// Events held in the reorder buffer this long (wall time) are released
+    /// even if the organization's clock has not passed them: a quiet feed
+    /// still alerts within seconds.
+    pub reorder_wall_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -54,6 +58,7 @@ impl ServeConfig {
             alert_retention: Duration::from_secs(90 * 86_400),
             tail: Vec::new(),
             tail_interval: Duration::from_millis(250),
+            reorder_wall_timeout: Duration::from_secs(5),
         }
     }
 
@@ -93,6 +98,9 @@ impl ServeConfig {
         }
         if let Some(d) = serve.alert_retention {
             config.alert_retention = d;
+        }
+        if let Some(d) = serve.reorder_wall_timeout {
+            config.reorder_wall_timeout = d;
         }
         if let Some(d) = serve.tail_interval {
             config.tail_interval = d;
@@ -156,6 +164,8 @@ struct ServeSection {
     alert_retention: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
     tail_interval: Option<Duration>,
+    #[serde(default, with = "humantime_serde")]
+    reorder_wall_timeout: Option<Duration>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -532,6 +532,9 @@ fn status_value(shared: &Shared) -> Value {
         "checkpoint_age_seconds": status.last_checkpoint.map(|t| t.elapsed().as_secs_f64()),
         "baseline_keys": status.baseline_keys,
         "latest_event": status.latest_event,
+        "clock": status.clock,
+        "late_events": status.late_events,
+        "future_events": status.future_events,
         "activation": status.activation,
         "inputs": status.inputs,
         "ready": shared.ready.load(Ordering::Relaxed),
@@ -627,6 +630,18 @@ async fn metrics(State(app): State<App>) -> Response {
         "Checkpoints that failed to commit.",
         "counter",
         single("checkpoint_failures"),
+    );
+    family(
+        "seldom_future_events_total",
+        "Records stamped too far ahead of the wall clock, refused.",
+        "counter",
+        single("future_events"),
+    );
+    family(
+        "seldom_late_events_total",
+        "Records that arrived after the organization's clock had passed them.",
+        "counter",
+        single("late_events"),
     );
     family(
         "seldom_baseline_keys",

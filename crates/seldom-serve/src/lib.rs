@@ -80,6 +80,7 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         config.alert_retention,
         config.checkpoint_interval,
     );
+    detection.reorder_wall_timeout = config.reorder_wall_timeout;
     // Batches acknowledged after the last checkpoint are detected again, in
     // order, before anything new is taken.
     let replayed = restored.inbox.len();

@@ -7,7 +7,7 @@
 //! and on shutdown. The batch count in the channel is bounded by the ingest
 //! handlers (429 when full), so memory stays bounded when detection lags.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, RwLock};
@@ -78,6 +78,10 @@ pub struct DetectorStatus {
     pub activation: Vec<ActivationProgress>,
     pub last_checkpoint: Option<Instant>,
     pub latest_event: Option<Timestamp>,
+    /// The organization's clock (see `seldom_detect::clock`).
+    pub clock: Option<Timestamp>,
+    pub late_events: u64,
+    pub future_events: u64,
     /// Tailed files: bytes detected so far (committed at the next checkpoint).
     pub inputs: BTreeMap<String, u64>,
 }
@@ -142,6 +146,12 @@ pub struct Detection {
     pub inbox_done: u64,
     pub retention: Duration,
     pub checkpoint_interval: Duration,
+    /// How long (wall time) events may wait in the reorder buffer.
+    pub reorder_wall_timeout: Duration,
+    /// Per detected batch, when it arrived and its latest event time: once a
+    /// batch has waited `reorder_wall_timeout`, the buffer is released up to
+    /// its time, whether or not the organization's clock has passed it.
+    held: VecDeque<(Instant, Timestamp)>,
     dirty: BTreeSet<String>,
     updates: Vec<AlertUpdate>,
 }
@@ -160,6 +170,8 @@ impl Detection {
             inbox_done,
             retention,
             checkpoint_interval,
+            reorder_wall_timeout: Duration::from_secs(5),
+            held: VecDeque::new(),
             dirty: BTreeSet::new(),
             updates: Vec::new(),
         }
@@ -169,12 +181,16 @@ impl Detection {
     pub fn run(mut self, shared: Arc<Shared>, work: Receiver<Work>) {
         let mut last = Instant::now();
         loop {
-            let wait = self.checkpoint_interval.saturating_sub(last.elapsed());
+            let mut wait = self.checkpoint_interval.saturating_sub(last.elapsed());
+            if let Some((arrived, _)) = self.held.front() {
+                wait = wait.min(self.reorder_wall_timeout.saturating_sub(arrived.elapsed()));
+            }
             match work.recv_timeout(wait) {
                 Ok(Work::Shutdown) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(item) => self.handle(item, &shared),
                 Err(RecvTimeoutError::Timeout) => {}
             }
+            self.release_held(&shared);
             if last.elapsed() >= self.checkpoint_interval {
                 self.checkpoint(&shared);
                 last = Instant::now();
@@ -215,14 +231,24 @@ impl Detection {
         }
     }
 
-    /// Detects one batch (also used to replay the inbox at start).
+    /// Detects one batch (also used to replay the inbox at start). Events
+    /// stamped more than `future_tolerance` ahead of the wall clock are
+    /// counted and refused: they would hold the buffer for ever.
     pub fn detect(&mut self, events: Vec<Event>, shared: &Shared) {
         let n = events.len() as u64;
+        let wall_now = Timestamp::now();
+        let mut latest = None::<Timestamp>;
         for event in events {
-            self.detector.push(event, &mut self.updates);
+            let time = event.time;
+            if self.detector.push_live(event, wall_now, &mut self.updates) {
+                latest = Some(latest.map_or(time, |l| l.max(time)));
+            }
             if !self.updates.is_empty() {
                 self.apply_updates(shared);
             }
+        }
+        if let Some(latest) = latest {
+            self.held.push_back((Instant::now(), latest));
         }
         shared
             .metrics
@@ -232,6 +258,28 @@ impl Detection {
             status.baseline_keys = self.detector.baseline_keys();
             status.activation = self.detector.activation();
             status.latest_event = self.detector.latest_event_time();
+            status.clock = self.detector.clock();
+            status.late_events = self.detector.stats().late_events;
+            status.future_events = self.detector.stats().future_events;
+        }
+    }
+
+    /// Releases the reorder buffer up to the latest time of the batches that
+    /// have waited `reorder_wall_timeout`: on a quiet feed, nothing else would.
+    fn release_held(&mut self, shared: &Shared) {
+        let mut upto = None::<Timestamp>;
+        while let Some((arrived, latest)) = self.held.front() {
+            if arrived.elapsed() < self.reorder_wall_timeout {
+                break;
+            }
+            upto = Some(upto.map_or(*latest, |u| u.max(*latest)));
+            self.held.pop_front();
+        }
+        if let Some(upto) = upto {
+            self.detector.release_through(upto, &mut self.updates);
+            if !self.updates.is_empty() {
+                self.apply_updates(shared);
+            }
         }
     }
 
@@ -316,11 +364,14 @@ impl Detection {
             .alerts
             .write()
             .map_err(|_| anyhow::anyhow!("alert index poisoned"))?;
-        let expired = match self.detector.latest_event_time() {
-            Some(latest) => {
+        // Retention follows the organization's clock (which no single host
+        // moves), and never runs ahead of the wall clock.
+        let expired = match self.detector.clock() {
+            Some(clock) => {
+                let now = clock.min(Timestamp::now());
                 let retention = i64::try_from(self.retention.as_micros()).unwrap_or(i64::MAX);
                 alerts.expire(Timestamp::from_micros(
-                    latest.as_micros().saturating_sub(retention),
+                    now.as_micros().saturating_sub(retention),
                 ))
             }
             None => Vec::new(),

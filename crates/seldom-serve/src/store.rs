@@ -30,7 +30,7 @@ const ALLOWLIST: TableDefinition<&str, &[u8]> = TableDefinition::new("allowlist"
 const BATCH_IDS: TableDefinition<&str, u64> = TableDefinition::new("batch_ids");
 const BATCH_IDS_KEPT: u64 = 100_000;
 /// Bumped whenever an encoding in this file changes.
-const FORMAT: &str = "seldom-serve/1";
+const FORMAT: &str = "seldom-serve/2";
 
 /// Where a tailed file was read up to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
