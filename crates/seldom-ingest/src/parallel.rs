@@ -26,6 +26,10 @@ use crate::stats::{IngestStats, Malformed, SkipReason};
 
 /// A chunk holds about this many bytes of lines.
 pub(crate) const CHUNK_BYTES: usize = 1 << 20;
+/// ... and at most this many lines: a flood of empty or tiny lines would
+/// otherwise grow one chunk's line table without bound before its bytes
+/// reach [`CHUNK_BYTES`] (20 M empty lines once took 1.4 GiB).
+pub(crate) const CHUNK_LINES: usize = 1 << 14;
 
 /// One line of a chunk, or the mark of a line too long to keep.
 #[derive(Debug, Clone)]
@@ -69,6 +73,11 @@ impl Chunk {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
+    }
+
+    /// Whether the chunk should be handed on: by bytes or by lines.
+    pub(crate) fn is_full(&self) -> bool {
+        self.text.len() >= CHUNK_BYTES || self.entries.len() >= CHUNK_LINES
     }
 }
 
@@ -221,7 +230,7 @@ pub(crate) fn decode_json_lines(
                     false
                 }
             };
-            if (!more || chunk.len_bytes() >= CHUNK_BYTES) && !chunk.is_empty() {
+            if (!more || chunk.is_full()) && !chunk.is_empty() {
                 let full = std::mem::take(&mut chunk);
                 chunk.text.reserve(CHUNK_BYTES + (CHUNK_BYTES >> 3));
                 if work.send((sent, full)).is_err() {
@@ -273,5 +282,22 @@ fn worker(
         if done.send((seq, result)).is_err() {
             return;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_flood_of_empty_lines_fills_a_chunk_by_count() {
+        let mut chunk = Chunk::default();
+        for number in 1..CHUNK_LINES as u64 {
+            chunk.push_line(b"", number);
+            assert!(!chunk.is_full());
+        }
+        chunk.push_line(b"", CHUNK_LINES as u64);
+        assert!(chunk.is_full(), "bounded by lines, not only by bytes");
+        assert_eq!(chunk.len_bytes(), 0);
     }
 }
