@@ -103,3 +103,70 @@ fn a_quiet_feed_alerts_and_a_record_from_2099_deletes_nothing() {
     let (_, metrics) = server.get_text("/metrics");
     assert!(metrics.contains("seldom_future_events_total"), "{metrics}");
 }
+
+#[test]
+fn events_held_in_the_reorder_buffer_survive_a_crash() {
+    // The buffer is checkpointed incrementally, in its own table: what it
+    // held at the last checkpoint is there after a SIGKILL.
+    let work = tempfile::tempdir().unwrap();
+    let state = work.path().join("state");
+    let config = work.path().join("seldom.toml");
+    std::fs::write(
+        &config,
+        "[detect]\nactivation_days = 0\n[serve]\nreorder_wall_timeout = \"1h\"\n",
+    )
+    .unwrap();
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "--checkpoint-interval",
+        "1s",
+    ];
+    let server = serve::start(&state, None, &args);
+    let mut lines: Vec<String> = Vec::new();
+    lines.extend(connection(
+        "WS1",
+        "2024-05-01 10:00:00.000",
+        "a",
+        "198.18.9.1",
+    ));
+    lines.extend(connection(
+        "WS2",
+        "2024-05-01 09:59:00.000",
+        "b",
+        "93.184.216.34",
+    ));
+    let refs: Vec<&str> = lines.iter().map(String::as_str).collect();
+    server.ingest(&refs);
+    let status = server.wait_for("/api/v1/status", |s| s["buffered_events"] == 4);
+    let seen = status["checkpoints"].as_u64().unwrap();
+    server.wait_for("/api/v1/status", |s| {
+        s["checkpoints"].as_u64().is_some_and(|c| c >= seen + 2)
+    });
+    assert!(alert_ids(&server).is_empty(), "nothing is released yet");
+    server.crash();
+
+    let server = serve::start(&state, None, &args);
+    let mut later: Vec<String> = Vec::new();
+    later.extend(connection(
+        "WS1",
+        "2024-05-01 10:30:00.000",
+        "c",
+        "93.184.216.34",
+    ));
+    later.extend(connection(
+        "WS2",
+        "2024-05-01 10:30:01.000",
+        "d",
+        "93.184.216.34",
+    ));
+    let refs: Vec<&str> = later.iter().map(String::as_str).collect();
+    server.ingest(&refs);
+    let alerts = server.wait_for("/api/v1/alerts", |v| {
+        v["alerts"].as_array().is_some_and(|a| {
+            a.iter()
+                .any(|a| a["alert"]["destination"]["ip"] == "198.18.9.1")
+        })
+    });
+    assert!(!alerts.is_null());
+}

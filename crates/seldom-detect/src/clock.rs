@@ -14,20 +14,29 @@
 //! the quorum have been seen, the clock is the lowest of them: an organization
 //! of one host is that host.
 //!
-//! A platform's activation starts at the first record of that platform that the
-//! clock confirms: one no more than [`STALE_RECORD`] behind the organization's
-//! clock when it is processed. A stray old record (1995) is processed and
-//! trains the baseline, but does not date the platform's start.
+//! A platform's activation starts when its telemetry really began: at its
+//! first record, unless the platform's records then stop for longer than the
+//! training window (nothing of that time is left in the baseline then, and
+//! the platform starts anew at its next record). So a stray record from 1995,
+//! whether it comes first in a sorted scan or late in a live feed, does not
+//! date the platform's start; and a record ahead of the organization's clock
+//! (one host's future) can neither start the platform anew nor extend it.
 
 use std::collections::BTreeMap;
 
 use seldom_model::{MICROS_PER_DAY, Platform, Timestamp};
 use serde::{Deserialize, Serialize};
 
-/// How far behind the organization's clock a record may be and still date
-/// its platform's start (a quiet sensor's first record after a weekend gap is
-/// not stale; one from years ago is).
-pub const STALE_RECORD: i64 = MICROS_PER_DAY;
+/// How far ahead of the organization's clock a record may be and still
+/// count as its platform's latest (an honest sensor's clock skew).
+const AHEAD_OF_CLOCK: i64 = MICROS_PER_DAY;
+
+/// One platform's telemetry as the clock has confirmed it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+struct PlatformSpan {
+    start: Timestamp,
+    latest: Timestamp,
+}
 
 /// Per-host clocks reduced to what the organization's clock needs.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -37,8 +46,8 @@ pub struct OrgClock {
     /// keeping the top `quorum` is exact: a host that falls out can only come
     /// back with a later time, which is compared afresh.
     leaders: Vec<(u64, Timestamp)>,
-    /// When each platform's telemetry began, as the clock confirmed it.
-    platform_start: BTreeMap<Platform, Timestamp>,
+    /// When each platform's telemetry began, and its latest confirmed record.
+    platforms: BTreeMap<Platform, PlatformSpan>,
 }
 
 impl OrgClock {
@@ -66,28 +75,53 @@ impl OrgClock {
         self.leaders.last().map(|(_, t)| *t)
     }
 
-    /// Notes a processed record of `platform`; it dates the platform's start
-    /// unless it is stale against the clock (`now`, the time events are being
-    /// released up to).
-    pub fn note_platform(&mut self, platform: Platform, time: Timestamp, now: Option<Timestamp>) {
-        let stale =
-            now.is_some_and(|now| now.as_micros().saturating_sub(time.as_micros()) > STALE_RECORD);
-        if stale {
+    /// Notes a processed record of `platform` at `time`; `gap` (µs, the
+    /// training window) is the silence after which the platform starts anew.
+    pub fn note_platform(&mut self, platform: Platform, time: Timestamp, gap: i64) {
+        let t = time.as_micros();
+        let confirmed = self
+            .now()
+            .is_none_or(|now| t <= now.as_micros().saturating_add(AHEAD_OF_CLOCK));
+        let Some(span) = self.platforms.get_mut(&platform) else {
+            if confirmed {
+                self.platforms.insert(
+                    platform,
+                    PlatformSpan {
+                        start: time,
+                        latest: time,
+                    },
+                );
+            }
+            return;
+        };
+        if t > span.latest.as_micros().saturating_add(gap) {
+            // After a silence longer than the window nothing of before is
+            // left in the baseline. (An unconfirmed record may not do this.)
+            if confirmed {
+                *span = PlatformSpan {
+                    start: time,
+                    latest: time,
+                };
+            }
             return;
         }
-        self.platform_start
-            .entry(platform)
-            .and_modify(|t| *t = (*t).min(time))
-            .or_insert(time);
+        // An earlier record extends the start back, but not across a gap:
+        // one from years before is an outlier, not the telemetry's beginning.
+        if time < span.start && span.start.as_micros().saturating_sub(t) <= gap {
+            span.start = time;
+        }
+        if confirmed && time > span.latest {
+            span.latest = time;
+        }
     }
 
     /// When `platform`'s telemetry began, if a record of it was confirmed.
     pub fn platform_start(&self, platform: Platform) -> Option<Timestamp> {
-        self.platform_start.get(&platform).copied()
+        self.platforms.get(&platform).map(|span| span.start)
     }
 
     pub fn platforms(&self) -> impl Iterator<Item = (Platform, Timestamp)> + '_ {
-        self.platform_start.iter().map(|(p, t)| (*p, *t))
+        self.platforms.iter().map(|(p, span)| (*p, span.start))
     }
 }
 
@@ -138,21 +172,35 @@ mod tests {
         }
     }
 
+    const GAP: i64 = 30 * MICROS_PER_DAY;
+    const DAY: i64 = 86_400;
+
     #[test]
-    fn a_stale_record_does_not_date_its_platform() {
+    fn an_isolated_old_record_does_not_date_its_platform() {
+        // First in a sorted scan: the telemetry after the gap starts anew.
         let mut clock = OrgClock::default();
-        let now = Some(t(40 * 86_400));
-        clock.note_platform(Platform::Windows, t(0), now);
-        assert_eq!(clock.platform_start(Platform::Windows), None);
-        clock.note_platform(Platform::Windows, t(40 * 86_400 - 3_600), now);
-        assert_eq!(
-            clock.platform_start(Platform::Windows),
-            Some(t(40 * 86_400 - 3_600))
-        );
-        clock.note_platform(Platform::Windows, t(39 * 86_400), now);
-        assert_eq!(
-            clock.platform_start(Platform::Windows),
-            Some(t(39 * 86_400))
-        );
+        clock.observe(1, t(-3_000 * DAY), 2);
+        clock.note_platform(Platform::Windows, t(-3_000 * DAY), GAP);
+        clock.observe(2, t(0), 2);
+        clock.observe(3, t(10), 2);
+        clock.note_platform(Platform::Windows, t(0), GAP);
+        assert_eq!(clock.platform_start(Platform::Windows), Some(t(0)));
+        // Late in a live feed: ignored, while a record a day early extends.
+        clock.note_platform(Platform::Windows, t(-3_000 * DAY), GAP);
+        assert_eq!(clock.platform_start(Platform::Windows), Some(t(0)));
+        clock.note_platform(Platform::Windows, t(-DAY), GAP);
+        assert_eq!(clock.platform_start(Platform::Windows), Some(t(-DAY)));
+    }
+
+    #[test]
+    fn a_record_ahead_of_the_clock_neither_restarts_nor_extends_a_platform() {
+        let mut clock = OrgClock::default();
+        clock.observe(1, t(0), 2);
+        clock.observe(2, t(0), 2);
+        clock.note_platform(Platform::Linux, t(0), GAP);
+        clock.observe(1, t(9_000 * DAY), 2);
+        clock.note_platform(Platform::Linux, t(9_000 * DAY), GAP);
+        clock.note_platform(Platform::Linux, t(20 * DAY), GAP);
+        assert_eq!(clock.platform_start(Platform::Linux), Some(t(0)));
     }
 }

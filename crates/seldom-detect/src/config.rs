@@ -74,6 +74,12 @@ pub struct DetectConfig {
     pub max_processes_per_host: usize,
     /// Rare connections that may wait for their process's details at once.
     pub max_pending: usize,
+    /// Events the reorder buffer may hold; past it (or past
+    /// `max_buffered_bytes`) the earliest are released early and counted as
+    /// `reorder_overflow`.
+    pub max_buffered_events: usize,
+    /// About how many bytes of events the reorder buffer may hold.
+    pub max_buffered_bytes: usize,
     /// Distinct hosts whose clocks must reach a time before the
     /// organization's clock does: no fewer hosts can move it (event time is
     /// attacker-controlled). 1 makes the latest record the clock.
@@ -109,6 +115,8 @@ impl Default for DetectConfig {
             max_keys: 5_000_000,
             max_processes_per_host: 100_000,
             max_pending: 100_000,
+            max_buffered_events: 1_000_000,
+            max_buffered_bytes: 512 << 20,
             clock_quorum: 2,
             future_tolerance: Duration::from_secs(86_400),
         }
@@ -156,6 +164,8 @@ impl DetectConfig {
             ("max_processes_per_host", self.max_processes_per_host),
             ("max_pending", self.max_pending),
             ("clock_quorum", self.clock_quorum as usize),
+            ("max_buffered_events", self.max_buffered_events),
+            ("max_buffered_bytes", self.max_buffered_bytes),
         ] {
             if bound == 0 {
                 return Err(invalid(field, "must be at least 1"));

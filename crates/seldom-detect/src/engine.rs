@@ -9,8 +9,6 @@
 //! whose process is not yet known waits (bounded) for its process start until
 //! the window has passed, then is classified with what is known.
 
-use std::collections::BTreeMap;
-
 use seldom_model::{
     Event, EventKind, HostName, NetworkConnection, Platform, ProcessIdentity, Timestamp,
 };
@@ -27,6 +25,7 @@ use crate::fast_map::FastMap;
 use crate::image::image_name;
 use crate::pending::Pending;
 use crate::process_table::{Ancestor, ProcessRecord, ProcessTables};
+use crate::reorder::{ReorderBuffer, ReorderDelta, ReorderKey, kind_rank};
 
 const DAY_MICROS: i64 = 86_400 * 1_000_000;
 
@@ -84,6 +83,9 @@ pub struct DetectStats {
     pub repeats: u64,
     /// Events that arrived after the watermark had passed their time.
     pub late_events: u64,
+    /// Events released early because the reorder buffer was full.
+    #[serde(default)]
+    pub reorder_overflow: u64,
     /// Events ahead of the organization's clock by more than
     /// `future_tolerance`: at the end of a scan, processed without moving the
     /// clock; in a service, ahead of the wall clock, refused.
@@ -120,10 +122,11 @@ struct OpenAlert {
 /// Everything the detector remembers; saved and restored as a whole.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DetectorState {
-    /// Buffered events by (time, kind rank, host hash, arrival): kind and host
-    /// break ties so that equal timestamps are processed in one order whatever
-    /// the arrival order.
-    reorder: BTreeMap<(Timestamp, u8, u64, u64), Event>,
+    /// Events waiting for the clock. Not part of the encoded state: a
+    /// service stores it incrementally ([`Detector::reorder_delta`]), and a
+    /// scan flushes it before saving.
+    #[serde(skip)]
+    reorder: ReorderBuffer,
     seq: u64,
     /// The latest event time seen, shown to an analyst; never decides anything.
     max_seen: Option<Timestamp>,
@@ -292,12 +295,7 @@ impl Detector {
                 .max_seen
                 .map_or(event.time, |m| m.max(event.time)),
         );
-        let rank = match event.kind {
-            EventKind::ProcessStart(_) => 0,
-            EventKind::DnsQuery(_) => 1,
-            EventKind::NetworkConnection(_) => 2,
-            EventKind::ProcessEnd(_) => 3,
-        };
+        let rank = kind_rank(&event.kind);
         let seq = self.state.seq;
         self.state.seq += 1;
         let host_hash = xxhash_rust::xxh3::xxh3_64(event.host.as_str().as_bytes());
@@ -307,6 +305,18 @@ impl Detector {
         self.state
             .reorder
             .insert((event.time, rank, host_hash, seq), event);
+        // Past its bounds the buffer gives up its earliest events early: a
+        // flood (or one host far ahead) costs ordering, never memory.
+        while self.state.reorder.len() > self.config.max_buffered_events
+            || self.state.reorder.bytes() > self.config.max_buffered_bytes
+        {
+            let Some(event) = self.state.reorder.pop_first_upto(None) else {
+                break;
+            };
+            self.state.stats.reorder_overflow += 1;
+            self.state.released_upto = Some(event.time);
+            self.process(event, out);
+        }
         if let Some(now) = self.state.clock.now() {
             let watermark =
                 Timestamp::from_micros(now.as_micros().saturating_sub(self.reorder_micros()));
@@ -354,7 +364,7 @@ impl Detector {
             self.release_upto(now, out);
         }
         let horizon = now.map(|n| n.as_micros().saturating_add(self.future_micros()));
-        while let Some((_, event)) = self.state.reorder.pop_first() {
+        while let Some(event) = self.state.reorder.pop_first_upto(None) {
             if horizon.is_some_and(|h| event.time.as_micros() > h) {
                 self.state.stats.future_events += 1;
             }
@@ -369,12 +379,33 @@ impl Detector {
         i64::try_from(self.config.future_tolerance.as_micros()).unwrap_or(i64::MAX)
     }
 
+    /// Events held in the reorder buffer, and about how many bytes they hold.
+    pub fn buffered(&self) -> (usize, usize) {
+        (self.state.reorder.len(), self.state.reorder.bytes())
+    }
+
+    /// The time of the latest event waiting in the reorder buffer.
+    pub fn latest_buffered(&self) -> Option<Timestamp> {
+        self.state.reorder.latest()
+    }
+
+    /// What changed in the reorder buffer since the last committed checkpoint.
+    pub fn reorder_delta(&self) -> ReorderDelta {
+        self.state.reorder.delta(self.state.seq)
+    }
+
+    /// The checkpoint holding `delta` was committed.
+    pub fn reorder_committed(&mut self, delta: &ReorderDelta) {
+        self.state.reorder.committed(delta);
+    }
+
+    /// Refills the reorder buffer from a checkpoint (after [`Detector::restore`]).
+    pub fn restore_reorder(&mut self, entries: impl IntoIterator<Item = (ReorderKey, Event)>) {
+        self.state.reorder.restore(entries, self.state.seq);
+    }
+
     fn release_upto(&mut self, watermark: Timestamp, out: &mut Vec<AlertUpdate>) {
-        while let Some(entry) = self.state.reorder.first_entry() {
-            if entry.key().0 > watermark {
-                break;
-            }
-            let event = entry.remove();
+        while let Some(event) = self.state.reorder.pop_first_upto(Some(watermark)) {
             self.state.released_upto = Some(event.time);
             self.process(event, out);
         }
@@ -390,9 +421,10 @@ impl Detector {
         let day = upkeep_time.day();
         let last = self.state.activity.entry(host_id).or_insert(day);
         *last = (*last).max(day);
+        let gap = i64::from(self.config.training_days) * DAY_MICROS;
         self.state
             .clock
-            .note_platform(event.platform, event.time, clock);
+            .note_platform(event.platform, event.time, gap);
         if self.state.current_day.is_none_or(|d| day > d) {
             self.state.current_day = Some(day);
             self.maintain(upkeep_time);

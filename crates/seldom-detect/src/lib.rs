@@ -22,6 +22,7 @@ pub mod formats;
 pub mod image;
 mod pending;
 pub mod process_table;
+pub mod reorder;
 
 pub use alert::Alert;
 pub use catalog::Catalog;

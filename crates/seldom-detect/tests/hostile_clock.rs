@@ -1,6 +1,7 @@
 //! Event time is attacker-controlled: one record from one host, dated 1995 or
 //! 2099, must not move the organization's clock, skip a platform's activation,
-//! make the rest of the organization late or expire the baseline.
+//! make the rest of the organization late or expire the baseline; and a flood
+//! the clock never passes stays bounded in memory.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on broken fixtures
 
@@ -175,4 +176,41 @@ fn a_quiet_feed_is_released_on_request() {
         new_alerts(&out).contains(&"198.18.200.77".to_owned()),
         "{out:?}"
     );
+}
+
+#[test]
+fn a_flood_the_clock_never_passes_is_bounded_in_the_buffer() {
+    // One host sends records far ahead of everyone: the clock never passes
+    // them, so without a bound they would be held for ever.
+    let mut d = detector(DetectConfig {
+        max_buffered_events: 100,
+        ..DetectConfig::default()
+    });
+    let mut out = Vec::new();
+    push_all(&mut d, sorted(org_background(0..1)), &mut out);
+    for i in 0..1_000 {
+        d.push(
+            start("ws9", at(300, i), &format!("f{i}"), "C:\\f.exe", None),
+            &mut out,
+        );
+    }
+    let (events, bytes) = d.buffered();
+    assert_eq!(events, 100, "held at the bound");
+    assert!(bytes > 0);
+    // The flood, and the background still inside the reorder window.
+    assert!(d.stats().reorder_overflow >= 900);
+    // A byte bound holds too.
+    let mut d = detector(DetectConfig {
+        max_buffered_bytes: 64 << 10,
+        ..DetectConfig::default()
+    });
+    push_all(&mut d, sorted(org_background(0..1)), &mut out);
+    for i in 0..1_000 {
+        d.push(
+            start("ws9", at(300, i), &format!("f{i}"), "C:\\f.exe", None),
+            &mut out,
+        );
+    }
+    assert!(d.buffered().1 <= 64 << 10);
+    assert!(d.stats().reorder_overflow > 0);
 }

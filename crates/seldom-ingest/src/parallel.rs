@@ -67,10 +67,6 @@ impl Chunk {
         self.entries.push(Entry::TooLong { detail, number });
     }
 
-    pub(crate) fn len_bytes(&self) -> usize {
-        self.text.len()
-    }
-
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -298,6 +294,6 @@ mod tests {
         }
         chunk.push_line(b"", CHUNK_LINES as u64);
         assert!(chunk.is_full(), "bounded by lines, not only by bytes");
-        assert_eq!(chunk.len_bytes(), 0);
+        assert!(chunk.text.is_empty());
     }
 }

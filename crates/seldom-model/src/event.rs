@@ -102,6 +102,55 @@ pub struct Event {
     pub kind: EventKind,
 }
 
+impl Event {
+    /// About how many bytes this event holds (itself and the text it owns),
+    /// for the memory bounds of buffers that hold events.
+    pub fn approx_bytes(&self) -> usize {
+        fn text(value: &Option<String>) -> usize {
+            value.as_ref().map_or(0, String::len)
+        }
+        fn id(identity: &ProcessIdentity) -> usize {
+            text(&identity.guid)
+        }
+        let owned = match &self.kind {
+            EventKind::ProcessStart(s) => {
+                id(&s.process)
+                    + id(&s.parent)
+                    + [
+                        &s.image,
+                        &s.original_file_name,
+                        &s.command_line,
+                        &s.current_directory,
+                        &s.user,
+                        &s.parent_image,
+                        &s.parent_command_line,
+                        &s.integrity_level,
+                        &s.hashes,
+                    ]
+                    .into_iter()
+                    .map(text)
+                    .sum::<usize>()
+            }
+            EventKind::ProcessEnd(e) => id(&e.process) + text(&e.image),
+            EventKind::NetworkConnection(c) => {
+                id(&c.process)
+                    + text(&c.image)
+                    + text(&c.user)
+                    + text(&c.protocol)
+                    + text(&c.destination_hostname)
+            }
+            EventKind::DnsQuery(q) => {
+                id(&q.process)
+                    + text(&q.image)
+                    + q.query_name.len()
+                    + q.answers.len() * std::mem::size_of::<IpAddr>()
+                    + text(&q.status)
+            }
+        };
+        std::mem::size_of::<Event>() + self.host.as_str().len() + owned
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum EventKind {

@@ -178,10 +178,9 @@ async fn blocking<T: Send + 'static>(
 }
 
 async fn readyz(State(app): State<App>) -> Response {
-    if app.shared.ready.load(Ordering::Acquire) {
-        (StatusCode::OK, "ready\n").into_response()
-    } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "replaying\n").into_response()
+    match app.shared.unready_reason() {
+        None => (StatusCode::OK, "ready\n").into_response(),
+        Some(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")).into_response(),
     }
 }
 
@@ -207,11 +206,11 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         .metrics
         .ingest_requests
         .fetch_add(1, Ordering::Relaxed);
-    if !shared.ready.load(Ordering::Acquire) {
+    if let Some(reason) = shared.unready_reason() {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "1")],
-            Json(json!({"error": "replaying the inbox after a restart; retry"})),
+            Json(json!({"error": format!("{reason}; retry"), "durable": false})),
         )
             .into_response();
     }
@@ -249,6 +248,8 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             Ok(seq) => seq,
             Err(e) => {
                 shared.queued.fetch_sub(1, Ordering::AcqRel);
+                // Not ready until a checkpoint gets through again.
+                shared.store_failed(&e);
                 return Err(e);
             }
         };
@@ -272,7 +273,7 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
     match outcome {
         Ok(Ok(answer)) => Json(answer).into_response(),
         Ok(Err(e)) => error(
-            StatusCode::INTERNAL_SERVER_ERROR,
+            StatusCode::SERVICE_UNAVAILABLE,
             format!("the batch was not stored (not durable; resend it): {e:#}"),
         ),
         Err(e) => {
@@ -535,9 +536,13 @@ fn status_value(shared: &Shared) -> Value {
         "clock": status.clock,
         "late_events": status.late_events,
         "future_events": status.future_events,
+        "buffered_events": status.buffered_events,
+        "buffered_bytes": status.buffered_bytes,
+        "reorder_overflow": status.reorder_overflow,
         "activation": status.activation,
         "inputs": status.inputs,
-        "ready": shared.ready.load(Ordering::Relaxed),
+        "ready": shared.unready_reason().is_none(),
+        "unready_reason": shared.unready_reason(),
     })
 }
 
@@ -636,6 +641,24 @@ async fn metrics(State(app): State<App>) -> Response {
         "Records stamped too far ahead of the wall clock, refused.",
         "counter",
         single("future_events"),
+    );
+    family(
+        "seldom_reorder_buffered_events",
+        "Events waiting in the reorder buffer.",
+        "gauge",
+        single("buffered_events"),
+    );
+    family(
+        "seldom_reorder_buffered_bytes",
+        "About how many bytes the reorder buffer holds.",
+        "gauge",
+        single("buffered_bytes"),
+    );
+    family(
+        "seldom_reorder_overflow_total",
+        "Events released early because the reorder buffer was full.",
+        "counter",
+        single("reorder_overflow"),
     );
     family(
         "seldom_late_events_total",

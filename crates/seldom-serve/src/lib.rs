@@ -32,7 +32,7 @@ use seldom_detect::Catalog;
 pub use config::{ServeConfig, TlsFiles};
 
 use crate::alerts::AlertIndex;
-use crate::pipeline::{Detection, DetectorStatus, Metrics, Shared, Work, decode_bytes};
+use crate::pipeline::{AliveGuard, Detection, DetectorStatus, Metrics, Shared, Work};
 use crate::store::Store;
 use crate::tail::Tailer;
 
@@ -44,6 +44,7 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
     let mut detector = config.detect.build(catalog)?;
     if let Some(state) = restored.state {
         detector.restore(state);
+        detector.restore_reorder(restored.reorder);
     }
     let mut index = AlertIndex::default();
     for record in restored.alerts {
@@ -66,6 +67,9 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
             ..DetectorStatus::default()
         }),
         ready: AtomicBool::new(false),
+        store_ok: AtomicBool::new(true),
+        store_error: Mutex::new(None),
+        detection_alive: AtomicBool::new(true),
         queued: AtomicUsize::new(0),
         queue_capacity: config.queue_batches,
         work: Mutex::new(work_tx),
@@ -81,25 +85,21 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         config.checkpoint_interval,
     );
     detection.reorder_wall_timeout = config.reorder_wall_timeout;
-    // Batches acknowledged after the last checkpoint are detected again, in
-    // order, before anything new is taken.
-    let replayed = restored.inbox.len();
-    for (seq, body) in restored.inbox {
-        // Decoded exactly as live: under the name `http`, then named after the batch.
-        let (mut events, stats) = decode_bytes(&body, "http", shared.host_naming);
-        pipeline::name_batch(&mut events, seq);
-        shared.metrics.count(&stats);
-        detection.detect(events, &shared);
-        detection.inbox_done = seq;
-    }
-    if replayed > 0 {
-        eprintln!("seldom serve: replayed {replayed} ingest batches from the inbox");
-    }
+    // The listener binds at once: while the detection thread replays the
+    // batches acknowledged after the last checkpoint (in order, before
+    // anything new), `/readyz` and ingest answer 503 instead of refusing
+    // connections.
     let detection_thread = {
         let shared = shared.clone();
+        let inbox = restored.inbox;
         std::thread::Builder::new()
             .name("seldom-detect".into())
-            .spawn(move || detection.run(shared, work_rx))
+            .spawn(move || {
+                let _alive = AliveGuard(shared.clone());
+                detection.replay(inbox, &shared);
+                shared.ready.store(true, Ordering::Release);
+                detection.run(shared, work_rx)
+            })
             .context("starting the detection thread")?
     };
     let stop_tail = Arc::new(AtomicBool::new(false));
@@ -116,8 +116,6 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
                 .context("starting the file tailer")?,
         )
     };
-    shared.ready.store(true, Ordering::Release);
-
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -181,8 +179,23 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         let _ = thread.join();
     }
     shared.send(Work::Shutdown);
-    let _ = detection_thread.join();
-    eprintln!("seldom serve: stopped after a final checkpoint");
+    match detection_thread.join() {
+        Ok(true) => eprintln!("seldom serve: stopped after a final checkpoint"),
+        Ok(false) => {
+            eprintln!(
+                "seldom serve: stopped WITHOUT a final checkpoint (the store could not write); the next start replays from the last one"
+            );
+            served?;
+            anyhow::bail!("the final checkpoint failed");
+        }
+        Err(_) => {
+            eprintln!(
+                "seldom serve: the detection thread had stopped; the next start replays from the last checkpoint"
+            );
+            served?;
+            anyhow::bail!("the detection thread stopped");
+        }
+    }
     served
 }
 

@@ -82,6 +82,10 @@ pub struct DetectorStatus {
     pub clock: Option<Timestamp>,
     pub late_events: u64,
     pub future_events: u64,
+    /// Events (and about how many bytes) waiting in the reorder buffer.
+    pub buffered_events: usize,
+    pub buffered_bytes: usize,
+    pub reorder_overflow: u64,
     /// Tailed files: bytes detected so far (committed at the next checkpoint).
     pub inputs: BTreeMap<String, u64>,
 }
@@ -93,7 +97,15 @@ pub struct Shared {
     pub allowlist: RwLock<Vec<Entry>>,
     pub metrics: Metrics,
     pub status: RwLock<DetectorStatus>,
+    /// The inbox has been replayed after a start.
     pub ready: AtomicBool,
+    /// The store takes writes; false from a failed write (a full disk) until
+    /// a checkpoint after reopening it succeeds.
+    pub store_ok: AtomicBool,
+    pub store_error: Mutex<Option<String>>,
+    /// The detection thread runs (a guard in it clears this as it ends,
+    /// panics included).
+    pub detection_alive: AtomicBool,
     /// Batches handed to the detection thread and not yet processed.
     pub queued: AtomicUsize,
     pub queue_capacity: usize,
@@ -106,6 +118,35 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Why the service cannot take work now, if it cannot: `/readyz` and
+    /// ingest answer 503 with it.
+    pub fn unready_reason(&self) -> Option<String> {
+        if !self.detection_alive.load(Ordering::Acquire) {
+            return Some("detection has stopped".to_owned());
+        }
+        if !self.store_ok.load(Ordering::Acquire) {
+            let error = self
+                .store_error
+                .lock()
+                .ok()
+                .and_then(|e| e.clone())
+                .unwrap_or_default();
+            return Some(format!("the store cannot write ({error}); retrying"));
+        }
+        if !self.ready.load(Ordering::Acquire) {
+            return Some("replaying the inbox after a restart".to_owned());
+        }
+        None
+    }
+
+    /// A write to the store failed: not ready until a checkpoint succeeds.
+    pub fn store_failed(&self, error: &anyhow::Error) {
+        if let Ok(mut slot) = self.store_error.lock() {
+            *slot = Some(format!("{error:#}"));
+        }
+        self.store_ok.store(false, Ordering::Release);
+    }
+
     pub fn send(&self, work: Work) -> bool {
         self.work.lock().is_ok_and(|tx| tx.send(work).is_ok())
     }
@@ -139,6 +180,16 @@ pub fn name_batch(events: &mut [Event], seq: u64) {
     }
 }
 
+/// Held by the detection thread: as it ends (a panic included), the
+/// service stops saying it is ready.
+pub struct AliveGuard(pub Arc<Shared>);
+
+impl Drop for AliveGuard {
+    fn drop(&mut self) {
+        self.0.detection_alive.store(false, Ordering::Release);
+    }
+}
+
 /// The detection thread's own state.
 pub struct Detection {
     pub detector: Detector,
@@ -152,6 +203,9 @@ pub struct Detection {
     /// batch has waited `reorder_wall_timeout`, the buffer is released up to
     /// its time, whether or not the organization's clock has passed it.
     held: VecDeque<(Instant, Timestamp)>,
+    /// Whether anything was detected since the last checkpoint: an idle
+    /// service writes nothing.
+    changed: bool,
     dirty: BTreeSet<String>,
     updates: Vec<AlertUpdate>,
 }
@@ -172,13 +226,38 @@ impl Detection {
             checkpoint_interval,
             reorder_wall_timeout: Duration::from_secs(5),
             held: VecDeque::new(),
+            changed: false,
             dirty: BTreeSet::new(),
             updates: Vec::new(),
         }
     }
 
-    /// Runs until `Shutdown` (or every sender is gone), then checkpoints.
-    pub fn run(mut self, shared: Arc<Shared>, work: Receiver<Work>) {
+    /// Detects the batches acknowledged after the last checkpoint again, in
+    /// order, decoded exactly as live (under the name `http`, then named
+    /// after their batch).
+    pub fn replay(&mut self, inbox: Vec<(u64, Vec<u8>)>, shared: &Shared) {
+        // What the last checkpoint left in the reorder buffer waits its
+        // wall-time turn like a batch that has just arrived.
+        if let Some(latest) = self.detector.latest_buffered() {
+            self.held.push_back((Instant::now(), latest));
+        }
+        self.publish_status(shared);
+        let replayed = inbox.len();
+        for (seq, body) in inbox {
+            let (mut events, stats) = decode_bytes(&body, "http", shared.host_naming);
+            name_batch(&mut events, seq);
+            shared.metrics.count(&stats);
+            self.detect(events, shared);
+            self.inbox_done = seq;
+        }
+        if replayed > 0 {
+            eprintln!("seldom serve: replayed {replayed} ingest batches from the inbox");
+        }
+    }
+
+    /// Runs until `Shutdown` (or every sender is gone), then checkpoints;
+    /// returns whether that final checkpoint was committed.
+    pub fn run(mut self, shared: Arc<Shared>, work: Receiver<Work>) -> bool {
         let mut last = Instant::now();
         loop {
             let mut wait = self.checkpoint_interval.saturating_sub(last.elapsed());
@@ -202,7 +281,7 @@ impl Detection {
                 self.handle(item, &shared);
             }
         }
-        self.checkpoint(&shared);
+        self.checkpoint(&shared)
     }
 
     pub fn handle(&mut self, item: Work, shared: &Shared) {
@@ -236,6 +315,7 @@ impl Detection {
     /// counted and refused: they would hold the buffer for ever.
     pub fn detect(&mut self, events: Vec<Event>, shared: &Shared) {
         let n = events.len() as u64;
+        self.changed = true;
         let wall_now = Timestamp::now();
         let mut latest = None::<Timestamp>;
         for event in events {
@@ -254,6 +334,11 @@ impl Detection {
             .metrics
             .events_detected
             .fetch_add(n, Ordering::Relaxed);
+        self.publish_status(shared);
+    }
+
+    /// What the status page and metrics show of the detector.
+    fn publish_status(&self, shared: &Shared) {
         if let Ok(mut status) = shared.status.write() {
             status.baseline_keys = self.detector.baseline_keys();
             status.activation = self.detector.activation();
@@ -261,6 +346,8 @@ impl Detection {
             status.clock = self.detector.clock();
             status.late_events = self.detector.stats().late_events;
             status.future_events = self.detector.stats().future_events;
+            (status.buffered_events, status.buffered_bytes) = self.detector.buffered();
+            status.reorder_overflow = self.detector.stats().reorder_overflow;
         }
     }
 
@@ -276,10 +363,12 @@ impl Detection {
             self.held.pop_front();
         }
         if let Some(upto) = upto {
+            self.changed = true;
             self.detector.release_through(upto, &mut self.updates);
             if !self.updates.is_empty() {
                 self.apply_updates(shared);
             }
+            self.publish_status(shared);
         }
     }
 
@@ -336,30 +425,55 @@ impl Detection {
     }
 
     /// Commits the detector's state, offsets, inbox position and changed
-    /// alerts together; drops alerts past retention.
-    pub fn checkpoint(&mut self, shared: &Shared) {
-        let result = self.try_checkpoint(shared);
+    /// alerts together; drops alerts past retention. After a failed write
+    /// the store is reopened first (redb takes no write until then), and the
+    /// service is ready again only once a checkpoint has been committed.
+    pub fn checkpoint(&mut self, shared: &Shared) -> bool {
+        let store_ok = shared.store_ok.load(Ordering::Acquire);
+        let result = if store_ok {
+            self.try_checkpoint(shared)
+        } else {
+            shared
+                .store
+                .reopen()
+                .and_then(|()| self.try_checkpoint(shared))
+        };
         match result {
             Ok(()) => {
                 shared.metrics.checkpoints.fetch_add(1, Ordering::Relaxed);
                 if let Ok(mut status) = shared.status.write() {
                     status.last_checkpoint = Some(Instant::now());
                 }
+                if !store_ok {
+                    eprintln!("seldom serve: the store takes writes again");
+                    shared.store_ok.store(true, Ordering::Release);
+                }
+                true
             }
             Err(e) => {
                 shared
                     .metrics
                     .checkpoint_failures
                     .fetch_add(1, Ordering::Relaxed);
-                eprintln!("seldom serve: checkpoint failed (will retry): {e:#}");
+                if store_ok {
+                    eprintln!("seldom serve: checkpoint failed (not ready; will retry): {e:#}");
+                }
+                shared.store_failed(&e);
+                false
             }
         }
     }
 
     fn try_checkpoint(&mut self, shared: &Shared) -> Result<()> {
+        let store_ok = shared.store_ok.load(Ordering::Acquire);
+        if store_ok && !self.changed && self.dirty.is_empty() {
+            return Ok(());
+        }
         // Encoded before the alert index is locked: the API keeps reading
         // alerts while the (large) state is encoded.
         let state = crate::store::encode(self.detector.state())?;
+        let delta = self.detector.reorder_delta();
+        let reorder = crate::store::encode_reorder(&delta)?;
         let mut alerts = shared
             .alerts
             .write()
@@ -384,8 +498,72 @@ impl Detection {
             inbox_done: self.inbox_done,
             alerts: changed,
             expired_alerts: expired,
+            reorder,
         })?;
+        self.detector.reorder_committed(&delta);
+        self.changed = false;
         self.dirty.clear();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn shared(dir: &std::path::Path) -> Arc<Shared> {
+        let config = seldom_detect::DetectConfig::default();
+        let (store, _) = Store::open(dir, &config).unwrap();
+        let (work, _) = std::sync::mpsc::channel();
+        Arc::new(Shared {
+            store,
+            alerts: RwLock::new(AlertIndex::default()),
+            allowlist: RwLock::new(Vec::new()),
+            metrics: Metrics::default(),
+            status: RwLock::new(DetectorStatus::default()),
+            ready: AtomicBool::new(true),
+            store_ok: AtomicBool::new(true),
+            store_error: Mutex::new(None),
+            detection_alive: AtomicBool::new(true),
+            queued: AtomicUsize::new(0),
+            queue_capacity: 1,
+            work: Mutex::new(work),
+            ingest_order: Mutex::new(()),
+            host_naming: HostNaming::Short,
+            started: Instant::now(),
+        })
+    }
+
+    #[test]
+    fn a_detection_thread_that_dies_makes_the_service_unready() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = shared(dir.path());
+        assert_eq!(shared.unready_reason(), None);
+        let thread = {
+            let shared = shared.clone();
+            std::thread::spawn(move || {
+                let _alive = AliveGuard(shared);
+                panic!("a bug in detection");
+            })
+        };
+        assert!(thread.join().is_err());
+        assert_eq!(
+            shared.unready_reason().as_deref(),
+            Some("detection has stopped")
+        );
+    }
+
+    #[test]
+    fn a_failed_write_makes_the_service_unready_and_says_why() {
+        let dir = tempfile::tempdir().unwrap();
+        let shared = shared(dir.path());
+        shared.store_failed(&anyhow::anyhow!("No space left on device"));
+        let reason = shared.unready_reason().unwrap();
+        assert!(reason.contains("No space left on device"), "{reason}");
+        shared.ready.store(false, Ordering::Release);
+        shared.store_ok.store(true, Ordering::Release);
+        assert!(shared.unready_reason().unwrap().contains("replaying"));
     }
 }

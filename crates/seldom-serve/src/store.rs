@@ -3,18 +3,24 @@
 //! covered by a checkpoint, the alerts with their triage, and the allowlist.
 //!
 //! A checkpoint writes the detector's state, the offsets, the alerts changed
-//! since the last one and the inbox position in one transaction, so that
+//! since the last one, the reorder buffer's changes (events that arrived and
+//! the prefix that left: never the whole buffer, which can hold a million
+//! events) and the inbox position in one transaction, so that
 //! after a crash at any point the store describes one consistent moment: the
 //! batches after it are still in the inbox, the file lines after it are past
 //! the saved offsets, and replaying both gives the same alerts again (alert
 //! ids are stable), neither losing one nor raising one twice.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::ops::Deref;
+use std::path::{Path, PathBuf};
+use std::sync::{RwLock, RwLockReadGuard};
 
 use anyhow::{Context, Result, bail};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use seldom_detect::reorder::{ReorderDelta, ReorderKey};
 use seldom_detect::{DetectConfig, DetectorState};
+use seldom_model::{Event, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::alerts::AlertRecord;
@@ -25,6 +31,11 @@ const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
 const INBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("inbox");
 const ALERTS: TableDefinition<&str, &[u8]> = TableDefinition::new("alerts");
 const ALLOWLIST: TableDefinition<&str, &[u8]> = TableDefinition::new("allowlist");
+/// The reorder buffer's events by their key (time in µs, kind rank, host
+/// hash, arrival number): in key order, as the buffer releases them.
+const REORDER: TableDefinition<StoredKey, &[u8]> = TableDefinition::new("reorder");
+/// A reorder key as the store keeps it.
+type StoredKey = (i64, u8, u64, u64);
 /// A client's batch id (`X-Seldom-Batch-Id`) → the inbox sequence it got, so
 /// that a batch resent after a lost answer is not detected twice.
 const BATCH_IDS: TableDefinition<&str, u64> = TableDefinition::new("batch_ids");
@@ -49,6 +60,30 @@ pub struct Checkpoint<'a> {
     pub inbox_done: u64,
     pub alerts: Vec<&'a AlertRecord>,
     pub expired_alerts: Vec<String>,
+    /// The reorder buffer's changes, events encoded by [`encode_reorder`].
+    pub reorder: EncodedReorder,
+}
+
+/// A [`ReorderDelta`] with its events encoded (before any lock is taken).
+pub struct EncodedReorder {
+    released_through: Option<StoredKey>,
+    added: Vec<(StoredKey, Vec<u8>)>,
+}
+
+fn stored_key(key: &ReorderKey) -> StoredKey {
+    (key.0.as_micros(), key.1, key.2, key.3)
+}
+
+/// Encodes the reorder buffer's changes for a checkpoint.
+pub fn encode_reorder(delta: &ReorderDelta) -> Result<EncodedReorder> {
+    Ok(EncodedReorder {
+        released_through: delta.released_through.as_ref().map(stored_key),
+        added: delta
+            .added
+            .iter()
+            .map(|(key, event)| Ok((stored_key(key), cbor(event)?)))
+            .collect::<Result<_>>()?,
+    })
 }
 
 /// What a start finds in the store.
@@ -61,10 +96,38 @@ pub struct Restored {
     pub inbox: Vec<(u64, Vec<u8>)>,
     pub alerts: Vec<AlertRecord>,
     pub allowlist: Vec<Entry>,
+    /// The reorder buffer as of the last checkpoint.
+    pub reorder: Vec<(ReorderKey, Event)>,
 }
 
 pub struct Store {
-    db: Database,
+    path: PathBuf,
+    /// `None` between a failed reopen and the next attempt. After a failed
+    /// write (a full disk), redb refuses every later one until the database
+    /// is closed and opened again: [`Store::reopen`].
+    db: RwLock<Option<Database>>,
+}
+
+/// The open database, borrowed for one operation.
+struct DbGuard<'a>(RwLockReadGuard<'a, Option<Database>>);
+
+impl Deref for DbGuard<'_> {
+    type Target = Database;
+    fn deref(&self) -> &Database {
+        match &*self.0 {
+            Some(db) => db,
+            None => unreachable!("a guard is only made over an open database"),
+        }
+    }
+}
+
+fn open_database(path: &Path) -> Result<Database> {
+    // redb caches up to 1 GiB of pages by default; the service reads its
+    // store only at start, so a small cache keeps its memory for detection.
+    Database::builder()
+        .set_cache_size(32 << 20)
+        .create(path)
+        .with_context(|| format!("opening the store {}", path.display()))
 }
 
 /// The detector's state as a checkpoint stores it.
@@ -89,16 +152,14 @@ impl Store {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("creating the state folder {}", dir.display()))?;
         let path = dir.join("seldom.redb");
-        // redb caches up to 1 GiB of pages by default; the service reads its
-        // store only at start, so a small cache keeps its memory for detection.
-        let db = Database::builder()
-            .set_cache_size(32 << 20)
-            .create(&path)
-            .with_context(|| format!("opening the store {}", path.display()))?;
-        let store = Store { db };
+        let store = Store {
+            db: RwLock::new(Some(open_database(&path)?)),
+            path: path.clone(),
+        };
         let expected = config.state_fingerprint();
         {
-            let write = store.db.begin_write()?;
+            let db = store.db()?;
+            let write = db.begin_write()?;
             {
                 let mut meta = write.open_table(META)?;
                 let format = meta.get("format")?.map(|v| v.value().to_owned());
@@ -123,6 +184,7 @@ impl Store {
                 write.open_table(ALERTS)?;
                 write.open_table(ALLOWLIST)?;
                 write.open_table(BATCH_IDS)?;
+                write.open_table(REORDER)?;
             }
             write.commit()?;
         }
@@ -130,8 +192,35 @@ impl Store {
         Ok((store, restored))
     }
 
+    fn db(&self) -> Result<DbGuard<'_>> {
+        let guard = self
+            .db
+            .read()
+            .map_err(|_| anyhow::anyhow!("the store's lock is poisoned"))?;
+        if guard.is_none() {
+            bail!(
+                "the store {} is closed after a write error",
+                self.path.display()
+            );
+        }
+        Ok(DbGuard(guard))
+    }
+
+    /// Closes the database and opens it again (redb repairs it on open):
+    /// after a write error, the only way it takes writes again.
+    pub fn reopen(&self) -> Result<()> {
+        let mut slot = self
+            .db
+            .write()
+            .map_err(|_| anyhow::anyhow!("the store's lock is poisoned"))?;
+        *slot = None; // closed first: redb holds a lock on the file
+        *slot = Some(open_database(&self.path)?);
+        Ok(())
+    }
+
     fn restore(&self) -> Result<Restored> {
-        let read = self.db.begin_read()?;
+        let db = self.db()?;
+        let read = db.begin_read()?;
         let state_table = read.open_table(STATE)?;
         let mut restored = Restored::default();
         if let Some(bytes) = state_table.get("detector")? {
@@ -155,12 +244,21 @@ impl Store {
             let (_, bytes) = row?;
             restored.allowlist.push(uncbor(bytes.value(), "allowlist")?);
         }
+        for row in read.open_table(REORDER)?.iter()? {
+            let (key, bytes) = row?;
+            let (time, rank, host, seq) = key.value();
+            let event: Event = uncbor(bytes.value(), "reorder buffer")?;
+            restored
+                .reorder
+                .push(((Timestamp::from_micros(time), rank, host, seq), event));
+        }
         Ok(restored)
     }
 
     /// The sequence an earlier batch with this client id got, if any.
     pub fn batch_seen(&self, batch_id: &str) -> Result<Option<u64>> {
-        let read = self.db.begin_read()?;
+        let db = self.db()?;
+        let read = db.begin_read()?;
         Ok(read
             .open_table(BATCH_IDS)?
             .get(batch_id)?
@@ -169,7 +267,8 @@ impl Store {
 
     /// Adds an ingest batch durably; returns its sequence number.
     pub fn append_inbox(&self, body: &[u8], batch_id: Option<&str>) -> Result<u64> {
-        let write = self.db.begin_write()?;
+        let db = self.db()?;
+        let write = db.begin_write()?;
         let seq;
         {
             let mut inbox = write.open_table(INBOX)?;
@@ -191,7 +290,8 @@ impl Store {
     pub fn checkpoint(&self, cp: Checkpoint<'_>) -> Result<()> {
         let offsets = cbor(cp.offsets)?;
         let done = cbor(&cp.inbox_done)?;
-        let write = self.db.begin_write()?;
+        let db = self.db()?;
+        let write = db.begin_write()?;
         {
             let mut table = write.open_table(STATE)?;
             table.insert("detector", cp.state.as_slice())?;
@@ -211,6 +311,13 @@ impl Store {
             for id in &cp.expired_alerts {
                 alerts.remove(id.as_str())?;
             }
+            let mut reorder = write.open_table(REORDER)?;
+            if let Some(through) = cp.reorder.released_through {
+                reorder.retain_in(..=through, |_, _| false)?;
+            }
+            for (key, bytes) in &cp.reorder.added {
+                reorder.insert(key, bytes.as_slice())?;
+            }
         }
         write.commit().context("committing a checkpoint")?;
         Ok(())
@@ -219,7 +326,8 @@ impl Store {
     /// Saves one alert now (a triage decision must be durable when answered).
     pub fn put_alert(&self, record: &AlertRecord) -> Result<()> {
         let bytes = cbor(record)?;
-        let write = self.db.begin_write()?;
+        let db = self.db()?;
+        let write = db.begin_write()?;
         write
             .open_table(ALERTS)?
             .insert(record.alert.id.as_str(), bytes.as_slice())?;
@@ -229,7 +337,8 @@ impl Store {
 
     /// Saves several alerts in one transaction.
     pub fn put_alerts(&self, records: &[AlertRecord]) -> Result<()> {
-        let write = self.db.begin_write()?;
+        let db = self.db()?;
+        let write = db.begin_write()?;
         {
             let mut table = write.open_table(ALERTS)?;
             for record in records {
@@ -242,7 +351,8 @@ impl Store {
 
     pub fn put_allow(&self, entry: &Entry) -> Result<()> {
         let bytes = cbor(entry)?;
-        let write = self.db.begin_write()?;
+        let db = self.db()?;
+        let write = db.begin_write()?;
         write
             .open_table(ALLOWLIST)?
             .insert(entry.id.as_str(), bytes.as_slice())?;
@@ -251,7 +361,8 @@ impl Store {
     }
 
     pub fn delete_allow(&self, id: &str) -> Result<bool> {
-        let write = self.db.begin_write()?;
+        let db = self.db()?;
+        let write = db.begin_write()?;
         let existed = write.open_table(ALLOWLIST)?.remove(id)?.is_some();
         write.commit().context("committing an allowlist deletion")?;
         Ok(existed)

@@ -166,6 +166,26 @@ impl Server {
         }
     }
 
+    /// The next line of the server's log that contains `needle`, waiting up
+    /// to `timeout`.
+    pub fn log_line(&self, needle: &str, timeout: Duration) -> Option<String> {
+        let deadline = Instant::now() + timeout;
+        while let Ok(line) = self
+            .log
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+        {
+            if line.contains(needle) {
+                return Some(line);
+            }
+        }
+        None
+    }
+
+    /// The server's process id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(std::process::Child::id)
+    }
+
     /// SIGTERM, then waits for a clean exit; returns the exit status code.
     pub fn stop(mut self) -> Option<i32> {
         let mut child = self.child.take()?;
