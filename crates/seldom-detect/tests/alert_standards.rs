@@ -153,7 +153,11 @@ fn every_ecs_alert_passes_ecs_8_11() {
     for alert in alerts() {
         let doc = ecs::render(&alert);
         let errors = schema.validate(&doc, &ECS_CUSTOM);
-        assert!(errors.is_empty(), "{}: {errors:#?}\n{doc:#}", describe(&alert));
+        assert!(
+            errors.is_empty(),
+            "{}: {errors:#?}\n{doc:#}",
+            describe(&alert)
+        );
         // ECS reserves `signal` for Kibana's own detection engine.
         assert_eq!(doc["event"]["kind"], "alert");
     }
@@ -166,7 +170,11 @@ fn every_ocsf_alert_passes_ocsf_1_1_detection_finding() {
     for alert in alerts() {
         let doc = ocsf::render(&alert);
         let errors = schema.validate(DETECTION_FINDING, &doc);
-        assert!(errors.is_empty(), "{}: {errors:#?}\n{doc:#}", describe(&alert));
+        assert!(
+            errors.is_empty(),
+            "{}: {errors:#?}\n{doc:#}",
+            describe(&alert)
+        );
     }
 }
 
@@ -193,7 +201,10 @@ fn ocsf_alerts_carry_the_recommended_attributes_seldom_knows() {
     let parent = &doc["evidences"][0]["process"]["parent_process"];
     assert_eq!(parent["pid"], 10);
     assert!(parent.get("parent_process").is_none());
-    assert_eq!(doc["unmapped"]["seldom"]["chain"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        doc["unmapped"]["seldom"]["chain"].as_array().unwrap().len(),
+        2
+    );
 }
 
 #[test]
@@ -207,7 +218,10 @@ fn what_seldom_does_not_know_is_left_out_not_null() {
     assert!(evidence["dst_endpoint"]["ip"].is_string());
     let ecs_doc = ecs::render(&alert);
     assert!(ecs_doc.get("user").is_none());
-    assert!(ecs_doc["host"].get("os").is_none(), "network is no ECS os.type");
+    assert!(
+        ecs_doc["host"].get("os").is_none(),
+        "network is no ECS os.type"
+    );
     let mut nulls = Vec::new();
     standards::nulls(&ecs_doc, "", &mut nulls);
     standards::nulls(&ocsf_doc, "", &mut nulls);

@@ -74,7 +74,10 @@ fn every_generated_entry_names_its_source_commit_or_reason() {
         }
     }
     let windows = &catalog.file().lists["windows_lolbins"].entries;
-    let derived = windows.iter().filter(|e| e.from.starts_with("LOLBAS")).count();
+    let derived = windows
+        .iter()
+        .filter(|e| e.from.starts_with("LOLBAS"))
+        .count();
     // 65 qualifying executables, less the 3 curated out as browsers or launchers
     // (msedge, msedge_proxy, cmd) and the 8 Office applications.
     assert_eq!(derived, 54);
@@ -193,7 +196,11 @@ fn new_outlook_and_onenote_for_windows_10_are_office() {
         );
     }
     assert_eq!(
-        winner(Platform::Windows, certutil, &[("C:\\x\\olkx.exe", None, None)]),
+        winner(
+            Platform::Windows,
+            certutil,
+            &[("C:\\x\\olkx.exe", None, None)]
+        ),
         "rare-external-host"
     );
 }
@@ -222,7 +229,11 @@ fn msbuild_under_the_added_developer_tools_is_medium() {
     }
     // Near miss: a look-alike name is no developer tool.
     assert_eq!(
-        winner(Platform::Windows, MSBUILD, &[("C:\\x\\cursors.exe", None, None)]),
+        winner(
+            Platform::Windows,
+            MSBUILD,
+            &[("C:\\x\\cursors.exe", None, None)]
+        ),
         "msbuild"
     );
 }
@@ -231,11 +242,12 @@ const DOTNET: &str = "C:\\Program Files\\dotnet\\dotnet.exe";
 
 #[test]
 fn dotnet_running_msbuild_is_msbuild_and_dotnet_alone_is_not() {
-    let dotnet_msbuild = (DOTNET, Some("dotnet.exe"), Some("dotnet msbuild evil.csproj"));
-    assert_eq!(
-        winner(Platform::Windows, dotnet_msbuild, &[CMD]),
-        "msbuild"
+    let dotnet_msbuild = (
+        DOTNET,
+        Some("dotnet.exe"),
+        Some("dotnet msbuild evil.csproj"),
     );
+    assert_eq!(winner(Platform::Windows, dotnet_msbuild, &[CMD]), "msbuild");
     let sdk_msbuild = (
         DOTNET,
         None,
@@ -245,7 +257,11 @@ fn dotnet_running_msbuild_is_msbuild_and_dotnet_alone_is_not() {
     );
     assert_eq!(winner(Platform::Windows, sdk_msbuild, &[CMD]), "msbuild");
     // A child of `dotnet msbuild` is in MSBuild's chain too.
-    let child = ("C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe", None, None);
+    let child = (
+        "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
+        None,
+        None,
+    );
     assert_eq!(
         winner(Platform::Windows, child, &[dotnet_msbuild, CMD]),
         "msbuild"
@@ -257,11 +273,7 @@ fn dotnet_running_msbuild_is_msbuild_and_dotnet_alone_is_not() {
         "msbuild-dev"
     );
     // Near misses: dotnet running something else, or a tool merely named alike.
-    for command_line in [
-        "dotnet run",
-        "dotnet C:\\app\\msbuildhelper.dll",
-        "dotnet",
-    ] {
+    for command_line in ["dotnet run", "dotnet C:\\app\\msbuildhelper.dll", "dotnet"] {
         let other = (DOTNET, None, Some(command_line));
         assert_eq!(
             winner(Platform::Windows, other, &[CMD]),
@@ -316,7 +328,11 @@ fn interpreters_under_their_debian_names_are_unix_lolbins() {
         );
     }
     assert_eq!(
-        winner(Platform::Windows, ("C:\\Ruby31\\bin\\ruby3.1.exe", None, None), &[]),
+        winner(
+            Platform::Windows,
+            ("C:\\Ruby31\\bin\\ruby3.1.exe", None, None),
+            &[]
+        ),
         "rare-external-host"
     );
 }

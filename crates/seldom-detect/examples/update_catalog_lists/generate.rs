@@ -119,10 +119,9 @@ fn lolbas(dir: &Path, short: &str) -> Result<Derived, String> {
             if path.extension().is_none_or(|e| e != "yml") {
                 continue;
             }
-            let text =
-                fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-            let file: LolbasFile = serde_yaml_ng::from_str(&text)
-                .map_err(|e| format!("{}: {e}", path.display()))?;
+            let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let file: LolbasFile =
+                serde_yaml_ng::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
             let lower = file.name.to_lowercase();
             let Some(name) = lower.strip_suffix(".exe") else {
                 continue;
@@ -177,8 +176,8 @@ fn gtfobins(dir: &Path, short: &str) -> Result<Derived, String> {
     let mut pages: BTreeMap<String, GtfobinsFrontMatter> = BTreeMap::new();
     for path in sorted_entries(&dir.join("_gtfobins"))? {
         let text = fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let yaml = front_matter(&text)
-            .ok_or_else(|| format!("{}: no front matter", path.display()))?;
+        let yaml =
+            front_matter(&text).ok_or_else(|| format!("{}: no front matter", path.display()))?;
         let page = serde_yaml_ng::from_str(yaml).map_err(|e| format!("{}: {e}", path.display()))?;
         pages.insert(file_name(&path), page);
     }
@@ -244,7 +243,11 @@ fn collect_functions<'a>(
     let Some(own) = pages.get(name).and_then(|p| p.functions.as_ref()) else {
         return Ok(());
     };
-    functions.extend(GTFOBINS_FUNCTIONS.into_iter().filter(|q| own.contains_key(*q)));
+    functions.extend(
+        GTFOBINS_FUNCTIONS
+            .into_iter()
+            .filter(|q| own.contains_key(*q)),
+    );
     let parents = own
         .get("inherit")
         .and_then(serde_yaml_ng::Value::as_sequence)
@@ -316,7 +319,10 @@ pub fn generate(sources: &Path, curation: &str) -> Result<String, String> {
             ));
         }
         if change.reason.trim().is_empty() {
-            return Err(format!("catalog-curation.toml: `{}` has no reason", change.name));
+            return Err(format!(
+                "catalog-curation.toml: `{}` has no reason",
+                change.name
+            ));
         }
     }
     let lolbas_dir = sources.join("lolbas");

@@ -37,10 +37,14 @@ fn run() -> Result<bool, String> {
         return Ok(true);
     }
     if check {
-        println!("{}: out of date; run scripts/update-catalog-lists", catalog_path.display());
+        println!(
+            "{}: out of date; run scripts/update-catalog-lists",
+            catalog_path.display()
+        );
         return Ok(false);
     }
-    std::fs::write(&catalog_path, updated).map_err(|e| format!("{}: {e}", catalog_path.display()))?;
+    std::fs::write(&catalog_path, updated)
+        .map_err(|e| format!("{}: {e}", catalog_path.display()))?;
     println!("{}: lists written", catalog_path.display());
     Ok(true)
 }

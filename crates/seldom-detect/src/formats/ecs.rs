@@ -53,7 +53,10 @@ fn distinct(values: impl IntoIterator<Item = String>) -> Vec<String> {
 }
 
 fn technique_reference(id: &str) -> String {
-    format!("https://attack.mitre.org/techniques/{}/", id.replace('.', "/"))
+    format!(
+        "https://attack.mitre.org/techniques/{}/",
+        id.replace('.', "/")
+    )
 }
 
 /// ATT&CK in ECS's own `threat.*` fields: one framework, the tactic,
@@ -71,8 +74,16 @@ fn ecs_threat(alert: &Alert) -> Value {
     let tactic_names = distinct(alert.attack.iter().map(|a| a.tactic_name.clone()));
     let techniques = distinct(split.iter().map(|((id, _), _)| (*id).to_owned()));
     let technique_names = distinct(split.iter().map(|((_, name), _)| (*name).to_owned()));
-    let subs = distinct(split.iter().filter_map(|(_, s)| s.map(|(id, _)| id.to_owned())));
-    let sub_names = distinct(split.iter().filter_map(|(_, s)| s.map(|(_, n)| n.to_owned())));
+    let subs = distinct(
+        split
+            .iter()
+            .filter_map(|(_, s)| s.map(|(id, _)| id.to_owned())),
+    );
+    let sub_names = distinct(
+        split
+            .iter()
+            .filter_map(|(_, s)| s.map(|(_, n)| n.to_owned())),
+    );
     let subtechnique = match subs.is_empty() {
         true => Value::Null,
         false => json!({
@@ -103,7 +114,8 @@ pub fn render(alert: &Alert) -> Value {
         .attack
         .iter()
         .map(|a| {
-            let ((technique, technique_name), sub) = super::split_technique(&a.technique, &a.technique_name);
+            let ((technique, technique_name), sub) =
+                super::split_technique(&a.technique, &a.technique_name);
             let mut technique_value = json!({
                 "id": technique,
                 "name": technique_name,

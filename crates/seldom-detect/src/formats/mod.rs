@@ -68,6 +68,9 @@ mod tests {
             "list": [null, {}, 2],
             "empty_list": [],
         }));
-        assert_eq!(pruned, json!({ "kept": { "a": 1 }, "list": [2], "empty_list": [] }));
+        assert_eq!(
+            pruned,
+            json!({ "kept": { "a": 1 }, "list": [2], "empty_list": [] })
+        );
     }
 }

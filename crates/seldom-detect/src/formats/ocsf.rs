@@ -94,19 +94,22 @@ fn lineage(chain: &[Ancestor]) -> Value {
         .iter()
         .position(|a| a.pid.is_none() && a.guid.is_none())
         .unwrap_or(chain.len());
-    chain[..known].iter().rev().fold(Value::Null, |parent, ancestor| {
-        let mut process = json!({
-            "pid": ancestor.pid,
-            "uid": ancestor.guid,
-            "name": ancestor.image.as_deref().map(base_name),
-            "cmd_line": ancestor.command_line,
-            "file": file(ancestor.image.as_deref()),
-        });
-        if !parent.is_null() {
-            process["parent_process"] = parent;
-        }
-        process
-    })
+    chain[..known]
+        .iter()
+        .rev()
+        .fold(Value::Null, |parent, ancestor| {
+            let mut process = json!({
+                "pid": ancestor.pid,
+                "uid": ancestor.guid,
+                "name": ancestor.image.as_deref().map(base_name),
+                "cmd_line": ancestor.command_line,
+                "file": file(ancestor.image.as_deref()),
+            });
+            if !parent.is_null() {
+                process["parent_process"] = parent;
+            }
+            process
+        })
 }
 
 pub fn render(alert: &Alert) -> Value {

@@ -99,7 +99,8 @@ impl Ecs {
 
     /// `event.type` values must be expected for one of the `event.category` values.
     fn check_event_types(&self, leaves: &BTreeMap<String, Leaf<'_>>, errors: &mut Vec<String>) {
-        let (Some(categories), Some(types)) = (leaves.get("event.category"), leaves.get("event.type"))
+        let (Some(categories), Some(types)) =
+            (leaves.get("event.category"), leaves.get("event.type"))
         else {
             return;
         };
@@ -120,7 +121,9 @@ impl Ecs {
             .collect();
         for t in types.values.iter().filter_map(|t| t.as_str()) {
             if !expected.contains(t) {
-                errors.push(format!("event.type: `{t}` is not expected for the event.category given"));
+                errors.push(format!(
+                    "event.type: `{t}` is not expected for the event.category given"
+                ));
             }
         }
     }
@@ -143,10 +146,12 @@ impl Ecs {
         match value {
             Value::Null => {}
             Value::Object(map) => {
-                let opaque = self
-                    .fields
-                    .get(path)
-                    .is_some_and(|f| matches!(f.ty.as_str(), "object" | "flattened" | "nested" | "geo_point"));
+                let opaque = self.fields.get(path).is_some_and(|f| {
+                    matches!(
+                        f.ty.as_str(),
+                        "object" | "flattened" | "nested" | "geo_point"
+                    )
+                });
                 if opaque {
                     push(leaves, path, value, in_array);
                     return;

@@ -21,7 +21,8 @@ pub fn standards_dir() -> Option<PathBuf> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     // From crates/<crate>: ../../../shared/standards.
     let dir = dir.join("../../../shared/standards");
-    if dir.join("ecs-8.11/ecs_flat.yml").is_file() && dir.join("ocsf-1.1.0/dictionary.json").is_file()
+    if dir.join("ecs-8.11/ecs_flat.yml").is_file()
+        && dir.join("ocsf-1.1.0/dictionary.json").is_file()
     {
         return Some(dir);
     }

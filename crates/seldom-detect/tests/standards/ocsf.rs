@@ -58,7 +58,12 @@ fn object<'a>(value: &'a Value, key: &str) -> &'a Map<String, Value> {
 fn strings(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_owned).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -75,7 +80,10 @@ impl Ocsf {
         }
         Ocsf {
             dictionary: object(&dict, "attributes").clone(),
-            types: dict["types"]["attributes"].as_object().cloned().unwrap_or_default(),
+            types: dict["types"]["attributes"]
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
             objects,
             root,
         }
@@ -100,7 +108,9 @@ impl Ocsf {
     fn check_ids(&self, class: &Value, event: &Value, errors: &mut Vec<String>) {
         let categories = read_json(&self.root.join("categories.json"));
         let category = class["category"].as_str().unwrap_or_default();
-        let category_uid = categories["attributes"][category]["uid"].as_u64().unwrap_or(0);
+        let category_uid = categories["attributes"][category]["uid"]
+            .as_u64()
+            .unwrap_or(0);
         let class_uid = category_uid * 1000 + class["uid"].as_u64().unwrap_or(0);
         if event["category_uid"].as_u64() != Some(category_uid) {
             errors.push(format!("category_uid: expected {category_uid}"));
@@ -133,7 +143,10 @@ impl Ocsf {
             return base;
         }
         for entry in std::fs::read_dir(self.root.join("events")).expect("events/") {
-            let path = entry.expect("events/ entry").path().join(format!("{name}.json"));
+            let path = entry
+                .expect("events/ entry")
+                .path()
+                .join(format!("{name}.json"));
             if path.is_file() {
                 return path;
             }
@@ -221,7 +234,10 @@ impl Ocsf {
             return;
         };
         for (name, attribute) in &shape.attributes {
-            let declared = attribute.profile.as_ref().is_none_or(|p| profiles.contains(p));
+            let declared = attribute
+                .profile
+                .as_ref()
+                .is_none_or(|p| profiles.contains(p));
             if attribute.requirement == "required" && declared && !map.contains_key(name) {
                 errors.push(format!("{}: required, missing", super::join(path, name)));
             }
@@ -232,7 +248,14 @@ impl Ocsf {
                 errors.push(format!("{path}: needs at least one of {group:?}"));
             }
         }
-        if !shape.just_one.is_empty() && shape.just_one.iter().filter(|a| map.contains_key(*a)).count() > 1 {
+        if !shape.just_one.is_empty()
+            && shape
+                .just_one
+                .iter()
+                .filter(|a| map.contains_key(*a))
+                .count()
+                > 1
+        {
             errors.push(format!("{path}: just one of {:?}", shape.just_one));
         }
         for (name, item) in map {
@@ -244,12 +267,20 @@ impl Ocsf {
             if let Some(profile) = &attribute.profile
                 && !profiles.contains(profile)
             {
-                errors.push(format!("{here}: belongs to profile `{profile}`, not declared in metadata.profiles"));
+                errors.push(format!(
+                    "{here}: belongs to profile `{profile}`, not declared in metadata.profiles"
+                ));
             }
             match (attribute.is_array, item) {
                 (true, Value::Array(items)) => {
                     for (i, element) in items.iter().enumerate() {
-                        self.check_value(attribute, element, &format!("{here}[{i}]"), profiles, errors);
+                        self.check_value(
+                            attribute,
+                            element,
+                            &format!("{here}[{i}]"),
+                            profiles,
+                            errors,
+                        );
                     }
                 }
                 (true, _) => errors.push(format!("{here}: expected an array")),
@@ -261,11 +292,15 @@ impl Ocsf {
             if let (Some(sibling), false) = (&attribute.sibling, attribute.enumeration.is_empty()) {
                 let key = item.to_string();
                 let caption = attribute.enumeration.get(&key);
-                if let (Some(caption), Some(given)) = (caption, map.get(sibling).and_then(Value::as_str))
+                if let (Some(caption), Some(given)) =
+                    (caption, map.get(sibling).and_then(Value::as_str))
                     && key != "99"
                     && caption != given
                 {
-                    errors.push(format!("{}: `{given}` is not the caption of {name} {key} (`{caption}`)", super::join(path, sibling)));
+                    errors.push(format!(
+                        "{}: `{given}` is not the caption of {name} {key} (`{caption}`)",
+                        super::join(path, sibling)
+                    ));
                 }
             }
         }
@@ -320,7 +355,10 @@ impl Ocsf {
             return Some(format!("{value} is not an IP address"));
         }
         if let (Some(range), Some(n)) = (def["range"].as_array(), value.as_i64())
-            && let (Some(lo), Some(hi)) = (range.first().and_then(Value::as_i64), range.get(1).and_then(Value::as_i64))
+            && let (Some(lo), Some(hi)) = (
+                range.first().and_then(Value::as_i64),
+                range.get(1).and_then(Value::as_i64),
+            )
             && !(lo..=hi).contains(&n)
         {
             return Some(format!("{n} is outside {lo}..={hi}"));
