@@ -336,3 +336,70 @@ fn interpreters_under_their_debian_names_are_unix_lolbins() {
         "rare-external-host"
     );
 }
+
+/// Every entry of the generated lists, not only the ones named above: each
+/// Windows LOLBIN under Word is the High row and without Office the base row;
+/// each UNIX LOLBIN, exact and with a version tail, is the UNIX row on Linux
+/// and the base row on Windows.
+#[test]
+fn every_generated_entry_raises_its_row_and_only_there() {
+    let catalog = Catalog::builtin().unwrap();
+    let lists = &catalog.file().lists;
+    for entry in &lists["windows_lolbins"].entries {
+        let image = format!("C:\\Windows\\System32\\{}.exe", entry.name);
+        let process = (image.as_str(), None, None);
+        let with_office = winner_of(&catalog, Platform::Windows, process, &[WINWORD]);
+        assert_eq!(with_office, "office-lolbin", "{}", entry.name);
+        let alone = winner_of(&catalog, Platform::Windows, process, &[EXPLORER]);
+        assert!(
+            alone == "rare-external-host" || alone == "curl" || alone == "msbuild",
+            "{}: {alone}",
+            entry.name
+        );
+    }
+    for entry in &lists["unix_lolbins"].entries {
+        let versioned = format!(
+            "/usr/bin/{}5.4",
+            entry.name.trim_end_matches(|c: char| c.is_ascii_digit())
+        );
+        for image in [format!("/usr/bin/{}", entry.name), versioned] {
+            let process = (image.as_str(), None, None);
+            assert_eq!(
+                winner_of(&catalog, Platform::Linux, process, &[]),
+                "unix-lolbin",
+                "{image}"
+            );
+        }
+        let on_windows = format!("C:\\Tools\\{}.exe", entry.name);
+        let windows_name = (on_windows.as_str(), None, None);
+        let listed_on_windows = lists["windows_lolbins"]
+            .entries
+            .iter()
+            .any(|e| e.name == entry.name);
+        if !listed_on_windows {
+            assert_eq!(
+                winner_of(&catalog, Platform::Windows, windows_name, &[WINWORD]),
+                "rare-external-host",
+                "{on_windows}"
+            );
+        }
+    }
+}
+
+fn winner_of<'a>(
+    catalog: &Catalog,
+    platform: Platform,
+    process: (&'a str, Option<&'a str>, Option<&'a str>),
+    ancestors: &[P],
+) -> String {
+    let subject = MatchSubject {
+        platform,
+        process: ProcessView {
+            image: Some(process.0),
+            original_file_name: process.1,
+            command_line: process.2,
+        },
+        ancestors: ancestors.iter().map(view).collect(),
+    };
+    catalog.classify(&subject).unwrap().variation.id.clone()
+}
