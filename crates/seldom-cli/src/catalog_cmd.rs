@@ -1,4 +1,6 @@
-//! `seldom catalog`: print the variation catalog, or check a catalog file.
+//! `seldom catalog`: print the variation catalog (whose generated lists carry
+//! each entry's provenance), list the entries with their provenance, or check
+//! a catalog file.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -10,6 +12,27 @@ use crate::cli::CatalogArgs;
 
 pub fn run(args: &CatalogArgs) -> Result<ExitCode> {
     let mut stdout = std::io::stdout().lock();
+    if args.lists {
+        let catalog = Catalog::builtin().context("the built-in catalog")?;
+        for (name, list) in &catalog.file().lists {
+            for member in &list.names {
+                writeln!(stdout, "{name}\t{member}\t{}", list.source)?;
+            }
+            for entry in &list.entries {
+                writeln!(stdout, "{name}\t{}\t{}", entry.name, entry.from)?;
+            }
+            for hosted in &list.hosted {
+                writeln!(
+                    stdout,
+                    "{name}\t{} running {}\t{}",
+                    hosted.host,
+                    hosted.runs.join(" or "),
+                    hosted.from
+                )?;
+            }
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
     match &args.check {
         None => {
             stdout

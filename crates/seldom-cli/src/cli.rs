@@ -216,6 +216,10 @@ pub struct CatalogArgs {
     /// Check this catalog file instead of printing the built-in one.
     #[arg(long, value_name = "FILE")]
     pub check: Option<PathBuf>,
+    /// Print every process-list entry with its provenance (list, name, source
+    /// and function or curator's reason), one per line, tab-separated.
+    #[arg(long, conflicts_with = "check")]
+    pub lists: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -274,6 +274,15 @@ fn catalog_prints_and_checks() {
     let output = seldom().arg("catalog").output().unwrap();
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.contains("id = \"msbuild-dev\"") && text.contains("[lists.unix_lolbins]"));
+    // Generated entries carry their provenance.
+    assert!(text.contains(
+        "{ name = \"certreq\", from = \"LOLBAS 3403b338 OSBinaries/Certreq.yml: Download, Upload\" }"
+    ));
+    let lists = seldom().args(["catalog", "--lists"]).output().unwrap();
+    let lists = String::from_utf8(lists.stdout).unwrap();
+    assert!(lists.contains("unix_lolbins\tvim\tGTFOBins 7382261e _gtfobins/vim: "));
+    assert!(lists.contains("windows_lolbins\tpowershell\tcurated: "));
+    assert!(lists.contains("msbuild\tdotnet running msbuild\tLOLBAS "));
     let dir = tempfile::tempdir().unwrap();
     let good = dir.path().join("good.toml");
     std::fs::write(&good, &text).unwrap();

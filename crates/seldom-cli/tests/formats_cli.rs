@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on broken fixtures
 
 mod common;
+#[path = "../../seldom-detect/tests/standards/mod.rs"]
+mod standards;
 
 use common::{assert_success, corpus, json_lines, read_json, seldom};
 use serde_json::Value;
@@ -198,10 +200,20 @@ fn ecs_alerts_carry_the_required_fields() {
         assert!(!doc[key].is_null(), "ECS alert without {key}: {doc}");
     }
     assert_eq!(doc["ecs"]["version"], "8.11.0");
-    assert_eq!(doc["event"]["kind"], "signal");
+    assert_eq!(doc["event"]["kind"], "alert");
     assert_eq!(doc["kibana.alert.severity"], "high");
     assert_eq!(doc["kibana.alert.rule.rule_id"], "msbuild");
-    let threat = doc["threat"].as_array().unwrap();
+    // ECS's flat threat fields, and Kibana's per-tactic structure.
+    assert_eq!(doc["threat"]["framework"], "MITRE ATT&CK");
+    assert_eq!(
+        doc["threat"]["tactic"]["id"],
+        serde_json::json!(["TA0011", "TA0005"])
+    );
+    assert_eq!(
+        doc["threat"]["technique"]["subtechnique"]["id"],
+        serde_json::json!(["T1127.001"])
+    );
+    let threat = doc["kibana.alert.rule.threat"].as_array().unwrap();
     assert!(
         threat
             .iter()
@@ -321,4 +333,41 @@ fn audit_records_raise_the_curl_and_unix_lolbin_rows() {
             .iter()
             .all(|a| a["host"] == "web01" && a["platform"] == "linux")
     );
+}
+
+/// Every alert `seldom scan` writes, on Windows, Linux and network input,
+/// passes the schemas' own files (../shared/standards).
+#[test]
+fn every_scanned_alert_passes_ecs_and_ocsf() {
+    let Some(dir) = standards::standards_dir() else {
+        return;
+    };
+    let ecs = standards::ecs::Ecs::load(&dir);
+    let ocsf = standards::ocsf::Ocsf::load(&dir);
+    let audit = [
+        r#"node=web01 type=SYSCALL msg=audit(1704067202.000:12): arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=501 uid=0 exe="/usr/bin/ruby3.1""#,
+        r#"node=web01 type=SYSCALL msg=audit(1704067203.000:13): arch=c000003e syscall=42 success=yes exit=0 pid=501 exe="/usr/bin/ruby3.1""#,
+        r#"node=web01 type=SOCKADDR msg=audit(1704067203.000:13): saddr=0200115C2D0102040000000000000000"#,
+    ]
+    .join("\n");
+    let mut checked = 0;
+    for input in [msbuild_alert_input(), audit] {
+        for format in ["ecs", "ocsf"] {
+            let output = seldom()
+                .args(["scan", "-", "--activation-days", "0", "--format", format])
+                .write_stdin(input.clone())
+                .output()
+                .unwrap();
+            assert_success(&output);
+            for doc in json_lines(&output.stdout) {
+                let errors = match format {
+                    "ecs" => ecs.validate(&doc, &["kibana.alert", "seldom"]),
+                    _ => ocsf.validate("events/findings/detection_finding.json", &doc),
+                };
+                assert!(errors.is_empty(), "{format}: {errors:#?}\n{doc:#}");
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4);
 }

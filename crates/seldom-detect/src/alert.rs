@@ -52,6 +52,9 @@ pub struct AlertProcess {
     pub pid: Option<u32>,
     pub guid: Option<String>,
     pub original_file_name: Option<String>,
+    /// When the process started (from its process-creation event), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

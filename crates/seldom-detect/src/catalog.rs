@@ -4,6 +4,14 @@
 //! with its source, and the variations with their analyst text and matchers.
 //! [`CatalogFile`] is the serde schema (unknown fields rejected); [`Catalog`] is
 //! the checked runtime form built from it. Code matches, data describes.
+//!
+//! A list names its members three ways: plain `names` (hand-kept lists such as
+//! `office`), `entries` that each carry their provenance (the LOLBIN lists,
+//! written by `scripts/update-catalog-lists` from LOLBAS and GTFOBins between
+//! the `BEGIN GENERATED` / `END GENERATED` marks of `catalog.toml`, merged with
+//! the reviewed `catalog-curation.toml`), and `hosted` members: a host program
+//! that counts only when its command line runs the tool (`dotnet msbuild`), so
+//! that the host itself (dotnet) never joins the list.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -50,7 +58,49 @@ pub struct CatalogFile {
 #[serde(deny_unknown_fields)]
 pub struct ProcessList {
     pub source: String,
+    /// Members without a provenance of their own (the list's `source` covers them).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub names: Vec<String>,
+    /// Members with their own provenance: the source, commit and function, or
+    /// the curator's reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<ListEntry>,
+    /// Host programs that are members only while running one of the tools.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hosted: Vec<HostedEntry>,
+}
+
+impl ProcessList {
+    /// Every plain member name, `names` then `entries`, as written.
+    pub fn member_names(&self) -> impl Iterator<Item = &str> {
+        self.names
+            .iter()
+            .map(String::as_str)
+            .chain(self.entries.iter().map(|e| e.name.as_str()))
+    }
+}
+
+/// One list member and why it is there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListEntry {
+    pub name: String,
+    /// `LOLBAS 3403b338 OSBinaries/Certreq.yml: Download, Upload`, or
+    /// `curated: <reason>`.
+    pub from: String,
+}
+
+/// A program that is a member only when one of its arguments is the tool:
+/// `dotnet msbuild x.csproj`, `dotnet exec ...\MSBuild.dll`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostedEntry {
+    /// The host program's image name (folded like any image name).
+    pub host: String,
+    /// Tool names; an argument matches when its base name, lower case, less
+    /// `.exe` or `.dll`, is one of them.
+    pub runs: Vec<String>,
+    pub from: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -131,11 +181,50 @@ pub struct MatchSubject<'a> {
     pub ancestors: Vec<ProcessView<'a>>,
 }
 
+/// A list as matching uses it: folded names, and hosts with their tools.
+#[derive(Debug, Clone, Default)]
+struct CompiledList {
+    names: HashSet<String>,
+    hosted: Vec<(String, Vec<String>)>,
+}
+
+/// The PE OriginalFileName folded like an image name; .NET (Core) programs
+/// carry their assembly's name there (`pwsh.dll` for PowerShell 7), so a
+/// `.dll` is folded too.
+fn original_file_name(name: &str) -> Option<String> {
+    let folded = image_name(name)?;
+    Some(match folded.strip_suffix(".dll") {
+        Some(stem) => image_name(stem)?,
+        None => folded,
+    })
+}
+
+/// Whether an argument after the program is one of `tools` (base name, lower
+/// case, less `.exe` / `.dll`). Double quotes group words, as Windows does.
+fn runs_tool(command_line: &str, tools: &[String]) -> bool {
+    let mut args = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    for c in command_line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            c if c.is_whitespace() && !quoted => args.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    args.push(current);
+    args.iter()
+        .filter(|a| !a.is_empty())
+        .skip(1)
+        .filter_map(|a| original_file_name(a))
+        .any(|name| tools.contains(&name))
+}
+
 /// The checked catalog.
 #[derive(Debug, Clone)]
 pub struct Catalog {
     file: CatalogFile,
-    lists: BTreeMap<String, HashSet<String>>,
+    lists: BTreeMap<String, CompiledList>,
 }
 
 /// The outcome of matching: the winning row and the others that matched.
@@ -164,14 +253,22 @@ impl Catalog {
         if file.variations.is_empty() {
             return Err(CatalogError::Empty);
         }
-        let lists: BTreeMap<String, HashSet<String>> = file
+        let lists: BTreeMap<String, CompiledList> = file
             .lists
             .iter()
             .map(|(name, list)| {
-                (
-                    name.clone(),
-                    list.names.iter().filter_map(|n| image_name(n)).collect(),
-                )
+                let compiled = CompiledList {
+                    names: list.member_names().filter_map(image_name).collect(),
+                    hosted: list
+                        .hosted
+                        .iter()
+                        .filter_map(|h| {
+                            let tools = h.runs.iter().filter_map(|t| image_name(t)).collect();
+                            Some((image_name(&h.host)?, tools))
+                        })
+                        .collect(),
+                };
+                (name.clone(), compiled)
             })
             .collect();
         let mut ids = HashSet::new();
@@ -294,14 +391,20 @@ impl Catalog {
     }
 
     fn in_list(&self, list: &str, view: &ProcessView<'_>) -> bool {
-        let Some(names) = self.lists.get(list) else {
+        let Some(compiled) = self.lists.get(list) else {
             return false;
         };
-        [view.image, view.original_file_name]
+        let mut names = view
+            .image
+            .and_then(image_name)
             .into_iter()
-            .flatten()
-            .filter_map(image_name)
-            .any(|name| names.contains(&name))
+            .chain(view.original_file_name.and_then(original_file_name));
+        names.any(|name| {
+            compiled.names.contains(&name)
+                || compiled.hosted.iter().any(|(host, tools)| {
+                    *host == name && view.command_line.is_some_and(|c| runs_tool(c, tools))
+                })
+        })
     }
 
     fn matches(&self, m: &MatchSpec, s: &MatchSubject<'_>) -> bool {

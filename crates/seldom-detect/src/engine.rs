@@ -777,6 +777,7 @@ impl Detector {
                 pid: c.process.pid,
                 guid: c.process.guid.clone(),
                 original_file_name: original.clone(),
+                start: record.as_ref().map(|r| r.start),
             },
             chain: chain.clone(),
             destination: AlertDestination {

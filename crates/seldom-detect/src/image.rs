@@ -2,8 +2,18 @@
 //!
 //! Real data has `C:\Windows\System32\mshta.exe`, `\device\harddiskvolume2\...\mshta.exe`,
 //! `/usr/bin/python3.11`, a bare `bash` and `<unknown process>` in the same
-//! field. A name is its base name, lower case, with `.exe` and a version suffix
-//! folded: `python3.11` is `python3`, `MSBuild.exe` is `msbuild`.
+//! field, and Linux sensors log the resolved target of a symlink, the name the
+//! distribution gave the binary: Debian and Ubuntu run `ruby3.1`, `php8.2`,
+//! `perl5.36.0`, `lua5.4`, `tclsh8.6`, `vim.basic`, `telnet.netkit`,
+//! `nc.openbsd`. A name is its base name, lower case, with `.exe`, a Debian
+//! alternative suffix and a trailing version number folded, so that every one
+//! of those is the name GTFOBins and LOLBAS write: `ruby`, `php`, `perl`,
+//! `python`, `vim`, `telnet`, `nc`. Catalog lists are folded the same way, so a
+//! list that says `python3` still matches `python3` (both are `python`).
+
+/// Suffixes Debian's alternatives system gives the variants of one tool
+/// (`vim.basic` / `vim.tiny`, `nc.openbsd` / `nc.traditional`, `telnet.netkit`).
+const ALTERNATIVE_SUFFIXES: [&str; 5] = [".basic", ".tiny", ".netkit", ".openbsd", ".traditional"];
 
 /// The folded base name of an image path, or `None` for an unknown image.
 pub fn image_name(image: &str) -> Option<String> {
@@ -16,25 +26,27 @@ pub fn image_name(image: &str) -> Option<String> {
     if let Some(stem) = name.strip_suffix(".exe") {
         name.truncate(stem.len());
     }
+    if let Some(stem) = ALTERNATIVE_SUFFIXES
+        .iter()
+        .find_map(|suffix| name.strip_suffix(suffix))
+    {
+        name.truncate(stem.len());
+    }
     Some(fold_version(&name).to_owned())
 }
 
-/// `python3.11` → `python3`, `ruby2.7` → `ruby2`... only a `.digits` tail is folded,
-/// so `microsoft.workflow.compiler` keeps its dots.
+/// `python3.11` → `python`, `perl5.36.0` → `perl`, `python3` → `python`: a
+/// trailing run of digits and dots that follows a letter is a version. Only
+/// such a tail is folded, so `microsoft.workflow.compiler` keeps its dots, and
+/// a name of digits alone (`7`) or that ends in a letter (`7z`) is kept whole.
 fn fold_version(name: &str) -> &str {
-    let mut end = name.len();
-    loop {
-        let head = &name[..end];
-        match head.rfind('.') {
-            Some(dot)
-                if dot > 0
-                    && head[dot + 1..].chars().all(|c| c.is_ascii_digit())
-                    && dot + 1 < head.len() =>
-            {
-                end = dot;
-            }
-            _ => return head,
-        }
+    let head = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
+    let folded_something = head.len() < name.len();
+    let tail_has_digit = name[head.len()..].chars().any(|c| c.is_ascii_digit());
+    match head.chars().last() {
+        Some(c) if c.is_alphabetic() && folded_something && tail_has_digit => head,
+        // `a.` or `a-1`: not a version tail; keep the name (less a trailing dot).
+        _ => name,
     }
 }
 
@@ -52,10 +64,7 @@ mod tests {
             image_name("\\device\\harddiskvolume2\\windows\\system32\\mshta.exe").as_deref(),
             Some("mshta")
         );
-        assert_eq!(
-            image_name("/usr/bin/python3.11").as_deref(),
-            Some("python3")
-        );
+        assert_eq!(image_name("/usr/bin/python3.11").as_deref(), Some("python"));
         assert_eq!(image_name("/bin/bash").as_deref(), Some("bash"));
         assert_eq!(image_name("bash").as_deref(), Some("bash"));
         assert_eq!(
@@ -64,5 +73,36 @@ mod tests {
         );
         assert_eq!(image_name("<unknown process>"), None);
         assert_eq!(image_name(""), None);
+    }
+
+    #[test]
+    fn folds_the_names_debian_and_ubuntu_give_binaries() {
+        for (logged, name) in [
+            ("/usr/bin/ruby3.1", "ruby"),
+            ("/usr/bin/php8.2", "php"),
+            ("/usr/bin/perl5.36.0", "perl"),
+            ("/usr/bin/lua5.4", "lua"),
+            ("/usr/bin/tclsh8.6", "tclsh"),
+            ("/usr/bin/python3", "python"),
+            ("/usr/bin/vim.basic", "vim"),
+            ("/usr/bin/vim.tiny", "vim"),
+            ("/usr/bin/telnet.netkit", "telnet"),
+            ("/bin/nc.openbsd", "nc"),
+            ("/bin/nc.traditional", "nc"),
+            ("/usr/bin/ruby", "ruby"),
+        ] {
+            assert_eq!(image_name(logged).as_deref(), Some(name), "{logged}");
+        }
+    }
+
+    #[test]
+    fn keeps_names_that_only_look_versioned() {
+        // Near misses: the tail must be a version after a letter.
+        assert_eq!(image_name("7z").as_deref(), Some("7z"));
+        assert_eq!(image_name("/tmp/1234").as_deref(), Some("1234"));
+        assert_eq!(image_name("/usr/bin/rubyx").as_deref(), Some("rubyx"));
+        assert_eq!(image_name("/usr/bin/vim.gtk3").as_deref(), Some("vim.gtk"));
+        assert_eq!(image_name("/usr/bin/ruby-3.1").as_deref(), Some("ruby-3.1"));
+        assert_eq!(image_name("/usr/bin/basic").as_deref(), Some("basic"));
     }
 }

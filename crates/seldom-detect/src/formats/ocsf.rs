@@ -3,9 +3,17 @@
 //! `finding_info` names the finding, its analytic (the variation) and its
 //! ATT&CK `attacks`; `evidences` carry the process with its causality chain
 //! (as nested `parent_process`), the actor and the destination endpoint;
-//! `severity_id` maps informational 1, low 2, medium 3, high 4. What OCSF has
-//! no attribute for (prevalence, other matching variations) sits in
-//! `unmapped.seldom`. Times are epoch milliseconds, as OCSF's `timestamp_t`.
+//! `severity_id` maps informational 1, low 2, medium 3, high 4, and so does
+//! `confidence_id` (low for the informational and low rows, whose match is
+//! wide). `metadata.profiles` declares `host`, the profile `device` belongs to
+//! (ocsf-server rejects a profile attribute whose profile is not declared).
+//! Recommended attributes are given where seldom knows them: the process's
+//! name and start, the destination as a server endpoint, the IANA protocol
+//! number, `timezone_offset` 0 (all times are UTC). Objects that would say
+//! nothing (a user without a name, a process without pid or uid) are left
+//! out, never written empty or null ([`super::prune`]). What OCSF has no
+//! attribute for (prevalence, the full chain, other matching variations) sits
+//! in `unmapped.seldom`. Times are epoch milliseconds, as OCSF's `timestamp_t`.
 
 use serde_json::{Value, json};
 
@@ -27,6 +35,31 @@ fn severity(severity: Severity) -> (u32, &'static str) {
     }
 }
 
+/// OCSF's `confidence_id`: how specific the matching row is.
+fn confidence(severity: Severity) -> (u32, &'static str) {
+    match severity {
+        Severity::Informational | Severity::Low => (1, "Low"),
+        Severity::Medium => (2, "Medium"),
+        Severity::High => (3, "High"),
+    }
+}
+
+/// IANA protocol numbers of the transports sensors name.
+fn protocol_num(protocol: Option<&str>) -> Option<u8> {
+    match protocol?.to_ascii_lowercase().as_str() {
+        "icmp" => Some(1),
+        "tcp" => Some(6),
+        "udp" => Some(17),
+        "ipv6-icmp" | "icmpv6" => Some(58),
+        "sctp" => Some(132),
+        _ => None,
+    }
+}
+
+fn base_name(path: &str) -> &str {
+    path.rsplit(['\\', '/']).next().unwrap_or(path)
+}
+
 fn millis(t: seldom_model::Timestamp) -> i64 {
     t.as_micros() / 1000
 }
@@ -46,27 +79,37 @@ fn file(path: Option<&str>) -> Value {
     match path {
         Some(path) => json!({
             "path": path,
-            "name": path.rsplit(['\\', '/']).next().unwrap_or(path),
+            "name": base_name(path),
             "type_id": 1,
         }),
         None => Value::Null,
     }
 }
 
-/// The chain as nested `parent_process`, nearest first.
+/// The chain as nested `parent_process`, nearest first. OCSF requires a pid
+/// or uid of each process, so the nesting stops at the first ancestor known
+/// only by its image (the whole chain is in `unmapped.seldom.chain`).
 fn lineage(chain: &[Ancestor]) -> Value {
-    chain.iter().rev().fold(Value::Null, |parent, ancestor| {
-        let mut process = json!({
-            "pid": ancestor.pid,
-            "uid": ancestor.guid,
-            "cmd_line": ancestor.command_line,
-            "file": file(ancestor.image.as_deref()),
-        });
-        if !parent.is_null() {
-            process["parent_process"] = parent;
-        }
-        process
-    })
+    let known = chain
+        .iter()
+        .position(|a| a.pid.is_none() && a.guid.is_none())
+        .unwrap_or(chain.len());
+    chain[..known]
+        .iter()
+        .rev()
+        .fold(Value::Null, |parent, ancestor| {
+            let mut process = json!({
+                "pid": ancestor.pid,
+                "uid": ancestor.guid,
+                "name": ancestor.image.as_deref().map(base_name),
+                "cmd_line": ancestor.command_line,
+                "file": file(ancestor.image.as_deref()),
+            });
+            if !parent.is_null() {
+                process["parent_process"] = parent;
+            }
+            process
+        })
 }
 
 pub fn render(alert: &Alert) -> Value {
@@ -88,19 +131,30 @@ pub fn render(alert: &Alert) -> Value {
             attack
         })
         .collect();
-    let mut process = json!({
-        "pid": alert.process.pid,
-        "uid": alert.process.guid,
-        "cmd_line": alert.process.command_line,
-        "file": file(alert.process.image.as_deref()),
-        "user": { "name": alert.user },
-    });
-    let parents = lineage(&alert.chain);
-    if !parents.is_null() {
-        process["parent_process"] = parents;
-    }
+    let (confidence_id, confidence_name) = confidence(alert.severity);
+    let process = match (alert.process.pid, &alert.process.guid) {
+        // A process OCSF can name needs a pid or a uid (a network sensor's
+        // connection has neither: no process object at all).
+        (None, None) => Value::Null,
+        _ => {
+            let mut process = json!({
+                "pid": alert.process.pid,
+                "uid": alert.process.guid,
+                "name": alert.process.image.as_deref().map(base_name),
+                "cmd_line": alert.process.command_line,
+                "created_time": alert.process.start.map(millis),
+                "file": file(alert.process.image.as_deref()),
+                "user": { "name": alert.user },
+            });
+            let parents = lineage(&alert.chain);
+            if !parents.is_null() {
+                process["parent_process"] = parents;
+            }
+            process
+        }
+    };
     let d = &alert.destination;
-    json!({
+    super::prune(json!({
         "class_uid": CLASS_UID,
         "class_name": "Detection Finding",
         "category_uid": CATEGORY_UID,
@@ -110,15 +164,22 @@ pub fn render(alert: &Alert) -> Value {
         "type_uid": CLASS_UID * 100 + ACTIVITY_CREATE,
         "type_name": "Detection Finding: Create",
         "time": millis(alert.first_seen),
+        "start_time": millis(alert.first_seen),
+        "end_time": millis(alert.last_seen),
+        "timezone_offset": 0,
         "severity_id": severity_id,
         "severity": severity_name,
         "status_id": 1,
         "status": "New",
+        "confidence_id": confidence_id,
+        "confidence": confidence_name,
         "count": alert.count,
         "message": alert.explanation,
         "metadata": {
             "version": OCSF_VERSION,
             "uid": alert.id,
+            "profiles": ["host"],
+            "log_provider": "seldom",
             "product": { "name": "seldom", "vendor_name": "seldom", "version": env!("CARGO_PKG_VERSION") },
         },
         "finding_info": {
@@ -136,8 +197,20 @@ pub fn render(alert: &Alert) -> Value {
         "evidences": [{
             "process": process,
             "actor": { "process": process, "user": { "name": alert.user } },
-            "dst_endpoint": { "ip": d.ip, "port": d.port, "hostname": d.forward_name.clone().or_else(|| d.hostname.clone()) },
-            "connection_info": { "protocol_name": d.protocol, "direction_id": 2, "direction": "Outbound" },
+            // The far end of an outbound connection serves it.
+            "dst_endpoint": {
+                "ip": d.ip,
+                "port": d.port,
+                "hostname": d.forward_name.clone().or_else(|| d.hostname.clone()),
+                "type_id": 1,
+                "type": "Server",
+            },
+            "connection_info": {
+                "protocol_name": d.protocol,
+                "protocol_num": protocol_num(d.protocol.as_deref()),
+                "direction_id": 2,
+                "direction": "Outbound",
+            },
             "query": d.forward_name.as_ref().map(|name| json!({ "hostname": name })),
         }],
         "unmapped": {
@@ -145,6 +218,7 @@ pub fn render(alert: &Alert) -> Value {
                 "variation": alert.variation,
                 "prevalence": alert.prevalence,
                 "destination_key": d.key,
+                "chain": alert.chain,
                 "registered_domain": d.registered_domain,
                 "matched_because": alert.matched_because,
                 "also_matched": alert.also_matched,
@@ -153,5 +227,5 @@ pub fn render(alert: &Alert) -> Value {
                 "source_events": alert.source_events,
             }
         },
-    })
+    }))
 }
