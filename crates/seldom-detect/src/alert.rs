@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::{Attack, Severity};
 use crate::destination::DestinationKey;
+use crate::image::image_name;
 use crate::process_table::Ancestor;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -81,6 +82,54 @@ pub struct PrevalenceEvidence {
     pub rare_threshold: u32,
     /// When the organization first contacted the key (this event, if never before).
     pub first_seen_in_org: Timestamp,
+}
+
+impl Alert {
+    /// The explanation: one sentence an analyst reads first, made from the
+    /// alert's own evidence (so a stored alert can be explained again).
+    pub fn sentence(&self) -> String {
+        let process_name = match (
+            self.platform,
+            self.process.image.as_deref().and_then(image_name),
+        ) {
+            (Platform::Network, _) => {
+                "a process no sensor attributed (seen by a network sensor)".to_owned()
+            }
+            (_, Some(name)) => name,
+            (_, None) => "an unknown process".to_owned(),
+        };
+        let parent = self
+            .chain
+            .first()
+            .and_then(|a| a.image.as_deref())
+            .and_then(image_name);
+        let d = &self.destination;
+        let shown_destination = match &d.forward_name {
+            Some(name) => format!("{name} ({})", d.ip),
+            None => d.ip.to_string(),
+        };
+        let p = &self.prevalence;
+        let others = match p.hosts_in_window {
+            0 => "no other host".to_owned(),
+            1 => "1 other host".to_owned(),
+            n => format!("{n} other hosts"),
+        };
+        format!(
+            "{process_name}{} on {} connected to {}{}, which {others} of the {} active in the last {} days contacted (rare: fewer than {}); first seen in the organization {}. Variation {}: {}.",
+            parent
+                .map(|p| format!(" (child of {p})"))
+                .unwrap_or_default(),
+            self.host,
+            shown_destination,
+            d.port.map(|p| format!(":{p}")).unwrap_or_default(),
+            p.active_hosts,
+            p.window_days,
+            p.rare_threshold,
+            ago(p.first_seen_in_org, self.first_seen),
+            self.variation,
+            self.matched_because,
+        )
+    }
 }
 
 /// "just now", "5 minutes ago", "3 days ago".

@@ -10,113 +10,34 @@
 //! the window has passed, then is classified with what is known.
 
 use seldom_model::{
-    Event, EventKind, HostName, NetworkConnection, Platform, ProcessIdentity, Timestamp,
+    Event, EventKind, HostName, MICROS_PER_DAY, NetworkConnection, Platform, ProcessIdentity,
+    Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
-use crate::alert::{Alert, AlertDestination, AlertProcess, PrevalenceEvidence, ago};
+use crate::alert::{Alert, AlertDestination, AlertProcess, PrevalenceEvidence};
 use crate::baseline::{Baseline, HostId, HostInterner, Prevalence};
 use crate::catalog::{Catalog, MatchSubject, ProcessView};
 use crate::clock::OrgClock;
 use crate::config::DetectConfig;
+use crate::dedup::{DedupKey, DedupTable};
 use crate::destination::{DestinationClassifier, DestinationKey, registered_domain};
 use crate::dns::DnsAttribution;
 use crate::fast_map::FastMap;
 use crate::image::image_name;
 use crate::pending::Pending;
 use crate::process_table::{Ancestor, ProcessRecord, ProcessTables};
-use crate::reorder::{ReorderBuffer, ReorderDelta, ReorderKey, kind_rank};
-
-const DAY_MICROS: i64 = 86_400 * 1_000_000;
-
-/// What the detector tells its sink.
-#[derive(Debug, Clone, PartialEq)]
-pub enum AlertUpdate {
-    /// A new alert, with the connection event it was raised on (for a
-    /// service that keeps evidence beside its alerts).
-    New(Box<Alert>, Box<Event>),
-    /// A repeat inside the dedup period of an open alert.
-    Repeat {
-        id: String,
-        count: u64,
-        last_seen: Timestamp,
-    },
-}
-
-/// A destination key as the baseline knows it ([`Detector::destination`]).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct DestinationView {
-    pub key: String,
-    pub key_type: &'static str,
-    /// Hosts among the K kept whose last contact is inside the window (all
-    /// of them while the key is rare).
-    pub hosts_in_window: usize,
-    /// The K most recent hosts, most recent first.
-    pub recent_hosts: Vec<String>,
-    pub first_seen: Timestamp,
-    pub connections: u64,
-    pub window_days: u32,
-    /// `(UTC day number, hosts that day)` inside the window, oldest first.
-    pub daily: Vec<(i64, u32)>,
-}
-
-/// How far one platform's activation period has come.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ActivationProgress {
-    pub platform: Platform,
-    pub days_seen: u32,
-    pub activation_days: u32,
-    pub active: bool,
-}
-
-/// Counters of what the detector saw and decided.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct DetectStats {
-    pub events: u64,
-    pub connections: u64,
-    pub inbound: u64,
-    pub internal: u64,
-    pub rare: u64,
-    /// Rare connections seen before their platform's activation completed.
-    pub rare_while_training: u64,
-    pub alerts: u64,
-    pub repeats: u64,
-    /// Events that arrived after the watermark had passed their time.
-    pub late_events: u64,
-    /// Events released early because the reorder buffer was full.
-    #[serde(default)]
-    pub reorder_overflow: u64,
-    /// Events ahead of the organization's clock by more than
-    /// `future_tolerance`: at the end of a scan, processed without moving the
-    /// clock; in a service, ahead of the wall clock, refused.
-    #[serde(default)]
-    pub future_events: u64,
-    pub evicted_keys: u64,
-    /// Ended processes forgotten after `process_retention`.
-    #[serde(default)]
-    pub expired_processes: u64,
-    /// Rare connections judged early because the pending buffer was full.
-    pub pending_overflow: u64,
-    /// Network-sensor connections of hosts whose endpoint sensor reports them.
-    pub covered_by_endpoint: u64,
-}
+use crate::reorder::{ReorderBuffer, kind_rank};
+use crate::report::{AlertUpdate, DetectStats};
 
 /// A rare connection waiting for its process's details.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct Candidate {
+pub(crate) struct Candidate {
     event: Event,
     forward_name: Option<String>,
     key: DestinationKey,
     prevalence: Prevalence,
     deadline: Timestamp,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct OpenAlert {
-    id: String,
-    first_seen: Timestamp,
-    last_seen: Timestamp,
-    count: u64,
 }
 
 /// Everything the detector remembers; saved and restored as a whole.
@@ -126,32 +47,32 @@ pub struct DetectorState {
     /// service stores it incrementally ([`Detector::reorder_delta`]), and a
     /// scan flushes it before saving.
     #[serde(skip)]
-    reorder: ReorderBuffer,
-    seq: u64,
+    pub(crate) reorder: ReorderBuffer,
+    pub(crate) seq: u64,
     /// The latest event time seen, shown to an analyst; never decides anything.
-    max_seen: Option<Timestamp>,
-    released_upto: Option<Timestamp>,
-    clock: OrgClock,
-    hosts: HostInterner,
-    baseline: Option<Baseline>,
-    activity: FastMap<HostId, i64>,
-    processes: Option<ProcessTables>,
-    dns: Option<DnsAttribution>,
-    pending: Pending<Candidate>,
-    dedup: FastMap<(String, HostName, String, DestinationKey), OpenAlert>,
-    current_day: Option<i64>,
+    pub(crate) max_seen: Option<Timestamp>,
+    pub(crate) released_upto: Option<Timestamp>,
+    pub(crate) clock: OrgClock,
+    pub(crate) hosts: HostInterner,
+    pub(crate) baseline: Option<Baseline>,
+    pub(crate) activity: FastMap<HostId, i64>,
+    pub(crate) processes: Option<ProcessTables>,
+    pub(crate) dns: Option<DnsAttribution>,
+    pub(crate) pending: Pending<Candidate>,
+    pub(crate) dedup: DedupTable,
+    pub(crate) current_day: Option<i64>,
     /// Addresses endpoint sensors reported as a host's own (source of its
     /// connections): a network sensor's event from one is that host's.
-    address_hosts: FastMap<std::net::IpAddr, HostName>,
-    stats: DetectStats,
+    pub(crate) address_hosts: FastMap<std::net::IpAddr, HostName>,
+    pub(crate) stats: DetectStats,
 }
 
 #[derive(Debug)]
 pub struct Detector {
-    config: DetectConfig,
+    pub(crate) config: DetectConfig,
     classifier: DestinationClassifier,
     catalog: Catalog,
-    state: DetectorState,
+    pub(crate) state: DetectorState,
 }
 
 impl Detector {
@@ -214,59 +135,6 @@ impl Detector {
         self.state.baseline.as_ref().map_or(0, Baseline::key_count)
     }
 
-    /// What the organization knows of a destination key (a registered domain
-    /// or an address, as alerts name it), for an analyst.
-    pub fn destination(&self, key: &str) -> Option<DestinationView> {
-        let key = match key.parse::<std::net::IpAddr>() {
-            Ok(ip) => DestinationKey::Ip(ip),
-            Err(_) => DestinationKey::Domain(key.trim().to_ascii_lowercase()),
-        };
-        let known = self.state.baseline.as_ref()?.get(&key)?;
-        let today = self.state.current_day.unwrap_or(0);
-        let start = today - i64::from(self.config.training_days) + 1;
-        let recent: Vec<(String, i64)> = known
-            .recent()
-            .iter()
-            .filter_map(|(id, day)| Some((self.state.hosts.name(*id)?.to_string(), *day)))
-            .collect();
-        Some(DestinationView {
-            key_type: match key {
-                DestinationKey::Ip(_) => "ip",
-                DestinationKey::Domain(_) => "domain",
-            },
-            key: key.to_string(),
-            hosts_in_window: recent.iter().filter(|(_, day)| *day >= start).count(),
-            recent_hosts: recent.into_iter().map(|(host, _)| host).collect(),
-            first_seen: known.first_seen,
-            connections: known.connections,
-            window_days: self.config.training_days,
-            daily: known
-                .daily()
-                .iter()
-                .filter(|(day, _)| *day >= start)
-                .map(|(day, hosts)| (*day, *hosts))
-                .collect(),
-        })
-    }
-
-    /// Per platform seen, how far its activation period has come, in event time.
-    pub fn activation(&self) -> Vec<ActivationProgress> {
-        let now = self.state.clock.now();
-        self.state
-            .clock
-            .platforms()
-            .map(|(platform, first)| {
-                let seen = now.map_or(0, |n| (n.as_micros() - first.as_micros()) / DAY_MICROS);
-                ActivationProgress {
-                    platform,
-                    days_seen: u32::try_from(seen.max(0)).unwrap_or(u32::MAX),
-                    activation_days: self.config.activation_days,
-                    active: now.is_some_and(|n| self.activated(platform, n)),
-                }
-            })
-            .collect()
-    }
-
     /// Continues from a saved state (the caller checked it was written under
     /// the same configuration).
     pub fn restore(&mut self, state: DetectorState) {
@@ -274,7 +142,7 @@ impl Detector {
         self.fill_state_defaults();
     }
 
-    fn reorder_micros(&self) -> i64 {
+    pub(crate) fn reorder_micros(&self) -> i64 {
         i64::try_from(self.config.reorder_window.as_micros()).unwrap_or(i64::MAX)
     }
 
@@ -324,35 +192,6 @@ impl Detector {
         }
     }
 
-    /// Takes one event of a live feed, whose time can be checked against the
-    /// wall clock: one more than `future_tolerance` ahead of `wall_now` is
-    /// counted as a future event and refused. Returns whether it was taken.
-    pub fn push_live(
-        &mut self,
-        event: Event,
-        wall_now: Timestamp,
-        out: &mut Vec<AlertUpdate>,
-    ) -> bool {
-        if event.time.as_micros() > wall_now.as_micros().saturating_add(self.future_micros()) {
-            self.state.stats.future_events += 1;
-            return false;
-        }
-        self.push(event, out);
-        true
-    }
-
-    /// Releases what is buffered up to `upto` even though the organization's
-    /// clock has not passed it, and judges the rare connections of that time
-    /// still waiting for their process: a service calls this when a feed has
-    /// gone quiet, so that the last events still alert.
-    pub fn release_through(&mut self, upto: Timestamp, out: &mut Vec<AlertUpdate>) {
-        self.release_upto(upto, out);
-        let due = Timestamp::from_micros(upto.as_micros().saturating_add(self.reorder_micros()));
-        while let Some(candidate) = self.state.pending.pop_due(Some(due)) {
-            self.emit(candidate, out);
-        }
-    }
-
     /// Processes everything still buffered or pending (end of a scan). What
     /// is ahead of the organization's clock (the last minutes of the latest
     /// host, or one host's far-future records) is processed in time order
@@ -375,36 +214,11 @@ impl Detector {
         }
     }
 
-    fn future_micros(&self) -> i64 {
+    pub(crate) fn future_micros(&self) -> i64 {
         i64::try_from(self.config.future_tolerance.as_micros()).unwrap_or(i64::MAX)
     }
 
-    /// Events held in the reorder buffer, and about how many bytes they hold.
-    pub fn buffered(&self) -> (usize, usize) {
-        (self.state.reorder.len(), self.state.reorder.bytes())
-    }
-
-    /// The time of the latest event waiting in the reorder buffer.
-    pub fn latest_buffered(&self) -> Option<Timestamp> {
-        self.state.reorder.latest()
-    }
-
-    /// What changed in the reorder buffer since the last committed checkpoint.
-    pub fn reorder_delta(&self) -> ReorderDelta {
-        self.state.reorder.delta(self.state.seq)
-    }
-
-    /// The checkpoint holding `delta` was committed.
-    pub fn reorder_committed(&mut self, delta: &ReorderDelta) {
-        self.state.reorder.committed(delta);
-    }
-
-    /// Refills the reorder buffer from a checkpoint (after [`Detector::restore`]).
-    pub fn restore_reorder(&mut self, entries: impl IntoIterator<Item = (ReorderKey, Event)>) {
-        self.state.reorder.restore(entries, self.state.seq);
-    }
-
-    fn release_upto(&mut self, watermark: Timestamp, out: &mut Vec<AlertUpdate>) {
+    pub(crate) fn release_upto(&mut self, watermark: Timestamp, out: &mut Vec<AlertUpdate>) {
         while let Some(event) = self.state.reorder.pop_first_upto(Some(watermark)) {
             self.state.released_upto = Some(event.time);
             self.process(event, out);
@@ -421,7 +235,7 @@ impl Detector {
         let day = upkeep_time.day();
         let last = self.state.activity.entry(host_id).or_insert(day);
         *last = (*last).max(day);
-        let gap = i64::from(self.config.training_days) * DAY_MICROS;
+        let gap = i64::from(self.config.training_days) * MICROS_PER_DAY;
         self.state
             .clock
             .note_platform(event.platform, event.time, gap);
@@ -476,14 +290,12 @@ impl Detector {
                 tables.expire(Timestamp::from_micros(now.as_micros().saturating_sub(keep))) as u64;
         }
         self.state.activity.retain(|_, day| *day >= window_start);
-        let dedup_micros = i64::from(self.config.dedup_days) * DAY_MICROS;
-        self.state
-            .dedup
-            .retain(|_, open| now.as_micros() - open.first_seen.as_micros() < dedup_micros);
+        let dedup_micros = i64::from(self.config.dedup_days) * MICROS_PER_DAY;
+        self.state.dedup.expire(now, dedup_micros);
     }
 
-    fn activated(&self, platform: Platform, at: Timestamp) -> bool {
-        let needed = i64::from(self.config.activation_days) * DAY_MICROS;
+    pub(crate) fn activated(&self, platform: Platform, at: Timestamp) -> bool {
+        let needed = i64::from(self.config.activation_days) * MICROS_PER_DAY;
         self.state
             .clock
             .platform_start(platform)
@@ -627,7 +439,7 @@ impl Detector {
         }
     }
 
-    fn emit(&mut self, candidate: Candidate, out: &mut Vec<AlertUpdate>) {
+    pub(crate) fn emit(&mut self, candidate: Candidate, out: &mut Vec<AlertUpdate>) {
         let Candidate {
             event,
             forward_name,
@@ -687,28 +499,23 @@ impl Detector {
         };
         let variation = matched.variation;
         let image_key = image.as_deref().and_then(image_name).unwrap_or_default();
-        let dedup_key = (
-            variation.id.clone(),
-            event.host.clone(),
-            image_key,
-            key.clone(),
-        );
-        let dedup_micros = i64::from(self.config.dedup_days) * DAY_MICROS;
-        if let Some(open) = self.state.dedup.get_mut(&dedup_key)
-            && event.time.as_micros() - open.first_seen.as_micros() < dedup_micros
-            && event.time >= open.first_seen
+        let dedup_key = DedupKey {
+            variation: variation.id.clone(),
+            host: event.host.clone(),
+            image: image_key,
+            destination: key.clone(),
+        };
+        let dedup_micros = i64::from(self.config.dedup_days) * MICROS_PER_DAY;
+        if let Some(repeat) = self
+            .state
+            .dedup
+            .repeat(&dedup_key, event.time, dedup_micros)
         {
-            open.count += 1;
-            open.last_seen = open.last_seen.max(event.time);
             self.state.stats.repeats += 1;
-            out.push(AlertUpdate::Repeat {
-                id: open.id.clone(),
-                count: open.count,
-                last_seen: open.last_seen,
-            });
+            out.push(repeat);
             return;
         }
-        let id = alert_id(&dedup_key, event.time);
+        let id = dedup_key.alert_id(event.time);
         let because = self.catalog.explain(variation, &subject);
         let window_start = event.time.day() - i64::from(self.config.training_days) + 1;
         let active_hosts = self
@@ -718,45 +525,9 @@ impl Detector {
             .filter(|d| **d >= window_start)
             .count();
         let first_seen_in_org = prevalence.first_seen_in_org.unwrap_or(event.time);
-        let process_name = match (event.platform, image.as_deref().and_then(image_name)) {
-            (Platform::Network, _) => {
-                "a process no sensor attributed (seen by a network sensor)".to_owned()
-            }
-            (_, Some(name)) => name,
-            (_, None) => "an unknown process".to_owned(),
-        };
-        let parent = chain
-            .first()
-            .and_then(|a| a.image.as_deref())
-            .and_then(image_name);
-        let shown_destination = match &forward_name {
-            Some(name) => format!("{name} ({})", c.destination_ip),
-            None => c.destination_ip.to_string(),
-        };
-        let others = match prevalence.other_hosts_in_window {
-            0 => "no other host".to_owned(),
-            1 => "1 other host".to_owned(),
-            n => format!("{n} other hosts"),
-        };
-        let explanation = format!(
-            "{process_name}{} on {} connected to {}{}, which {others} of the {active_hosts} active in the last {} days contacted (rare: fewer than {}); first seen in the organization {}. Variation {}: {}.",
-            parent
-                .map(|p| format!(" (child of {p})"))
-                .unwrap_or_default(),
-            event.host,
-            shown_destination,
-            c.destination_port
-                .map(|p| format!(":{p}"))
-                .unwrap_or_default(),
-            self.config.training_days,
-            self.config.rare_hosts,
-            ago(first_seen_in_org, event.time),
-            variation.id,
-            because,
-        );
         let mut source_events = vec![event.origin.clone()];
         source_events.extend(record.as_ref().map(|r| r.origin.clone()));
-        let alert = Alert {
+        let mut alert = Alert {
             id: id.clone(),
             variation: variation.id.clone(),
             name: variation.name.clone(),
@@ -798,35 +569,15 @@ impl Detector {
             },
             matched_because: because,
             also_matched: matched.also_matched.iter().map(|v| v.id.clone()).collect(),
-            explanation,
+            explanation: String::new(),
             description: variation.description.clone(),
             attacker_goals: variation.attacker_goals.clone(),
             investigative_actions: variation.investigative_actions.clone(),
             source_events,
         };
-        self.state.dedup.insert(
-            dedup_key,
-            OpenAlert {
-                id,
-                first_seen: event.time,
-                last_seen: event.time,
-                count: 1,
-            },
-        );
+        alert.explanation = alert.sentence();
+        self.state.dedup.open(dedup_key, id, event.time);
         self.state.stats.alerts += 1;
         out.push(AlertUpdate::New(Box::new(alert), Box::new(event)));
     }
-}
-
-/// A stable id from the dedup key and the first event time (xxh3, 64 bits).
-fn alert_id(key: &(String, HostName, String, DestinationKey), first: Timestamp) -> String {
-    let text = format!(
-        "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
-        key.0,
-        key.1,
-        key.2,
-        key.3,
-        first.as_micros()
-    );
-    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
 }

@@ -14,6 +14,7 @@ pub mod baseline;
 pub mod catalog;
 pub mod clock;
 pub mod config;
+pub mod dedup;
 pub mod destination;
 pub mod dns;
 mod engine;
@@ -23,10 +24,10 @@ pub mod image;
 mod pending;
 pub mod process_table;
 pub mod reorder;
+mod report;
 
 pub use alert::Alert;
 pub use catalog::Catalog;
 pub use config::{ConfigError, DetectConfig};
-pub use engine::{
-    ActivationProgress, AlertUpdate, DestinationView, DetectStats, Detector, DetectorState,
-};
+pub use engine::{Detector, DetectorState};
+pub use report::{ActivationProgress, AlertUpdate, DestinationView, DetectStats};

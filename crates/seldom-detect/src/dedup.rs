@@ -1,0 +1,89 @@
+//! Deduplication: one alert per (variation, host, process image, destination
+//! key) per dedup period, counted from the alert's first event; repeats inside
+//! the period raise its count and last-seen time instead of a new alert.
+//!
+//! The alert id is derived from the dedup key and the first event time, so a
+//! replay of the same data yields the same ids and a sink can upsert.
+
+use seldom_model::{HostName, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::destination::DestinationKey;
+use crate::fast_map::FastMap;
+use crate::report::AlertUpdate;
+
+/// What one alert stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct DedupKey {
+    pub variation: String,
+    pub host: HostName,
+    /// The image's folded base name (`powershell`), empty when unknown.
+    pub image: String,
+    pub destination: DestinationKey,
+}
+
+impl DedupKey {
+    /// A stable id from the key and the first event time (xxh3, 64 bits).
+    pub fn alert_id(&self, first: Timestamp) -> String {
+        let text = format!(
+            "{}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+            self.variation,
+            self.host,
+            self.image,
+            self.destination,
+            first.as_micros()
+        );
+        format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct OpenAlert {
+    id: String,
+    first_seen: Timestamp,
+    last_seen: Timestamp,
+    count: u64,
+}
+
+/// The alerts still inside their dedup period.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct DedupTable {
+    open: FastMap<DedupKey, OpenAlert>,
+}
+
+impl DedupTable {
+    /// If `key` has an open alert whose period covers `time`, counts the
+    /// repeat and returns the update for the sink.
+    pub fn repeat(&mut self, key: &DedupKey, time: Timestamp, period: i64) -> Option<AlertUpdate> {
+        let open = self.open.get_mut(key)?;
+        if time.as_micros() - open.first_seen.as_micros() >= period || time < open.first_seen {
+            return None;
+        }
+        open.count += 1;
+        open.last_seen = open.last_seen.max(time);
+        Some(AlertUpdate::Repeat {
+            id: open.id.clone(),
+            count: open.count,
+            last_seen: open.last_seen,
+        })
+    }
+
+    /// Opens a new alert for `key` at `time`.
+    pub fn open(&mut self, key: DedupKey, id: String, time: Timestamp) {
+        self.open.insert(
+            key,
+            OpenAlert {
+                id,
+                first_seen: time,
+                last_seen: time,
+                count: 1,
+            },
+        );
+    }
+
+    /// Forgets alerts whose period ended before `now`.
+    pub fn expire(&mut self, now: Timestamp, period: i64) {
+        self.open
+            .retain(|_, open| now.as_micros() - open.first_seen.as_micros() < period);
+    }
+}
