@@ -21,6 +21,8 @@ use serde_json::{Value, json};
 use crate::alerts::{AlertQuery, Status};
 use crate::allowlist::{Entry, NewEntry};
 use crate::pipeline::{Shared, Work, decode_bytes, name_batch};
+use crate::request_body;
+use crate::store::body_digest;
 
 const INDEX_HTML: &str = include_str!("../assets/index.html");
 const APP_JS: &str = include_str!("../assets/app.js");
@@ -32,6 +34,9 @@ const OPENAPI: &str = include_str!("../assets/openapi.json");
 pub struct App {
     pub shared: Arc<Shared>,
     pub token: Option<Arc<str>>,
+    /// The catalog's variation ids, which allowlist entries must name.
+    pub variations: Arc<[String]>,
+    pub max_body_bytes: usize,
 }
 
 pub fn router(app: App, max_body_bytes: usize) -> Router {
@@ -63,6 +68,10 @@ pub fn router(app: App, max_body_bytes: usize) -> Router {
         .route("/readyz", get(readyz))
         .merge(api)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            max_body_bytes,
+            request_body::refuse_declared_oversize,
+        ))
         .layer(middleware::from_fn_with_state(app.clone(), same_origin))
         .layer(middleware::from_fn(security_headers))
         .with_state(app)
@@ -191,7 +200,18 @@ async fn readyz(State(app): State<App>) -> Response {
 /// without being detected twice.
 const BATCH_ID: &str = "x-seldom-batch-id";
 
-async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+async fn ingest(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    if let Some(refused) = request_body::refuse_unreadable_headers(&headers) {
+        return refused;
+    }
+    let body = match request_body::buffered(body, app.max_body_bytes) {
+        Ok(body) => body,
+        Err(refused) => return refused,
+    };
     let batch_id = match headers.get(BATCH_ID).map(|v| v.to_str()) {
         None => None,
         Some(Ok(id)) if !id.is_empty() && id.len() <= 128 => Some(id.to_owned()),
@@ -235,15 +255,41 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         // Decoded before the lock, so that requests decode on every core;
         // the events are named after their batch once it has its number.
         let (mut events, stats) = decode_bytes(&body, "http", shared.host_naming);
+        if events.is_empty()
+            && stats.records_read == 0
+            && stats.ignored.contains_key("not_telemetry")
+        {
+            // Binary (UTF-16 text among others): storing it would accept nothing.
+            shared.queued.fetch_sub(1, Ordering::AcqRel);
+            return anyhow::Ok((
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                request_body::not_readable_text(),
+            ));
+        }
         let _order = shared
             .ingest_order
             .lock()
             .map_err(|_| anyhow::anyhow!("ingest lock poisoned"))?;
         if let Some(id) = &batch_id
-            && let Some(seq) = shared.store.batch_seen(id)?
+            && let Some((seq, digest)) = shared.store.batch_seen(id)?
         {
             shared.queued.fetch_sub(1, Ordering::AcqRel);
-            return anyhow::Ok(json!({"batch": seq, "durable": true, "duplicate": true}));
+            // A resend is byte for byte the batch it repeats; another body
+            // under the same id is a reused id, and dropping it would lose it.
+            if digest.is_some_and(|d| d != body_digest(&body)) {
+                return anyhow::Ok((
+                    StatusCode::CONFLICT,
+                    json!({
+                        "error": format!("X-Seldom-Batch-Id {id:?} was given to another body (batch {seq}); a resend must be the same bytes, a new batch needs a new id"),
+                        "batch": seq,
+                        "durable": false,
+                    }),
+                ));
+            }
+            return anyhow::Ok((
+                StatusCode::OK,
+                json!({"batch": seq, "durable": true, "duplicate": true}),
+            ));
         }
         let seq = match shared.store.append_inbox(&body, batch_id.as_deref()) {
             Ok(seq) => seq,
@@ -258,7 +304,7 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         if !shared.send(Work::Http { seq, events }) {
             shared.queued.fetch_sub(1, Ordering::AcqRel);
         }
-        anyhow::Ok(json!({
+        anyhow::Ok((StatusCode::OK, json!({
             "batch": seq,
             "durable": true,
             "records": stats.records_read,
@@ -266,11 +312,11 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             "skipped": stats.skipped.iter().map(|(k, v)| (k.to_string(), v.count)).collect::<BTreeMap<_, _>>(),
             "skipped_examples": stats.skipped.iter().map(|(k, v)| (k.to_string(), &v.examples)).collect::<BTreeMap<_, _>>(),
             "ignored": stats.ignored,
-        }))
+        })))
     })
     .await;
     match outcome {
-        Ok(Ok(answer)) => Json(answer).into_response(),
+        Ok(Ok((status, answer))) => (status, Json(answer)).into_response(),
         Ok(Err(e)) => error(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("the batch was not stored (not durable; resend it): {e:#}"),
@@ -434,7 +480,7 @@ async fn add_allow(
     new: Result<Json<NewEntry>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let new = match new {
-        Ok(Json(new)) => match new.validate() {
+        Ok(Json(new)) => match new.validate(&app.variations) {
             Ok(new) => new,
             Err(message) => return error(StatusCode::BAD_REQUEST, message),
         },

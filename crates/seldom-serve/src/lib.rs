@@ -10,7 +10,8 @@
 //!
 //! Modules: [`config`] (settings), [`store`] (durable state), [`pipeline`]
 //! (the detection thread), [`tail`] (followed files), [`alerts`] and
-//! [`allowlist`] (what analysts see and decide), [`http`] (the edge).
+//! [`allowlist`] (what analysts see and decide), [`http`] (the edge) and
+//! [`request_body`] (what a body must be before it is read or stored).
 
 #![forbid(unsafe_code)]
 
@@ -19,6 +20,7 @@ pub mod allowlist;
 pub mod config;
 pub mod http;
 pub mod pipeline;
+pub mod request_body;
 pub mod store;
 pub mod tail;
 
@@ -41,6 +43,7 @@ use crate::tail::Tailer;
 pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
     config.validate()?;
     let (store, restored) = Store::open(&config.state_dir, &config.detect)?;
+    let variations: Arc<[String]> = catalog.variations().iter().map(|v| v.id.clone()).collect();
     let mut detector = config.detect.build(catalog)?;
     if let Some(state) = restored.state {
         detector.restore(state);
@@ -125,6 +128,8 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
     let app = http::App {
         shared: shared.clone(),
         token: config.token.as_deref().map(Arc::from),
+        variations,
+        max_body_bytes: config.max_body_bytes,
     };
     let router = http::router(app, config.max_body_bytes);
     let served = runtime.block_on(async {
