@@ -147,8 +147,14 @@ impl IngestStats {
     }
 
     pub fn skip(&mut self, malformed: Malformed, location: &Location) {
+        self.skip_many(malformed, location, 1);
+    }
+
+    /// `count` records lost to one fault (the cut records of a truncated
+    /// chunk), with one example.
+    pub fn skip_many(&mut self, malformed: Malformed, location: &Location, count: u64) {
         let entry = self.skipped.entry(malformed.reason.as_str()).or_default();
-        entry.count += 1;
+        entry.count += count;
         if entry.examples.len() < EXAMPLES_PER_REASON {
             entry.examples.push(SkipExample {
                 location: location.to_string(),
