@@ -4,7 +4,13 @@
 //! never by its name, and opened in place: a zip member or a gzip stream is
 //! decoded as it inflates, so a 2 GB export never sits in memory. Only formats
 //! that need random access (EVTX, zip) found *inside* another container or on
-//! standard input are buffered, up to a bound.
+//! standard input are buffered, up to a bound. A path that is not a regular
+//! file (a FIFO, `/dev/stdin`, a shell's `<(...)`) cannot seek: it is read
+//! as a stream, like standard input.
+//!
+//! A file that cannot be opened or read at all is counted as `io_error` and
+//! in [`IngestStats::files_unreadable`], so that a caller can fail the run
+//! (`scan` exits 1) rather than report a clean read of less than was asked.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Cursor, Read, Seek};
@@ -157,9 +163,10 @@ impl Ingestor {
                     Ok(entry) if entry.file_type().is_file() => self.read_file(entry.path(), sink),
                     Ok(_) => {}
                     Err(e) => {
-                        let location = Location::file(Arc::from(path.display().to_string()));
-                        self.stats
-                            .skip(Malformed::new(SkipReason::Io, e.to_string()), &location);
+                        // A folder or file under it that cannot be listed or
+                        // stat'ed: whatever it holds is not read.
+                        let name = e.path().unwrap_or(path).display().to_string();
+                        self.unreadable(&Arc::from(name), e.to_string());
                     }
                 }
             }
@@ -174,17 +181,26 @@ impl Ingestor {
         let name: Arc<str> = Arc::from(path.display().to_string());
         let mut file = match File::open(path) {
             Ok(file) => file,
-            Err(e) => return self.skip_file(&name, SkipReason::Io, e.to_string()),
+            Err(e) => return self.unreadable(&name, e.to_string()),
         };
+        let meta = match file.metadata() {
+            Ok(meta) => meta,
+            Err(e) => return self.unreadable(&name, e.to_string()),
+        };
+        if !meta.is_file() {
+            // A FIFO, a character device, `/dev/stdin`, `<(...)`: no seeking.
+            let reader = ProgressReader::new(file, self.progress.clone());
+            return self.read_top_stream(Box::new(reader), &name, sink);
+        }
         let mut head = [0u8; SNIFF_BYTES];
         let n = match read_up_to(&mut file, &mut head) {
             Ok(n) => n,
-            Err(e) => return self.skip_file(&name, SkipReason::Io, e.to_string()),
+            Err(e) => return self.unreadable(&name, e.to_string()),
         };
         if let Err(e) = file.rewind() {
-            return self.skip_file(&name, SkipReason::Io, e.to_string());
+            return self.unreadable(&name, e.to_string());
         }
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let size = meta.len();
         self.stats.bytes_read += size;
         match sniff(&head[..n]) {
             // Random-access formats read the file in place; progress moves when they are done.
@@ -217,7 +233,31 @@ impl Ingestor {
     /// Reads a stream of any supported container (standard input, an HTTP body).
     pub fn read_reader(&mut self, reader: impl Read, name: &str, sink: &mut dyn FnMut(Event)) {
         let name: Arc<str> = Arc::from(name);
-        self.read_stream(Box::new(reader), &name, 0, sink);
+        self.read_top_stream(Box::new(reader), &name, sink);
+    }
+
+    /// A whole input that is a stream: one that fails before its first
+    /// byte is unreadable, not merely short.
+    fn read_top_stream(
+        &mut self,
+        reader: Box<dyn Read + '_>,
+        name: &Arc<str>,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        let mut reader = reader;
+        let mut head = vec![0u8; SNIFF_BYTES];
+        let n = match read_up_to(&mut reader, &mut head) {
+            Ok(n) => n,
+            Err(e) => return self.unreadable(name, e.to_string()),
+        };
+        head.truncate(n);
+        self.read_stream(Box::new(Cursor::new(head).chain(reader)), name, 0, sink);
+    }
+
+    /// An input that could not be opened or read at all.
+    fn unreadable(&mut self, name: &Arc<str>, detail: String) {
+        self.stats.files_unreadable += 1;
+        self.skip_file(name, SkipReason::Io, detail);
     }
 
     fn advance(&self, bytes: u64) {

@@ -127,6 +127,9 @@ pub struct IngestStats {
     pub skipped: BTreeMap<&'static str, SkipCount>,
     /// Bytes read from the inputs as given (compressed bytes for archives).
     pub bytes_read: u64,
+    /// Inputs that could not be opened or read at all (also counted under
+    /// `skipped.io_error`): a run that has any did not read what it was given.
+    pub files_unreadable: u64,
 }
 
 impl IngestStats {
@@ -170,6 +173,7 @@ impl IngestStats {
         self.records_read += part.records_read;
         self.events_read += part.events_read;
         self.bytes_read += part.bytes_read;
+        self.files_unreadable += part.files_unreadable;
         for (kind, n) in part.events {
             *self.events.entry(kind).or_default() += n;
         }
