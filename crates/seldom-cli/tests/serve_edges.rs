@@ -179,3 +179,96 @@ fn an_oversized_body_is_refused_from_its_declared_length_in_json() {
     let (_, status) = server.get("/api/v1/status");
     assert_eq!(status["events_detected"], 0);
 }
+
+/// Whether the server closes `stream` within `within` (a read returns end
+/// of stream or a reset), rather than holding it open.
+fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            // An answer (408 or the like) before the close is fine.
+            Ok(_) => continue,
+            Err(e) => {
+                return !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                );
+            }
+        }
+    }
+}
+
+fn start_with(work: &std::path::Path, serve_section: &str) -> serve::Server {
+    let config = work.join("serve.toml");
+    std::fs::write(&config, format!("[serve]\n{serve_section}")).unwrap();
+    serve::start(
+        &work.join("s"),
+        None,
+        &["--config", config.to_str().unwrap()],
+    )
+}
+
+#[test]
+fn clients_that_never_finish_a_request_head_are_disconnected() {
+    let work = tempfile::tempdir().unwrap();
+    let server = start_with(work.path(), "header_timeout = \"1s\"\n");
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    // Connects and says nothing.
+    let mut silent = TcpStream::connect(&addr).unwrap();
+    // Starts a request head and never ends it.
+    let mut partial = TcpStream::connect(&addr).unwrap();
+    partial
+        .write_all(b"POST /api/v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .unwrap();
+    // Sends the head a byte at a time, each well inside the timeout.
+    let mut trickle = TcpStream::connect(&addr).unwrap();
+    let head = b"GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n\r\n";
+    let started = std::time::Instant::now();
+    let mut cut_off = false;
+    for byte in head.iter().take(40) {
+        if trickle.write_all(&[*byte]).is_err() {
+            cut_off = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        cut_off || closed_within(&mut trickle, Duration::from_secs(5)),
+        "a trickled head is cut off"
+    );
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(5)),
+        "a silent client is closed"
+    );
+    assert!(
+        closed_within(&mut partial, Duration::from_secs(5)),
+        "a half-sent head is closed"
+    );
+    // A client that does send its request is served as before.
+    assert_eq!(server.get("/api/v1/status").0, 200);
+}
+
+#[test]
+fn connections_past_the_cap_are_closed_and_the_api_answers_again_once_they_time_out() {
+    let work = tempfile::tempdir().unwrap();
+    let server = start_with(
+        work.path(),
+        "header_timeout = \"2s\"\nmax_connections = 8\n",
+    );
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let held: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    // Give the server a moment to accept them all.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut one_more = TcpStream::connect(&addr).unwrap();
+    assert!(
+        closed_within(&mut one_more, Duration::from_secs(1)),
+        "a connection past the cap is closed at once"
+    );
+    // The held ones time out, and their slots serve the API again.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(server.get("/api/v1/status").0, 200);
+    drop(held);
+}

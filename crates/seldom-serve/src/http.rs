@@ -210,7 +210,7 @@ async fn ingest(
     }
     let body = match request_body::buffered(body, app.max_body_bytes) {
         Ok(body) => body,
-        Err(refused) => return refused,
+        Err(refused) => return *refused,
     };
     let batch_id = match headers.get(BATCH_ID).map(|v| v.to_str()) {
         None => None,

@@ -96,17 +96,19 @@ pub fn refuse_unreadable_headers(headers: &HeaderMap) -> Option<Response> {
 pub fn buffered(
     body: Result<Bytes, BytesRejection>,
     max_body_bytes: usize,
-) -> Result<Bytes, Response> {
-    body.map_err(|rejection| match rejection {
-        BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
-            too_large(max_body_bytes)
-        }
-        // A broken or abandoned upload: nothing was stored.
-        other => (
-            other.status(),
-            Json(json!({"error": other.body_text(), "durable": false})),
-        )
-            .into_response(),
+) -> Result<Bytes, Box<Response>> {
+    body.map_err(|rejection| {
+        Box::new(match rejection {
+            BytesRejection::FailedToBufferBody(FailedToBufferBody::LengthLimitError(_)) => {
+                too_large(max_body_bytes)
+            }
+            // A broken or abandoned upload: nothing was stored.
+            other => (
+                other.status(),
+                Json(json!({"error": other.body_text(), "durable": false})),
+            )
+                .into_response(),
+        })
     })
 }
 
