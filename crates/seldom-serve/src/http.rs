@@ -1,16 +1,16 @@
 //! The HTTP edge: ingest, the REST API, health and metrics, and the embedded
 //! web UI. Handlers decode and store on blocking threads and talk to the
 //! detection thread only through [`Work`]; every answer is JSON (the UI's
-//! assets and `/metrics` aside).
+//! assets and `/metrics` aside). Its guards are in [`crate::guards`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -20,6 +20,7 @@ use serde_json::{Value, json};
 
 use crate::alerts::{AlertQuery, Status};
 use crate::allowlist::{Entry, NewEntry};
+use crate::guards::{require_token, same_origin, security_headers};
 use crate::pipeline::{Shared, Work, decode_bytes, name_batch};
 use crate::request_body;
 use crate::store::body_digest;
@@ -81,96 +82,7 @@ async fn asset(body: &'static str, kind: &'static str) -> Response {
     ([(header::CONTENT_TYPE, kind)], body).into_response()
 }
 
-/// The UI loads nothing from elsewhere and runs no inline script.
-async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-        ),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
-}
-
-/// A write (anything but GET and HEAD) whose `Origin` is another site is
-/// refused: browsers send it on cross-site requests, so a page the analyst
-/// happens to open cannot post telemetry or triage to the service. Without
-/// a token, the `Host` must also name loopback, which defeats DNS rebinding.
-async fn same_origin(State(app): State<App>, request: Request, next: Next) -> Response {
-    let headers = request.headers();
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if app.token.is_none() && !is_loopback_host(host) {
-        return error(
-            StatusCode::FORBIDDEN,
-            "without a token this server answers only requests addressed to loopback",
-        );
-    }
-    let writes = !matches!(*request.method(), Method::GET | Method::HEAD);
-    if writes && let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("");
-        let origin_host = origin
-            .strip_prefix("https://")
-            .or_else(|| origin.strip_prefix("http://"))
-            .unwrap_or(origin);
-        if !origin_host.eq_ignore_ascii_case(host) {
-            return error(StatusCode::FORBIDDEN, "cross-origin writes are refused");
-        }
-    }
-    next.run(request).await
-}
-
-/// `127.0.0.1:8470`, `localhost`, `[::1]:8470` and the like.
-fn is_loopback_host(host: &str) -> bool {
-    let name = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else {
-        host.split(':').next().unwrap_or("")
-    };
-    name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// `Authorization: Bearer TOKEN` on the API and metrics, compared in constant time.
-async fn require_token(State(app): State<App>, request: Request, next: Next) -> Response {
-    if let Some(token) = &app.token {
-        let given = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
-            return (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-                Json(json!({"error": "a valid bearer token is required"})),
-            )
-                .into_response();
-        }
-    }
-    next.run(request).await
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({"error": message.into()}))).into_response()
 }
 

@@ -12,7 +12,7 @@
 //! (the detection thread), [`tail`] (followed files), [`alerts`] and
 //! [`allowlist`] (what analysts see and decide), [`http`] (the edge) and
 //! [`request_body`] (what a body must be before it is read or stored),
-//! [`connections`] (slow and idle clients).
+//! [`connections`] (slow and idle clients), [`guards`] (token, origin).
 
 #![forbid(unsafe_code)]
 
@@ -20,6 +20,7 @@ pub mod alerts;
 pub mod allowlist;
 pub mod config;
 pub mod connections;
+pub mod guards;
 pub mod http;
 pub mod pipeline;
 pub mod request_body;
