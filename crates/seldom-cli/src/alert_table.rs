@@ -1,24 +1,48 @@
 //! The `table` rendering of alerts for people at a terminal.
 //!
 //! Command lines, host and domain names are attacker-controlled: every control
-//! character (a newline, an ANSI escape that would repaint the terminal) is
-//! shown escaped, never interpreted.
+//! character (a newline, an ANSI escape that would repaint the terminal) and
+//! every invisible formatting character (a bidirectional override such as
+//! U+202E, which shows `exe.txt` for `txt.exe`; a zero-width space) is shown
+//! escaped, never interpreted.
 
 use std::fmt::Write;
 
 use seldom_detect::Alert;
 
-/// Escapes control characters so a string shows as itself on one line.
+/// Escapes control and invisible formatting characters so a string shows as
+/// itself, in its own order, on one line.
 pub fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
             out.extend(c.escape_default());
+        } else if is_invisible_format(c) {
+            out.extend(c.escape_unicode());
         } else {
             out.push(c);
         }
     }
     out
+}
+
+/// Unicode format characters (category Cf) that reorder or hide text: the
+/// bidirectional marks, embeddings, overrides and isolates, zero-width
+/// characters, invisible operators, the byte order mark, interlinear
+/// annotation and tag characters.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
 }
 
 pub fn render(alert: &Alert) -> String {
@@ -95,5 +119,18 @@ mod tests {
             printable("<script>alert(1)</script>"),
             "<script>alert(1)</script>"
         );
+    }
+
+    #[test]
+    fn bidirectional_overrides_and_invisible_characters_are_escaped() {
+        assert_eq!(
+            printable("invoice\u{202E}fdp.exe"),
+            "invoice\\u{202e}fdp.exe"
+        );
+        assert_eq!(
+            printable("a\u{200B}b\u{2066}c\u{FEFF}"),
+            "a\\u{200b}b\\u{2066}c\\u{feff}"
+        );
+        assert_eq!(printable("Zürich 東京"), "Zürich 東京");
     }
 }

@@ -133,6 +133,19 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         )?;
     }
     eprintln!("{}", summary(&stats));
+    if stats.files_unreadable > 0 {
+        eprintln!(
+            "seldom: {} input(s) could not be read; the alerts above are of the rest",
+            stats.files_unreadable
+        );
+        for example in stats
+            .skipped
+            .get("io_error")
+            .map_or(&[][..], |s| &s.examples[..])
+        {
+            eprintln!("seldom:   {}: {}", example.location, example.detail);
+        }
+    }
     if let Some(detector) = &detector {
         let d = detector.stats();
         eprintln!(
@@ -140,7 +153,9 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             d.repeats, d.connections, d.rare, d.rare_while_training, d.internal, d.inbound
         );
     }
-    Ok(if unreadable > 0 {
+    // A file that could not be read is a run that did not read what it was
+    // given: a script must be able to tell, whatever else was read.
+    Ok(if unreadable > 0 || stats.files_unreadable > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -5,6 +5,14 @@
 //! the configuration values the state depends on; a file of another version,
 //! another configuration, or not a seldom state at all is refused with a clear
 //! error, never silently reset.
+//!
+//! Two more refusals guard against a state that is not what was saved. An
+//! existing empty file is not a new state (redb would format it as one): it
+//! is what a truncation, a full disk or a script's `> state` leaves, and
+//! starting afresh would forget the baseline and re-raise every alert. And the
+//! state is stored with an xxh3-128 digest of its bytes, checked on load:
+//! redb keeps its pages consistent, not their contents unchanged, so a byte
+//! changed on disk would otherwise be read as a valid, different state.
 
 use std::path::Path;
 
@@ -25,6 +33,12 @@ pub struct StateStore {
 impl StateStore {
     /// Opens (or creates) the store; returns the saved state, if any.
     pub fn open(path: &Path, config: &DetectConfig) -> Result<(StateStore, Option<DetectorState>)> {
+        if std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0) {
+            bail!(
+                "state file {} is empty (0 bytes): it is not a saved state, and starting afresh would forget the baseline; remove it to start a new state",
+                path.display()
+            );
+        }
         let db = Database::create(path).with_context(|| {
             format!(
                 "opening state file {} (is it a seldom state file?)",
@@ -62,6 +76,16 @@ impl StateStore {
         let bytes = table
             .get("detector")?
             .context("the state file has metadata but no state")?;
+        let saved_digest = meta.get("checksum")?.map(|v| v.value().to_owned());
+        // Files saved before the digest was kept have none; every save writes one.
+        if let Some(saved) = saved_digest
+            && saved != digest(bytes.value())
+        {
+            bail!(
+                "state file {} is corrupt: its state does not match the checksum saved with it (a changed or damaged byte); use a new state file, or a backup",
+                path.display()
+            );
+        }
         let state: DetectorState = ciborium::from_reader(bytes.value())
             .with_context(|| format!("state file {} is corrupt", path.display()))?;
         drop(table);
@@ -78,10 +102,16 @@ impl StateStore {
             let mut meta = write.open_table(META)?;
             meta.insert("format", FORMAT)?;
             meta.insert("fingerprint", config.state_fingerprint().as_str())?;
+            meta.insert("checksum", digest(&bytes).as_str())?;
             let mut table = write.open_table(STATE)?;
             table.insert("detector", bytes.as_slice())?;
         }
         write.commit().context("committing the state file")?;
         Ok(())
     }
+}
+
+/// The checksum kept beside the state: xxh3-128 of its encoded bytes, in hex.
+fn digest(bytes: &[u8]) -> String {
+    format!("{:032x}", xxhash_rust::xxh3::xxh3_128(bytes))
 }

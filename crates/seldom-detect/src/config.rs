@@ -38,7 +38,9 @@ fn invalid(field: &'static str, problem: impl Into<String>) -> ConfigError {
 pub struct DetectConfig {
     /// Destination networks that are internal and never alerted on (CIDR).
     /// Default: RFC 1918, 100.64.0.0/10, loopback, link-local, multicast,
-    /// broadcast, unspecified, fc00::/7, fe80::/10 and the documentation ranges.
+    /// broadcast, unspecified, fc00::/7, fe80::/10, the documentation ranges and
+    /// Azure's WireServer (168.63.129.16). Multicast, broadcast and unspecified
+    /// addresses are no host and stay internal whatever this says.
     /// Lab recordings put attackers on private addresses: set this per deployment.
     pub internal_networks: Vec<String>,
     /// Destination name suffixes that are internal (single-label names always are).

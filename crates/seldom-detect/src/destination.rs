@@ -6,15 +6,20 @@
 //! `x.cloudfront.net` and `y.cloudfront.net` stay apart), else the IP address.
 //! Sysmon's `DestinationHostname` is a reverse (PTR) name: shown, never keyed
 //! on, or every VPS at a large hoster would look common.
+//!
+//! Some addresses are no host at all (multicast, broadcast, unspecified) and
+//! are internal whatever `internal_networks` says; and old Sysmon versions
+//! write some IPv4 addresses as IPv6 text, which [`unmangle_ipv6`] reads back.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize};
 
 /// The default internal networks: private, shared, loopback, link-local,
-/// multicast, broadcast, unspecified and documentation ranges (DESIGN §2).
+/// multicast, broadcast, unspecified and documentation ranges (DESIGN §2),
+/// and the cloud platforms' own endpoints that every virtual machine talks to.
 pub const DEFAULT_INTERNAL_NETWORKS: &[&str] = &[
     "10.0.0.0/8",
     "172.16.0.0/12",
@@ -34,6 +39,10 @@ pub const DEFAULT_INTERNAL_NETWORKS: &[&str] = &[
     "fe80::/10",
     "ff00::/8",
     "2001:db8::/32",
+    // Azure's WireServer (DHCP, DNS, health probes, the VM agent): every Azure
+    // VM talks to it, from the first boot. AWS, GCP and Oracle use
+    // 169.254.169.254 and Alibaba 100.100.100.200, already covered above.
+    "168.63.129.16/32",
 ];
 
 /// Names that are internal by default: single labels and private suffixes.
@@ -93,8 +102,9 @@ impl DestinationClassifier {
         DestinationClassifier::new(networks, &domains)
     }
 
+    /// In the configured networks, or no host at all ([`is_no_host`]).
     pub fn is_internal_ip(&self, ip: IpAddr) -> bool {
-        self.networks.iter().any(|net| net.contains(&ip))
+        is_no_host(ip) || self.networks.iter().any(|net| net.contains(&ip))
     }
 
     /// A single-label name, or one under a configured internal suffix.
@@ -115,6 +125,41 @@ impl DestinationClassifier {
             .and_then(registered_domain)
             .map_or(DestinationKey::Ip(ip), DestinationKey::Domain)
     }
+}
+
+/// Addresses that name no host: multicast, the limited broadcast and the
+/// unspecified address. A connection "to" one is discovery or a sensor's
+/// placeholder, never a host to learn or alert on, whatever the settings.
+pub fn is_no_host(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified(),
+        IpAddr::V6(v6) => v6.is_multicast() || v6.is_unspecified(),
+    }
+}
+
+/// The IPv4 address an old Sysmon wrote as IPv6 text, bytes first and garbage
+/// after (`ac1e:101::` is 172.30.1.1, `e000:fc::` is 224.0.0.252): an IPv6
+/// address outside every range actually in use (global unicast 2000::/3,
+/// unique-local fc00::/7, link-local fe80::/10, multicast ff00::/8,
+/// IPv4-mapped, loopback, unspecified) is read as the IPv4 address in its
+/// first four bytes. `None` for every address in use.
+pub fn unmangle_ipv6(ip: IpAddr) -> Option<Ipv4Addr> {
+    let IpAddr::V6(v6) = ip else {
+        return None;
+    };
+    let first = v6.segments()[0];
+    let in_use = first & 0xe000 == 0x2000 // 2000::/3
+        || first & 0xfe00 == 0xfc00 // fc00::/7
+        || first & 0xffc0 == 0xfe80 // fe80::/10
+        || first & 0xff00 == 0xff00 // ff00::/8
+        || v6.to_ipv4_mapped().is_some()
+        || v6 == Ipv6Addr::LOCALHOST
+        || v6.is_unspecified();
+    if in_use {
+        return None;
+    }
+    let [a, b, c, d, ..] = v6.octets();
+    Some(Ipv4Addr::new(a, b, c, d))
 }
 
 /// The registered domain of a name (`a.b.example.co.uk` → `example.co.uk`), or
@@ -166,6 +211,47 @@ mod tests {
         }
         for ip in ["151.101.0.133", "8.8.8.8", "172.32.0.1", "2606:4700::1111"] {
             assert!(!c.is_internal_ip(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn no_host_addresses_are_internal_whatever_the_networks() {
+        let none = DestinationClassifier::new(Vec::new(), &[]);
+        for ip in [
+            "224.0.0.252",
+            "239.255.255.250",
+            "255.255.255.255",
+            "0.0.0.0",
+            "ff02::fb",
+            "::",
+        ] {
+            assert!(none.is_internal_ip(ip.parse().unwrap()), "{ip}");
+        }
+        assert!(!none.is_internal_ip("10.0.0.1".parse().unwrap()));
+        assert!(classifier().is_internal_ip("168.63.129.16".parse().unwrap()));
+    }
+
+    #[test]
+    fn old_sysmon_ipv6_text_is_read_as_the_ipv4_it_carries() {
+        let read = |text: &str| unmangle_ipv6(text.parse().unwrap());
+        assert_eq!(read("ac1e:101::"), Some(Ipv4Addr::new(172, 30, 1, 1)));
+        assert_eq!(read("e000:fc::"), Some(Ipv4Addr::new(224, 0, 0, 252)));
+        assert_eq!(
+            read("5db8:d822:0:1:2::"),
+            Some(Ipv4Addr::new(93, 184, 216, 34))
+        );
+        for in_use in [
+            "2606:4700::1111",
+            "3fff::1",
+            "fd00::1",
+            "fe80::1",
+            "ff02::1",
+            "::ffff:1.2.3.4",
+            "::1",
+            "::",
+            "8.8.8.8",
+        ] {
+            assert_eq!(read(in_use), None, "{in_use}");
         }
     }
 

@@ -302,7 +302,15 @@ impl Detector {
             .is_some_and(|first| at.as_micros() - first.as_micros() >= needed)
     }
 
-    fn judge(&mut self, event: Event, host_id: HostId, out: &mut Vec<AlertUpdate>) {
+    fn judge(&mut self, mut event: Event, host_id: HostId, out: &mut Vec<AlertUpdate>) {
+        // Read before anything looks at the address: the IPv4 address an old
+        // Sysmon wrote as IPv6 text is the one keyed, shown and attributed.
+        if let EventKind::NetworkConnection(c) = &mut event.kind
+            && let Some(v4) = crate::destination::unmangle_ipv6(c.destination_ip)
+        {
+            c.destination_ip = std::net::IpAddr::V4(v4);
+            self.state.stats.mangled_ipv6 += 1;
+        }
         let EventKind::NetworkConnection(c) = &event.kind else {
             return;
         };

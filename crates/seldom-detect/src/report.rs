@@ -79,6 +79,10 @@ pub struct DetectStats {
     pub pending_overflow: u64,
     /// Network-sensor connections of hosts whose endpoint sensor reports them.
     pub covered_by_endpoint: u64,
+    /// Destinations an old Sysmon wrote as IPv6 text holding IPv4 bytes,
+    /// read as that IPv4 address (`destination::unmangle_ipv6`).
+    #[serde(default)]
+    pub mangled_ipv6: u64,
 }
 
 impl Detector {

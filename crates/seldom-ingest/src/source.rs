@@ -4,29 +4,31 @@
 //! never by its name, and opened in place: a zip member or a gzip stream is
 //! decoded as it inflates, so a 2 GB export never sits in memory. Only formats
 //! that need random access (EVTX, zip) found *inside* another container or on
-//! standard input are buffered, up to a bound.
+//! standard input are buffered, up to a bound. A path that is not a regular
+//! file (a FIFO, `/dev/stdin`, a shell's `<(...)`) cannot seek: it is read
+//! as a stream, like standard input.
+//!
+//! A file that cannot be opened or read at all is counted as `io_error` and
+//! in [`IngestStats::files_unreadable`], so that a caller can fail the run
+//! (`scan` exits 1) rather than report a clean read of less than was asked.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Cursor, Read, Seek};
+use std::io::{self, BufReader, Cursor, Read, Seek};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
 use flate2::read::MultiGzDecoder;
-use seldom_model::{Event, Location, SourceFormat};
+use seldom_model::{Event, Location};
 
-use crate::audit::{AuditAssembler, parse_record};
-use crate::decode::{JsonDecoder, decode_xml};
 use crate::evtx_file::read_evtx;
-use crate::limits::{
-    CompressedSize, CountingReader, InflateGuard, Line, ProgressReader, is_too_large,
-    read_line_bounded,
-};
-use crate::normalize::{Decoded, NormalizeOptions};
-use crate::parallel::{Chunk, LineSource, decode_json_lines};
+use crate::limits::{CompressedSize, CountingReader, InflateGuard, ProgressReader, is_too_large};
+use crate::normalize::NormalizeOptions;
 use crate::stats::{IgnoreReason, IngestStats, Malformed, SkipReason};
-use crate::zeek::ZeekTsv;
+
+/// Text inputs, line by line.
+mod text;
 
 /// Bounds and settings of a read. The defaults suit a workstation.
 #[derive(Debug, Clone)]
@@ -157,9 +159,10 @@ impl Ingestor {
                     Ok(entry) if entry.file_type().is_file() => self.read_file(entry.path(), sink),
                     Ok(_) => {}
                     Err(e) => {
-                        let location = Location::file(Arc::from(path.display().to_string()));
-                        self.stats
-                            .skip(Malformed::new(SkipReason::Io, e.to_string()), &location);
+                        // A folder or file under it that cannot be listed or
+                        // stat'ed: whatever it holds is not read.
+                        let name = e.path().unwrap_or(path).display().to_string();
+                        self.unreadable(&Arc::from(name), e.to_string());
                     }
                 }
             }
@@ -174,17 +177,26 @@ impl Ingestor {
         let name: Arc<str> = Arc::from(path.display().to_string());
         let mut file = match File::open(path) {
             Ok(file) => file,
-            Err(e) => return self.skip_file(&name, SkipReason::Io, e.to_string()),
+            Err(e) => return self.unreadable(&name, e.to_string()),
         };
+        let meta = match file.metadata() {
+            Ok(meta) => meta,
+            Err(e) => return self.unreadable(&name, e.to_string()),
+        };
+        if !meta.is_file() {
+            // A FIFO, a character device, `/dev/stdin`, `<(...)`: no seeking.
+            let reader = ProgressReader::new(file, self.progress.clone());
+            return self.read_top_stream(Box::new(reader), &name, sink);
+        }
         let mut head = [0u8; SNIFF_BYTES];
         let n = match read_up_to(&mut file, &mut head) {
             Ok(n) => n,
-            Err(e) => return self.skip_file(&name, SkipReason::Io, e.to_string()),
+            Err(e) => return self.unreadable(&name, e.to_string()),
         };
         if let Err(e) = file.rewind() {
-            return self.skip_file(&name, SkipReason::Io, e.to_string());
+            return self.unreadable(&name, e.to_string());
         }
-        let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+        let size = meta.len();
         self.stats.bytes_read += size;
         match sniff(&head[..n]) {
             // Random-access formats read the file in place; progress moves when they are done.
@@ -217,7 +229,31 @@ impl Ingestor {
     /// Reads a stream of any supported container (standard input, an HTTP body).
     pub fn read_reader(&mut self, reader: impl Read, name: &str, sink: &mut dyn FnMut(Event)) {
         let name: Arc<str> = Arc::from(name);
-        self.read_stream(Box::new(reader), &name, 0, sink);
+        self.read_top_stream(Box::new(reader), &name, sink);
+    }
+
+    /// A whole input that is a stream: one that fails before its first
+    /// byte is unreadable, not merely short.
+    fn read_top_stream(
+        &mut self,
+        reader: Box<dyn Read + '_>,
+        name: &Arc<str>,
+        sink: &mut dyn FnMut(Event),
+    ) {
+        let mut reader = reader;
+        let mut head = vec![0u8; SNIFF_BYTES];
+        let n = match read_up_to(&mut reader, &mut head) {
+            Ok(n) => n,
+            Err(e) => return self.unreadable(name, e.to_string()),
+        };
+        head.truncate(n);
+        self.read_stream(Box::new(Cursor::new(head).chain(reader)), name, 0, sink);
+    }
+
+    /// An input that could not be opened or read at all.
+    fn unreadable(&mut self, name: &Arc<str>, detail: String) {
+        self.stats.files_unreadable += 1;
+        self.skip_file(name, SkipReason::Io, detail);
     }
 
     fn advance(&self, bytes: u64) {
@@ -437,227 +473,6 @@ impl Ingestor {
             self.read_stream(Box::new(entry), &member_name, depth + 1, sink);
         }
     }
-
-    /// Text: JSON lines, one `<Event>` XML document per line, Zeek TSV, or
-    /// Linux audit records. The first non-blank line decides; a text file of
-    /// any other kind is counted once as unsupported rather than once per line.
-    fn read_text(
-        &mut self,
-        mut reader: impl BufRead,
-        name: &Arc<str>,
-        sink: &mut dyn FnMut(Event),
-    ) {
-        let mut buf = Vec::with_capacity(64 << 10);
-        let mut line_no: u64 = 0;
-        let mut mode: Option<TextMode> = None;
-        let mut json = JsonDecoder::new(self.options.normalize);
-        let mut zeek = ZeekTsv::new();
-        let mut audit = AuditAssembler::new(&self.audit_host(name), SourceFormat::Audit);
-        loop {
-            let line = match read_line_bounded(&mut reader, &mut buf, self.options.max_line_bytes) {
-                Ok(line) => line,
-                Err(e) => {
-                    let location = Location::at_line(name.clone(), line_no + 1);
-                    self.stats.skip(read_failure(&e), &location);
-                    return;
-                }
-            };
-            line_no += 1;
-            let location = || Location::at_line(name.clone(), line_no);
-            match line {
-                Line::Eof => {
-                    if matches!(mode, Some(TextMode::Audit)) {
-                        for decoded in audit.flush() {
-                            self.take(decoded, &Location::file(name.clone()), sink);
-                        }
-                    }
-                    return;
-                }
-                Line::TooLong { length } => {
-                    self.stats.records_read += 1;
-                    let detail =
-                        format!("{length} bytes, more than {}", self.options.max_line_bytes);
-                    self.stats
-                        .skip(Malformed::new(SkipReason::LineTooLong, detail), &location());
-                    continue;
-                }
-                Line::Complete => {}
-            }
-            let bytes = if line_no == 1 {
-                strip_bom(&buf)
-            } else {
-                &buf[..]
-            };
-            let text = match std::str::from_utf8(bytes) {
-                Ok(text) => text.trim(),
-                Err(e) => {
-                    self.stats.records_read += 1;
-                    self.stats.skip(
-                        Malformed::new(SkipReason::NotUtf8, e.to_string()),
-                        &location(),
-                    );
-                    continue;
-                }
-            };
-            if text.is_empty() {
-                continue;
-            }
-            let mode = *mode.get_or_insert_with(|| TextMode::of(text));
-            if mode == TextMode::Json && self.options.decode_threads > 1 {
-                let mut first = Chunk::default();
-                first.push_line(text.as_bytes(), line_no);
-                let mut lines = BoundedLines {
-                    reader,
-                    buf,
-                    line_no,
-                    max: self.options.max_line_bytes,
-                };
-                let failure = decode_json_lines(
-                    self.options.decode_threads,
-                    self.options.normalize,
-                    name,
-                    first,
-                    &mut lines,
-                    &mut self.stats,
-                    sink,
-                );
-                if let Some(e) = failure {
-                    let location = Location::at_line(name.clone(), lines.line_no + 1);
-                    self.stats.skip(read_failure(&e), &location);
-                }
-                return;
-            }
-            if mode == TextMode::Zeek && zeek.header(text) {
-                continue;
-            }
-            if mode == TextMode::Unsupported {
-                self.stats.ignore(IgnoreReason::UnsupportedText);
-                return;
-            }
-            self.stats.records_read += 1;
-            let decoded = match mode {
-                TextMode::Json => json.decode(text, location()),
-                TextMode::Xml => decode_xml(
-                    text,
-                    SourceFormat::EventXml,
-                    location(),
-                    &self.options.normalize,
-                ),
-                TextMode::Zeek => zeek.row(text, location()),
-                TextMode::Audit | TextMode::Unsupported => {
-                    match parse_record(text) {
-                        Ok(record) => {
-                            for decoded in audit.push(record, location()) {
-                                self.take(decoded, &location(), sink);
-                            }
-                        }
-                        Err(malformed) => self.stats.skip(malformed, &location()),
-                    }
-                    continue;
-                }
-            };
-            self.take(decoded, &location(), sink);
-        }
-    }
-
-    /// Counts one decoding outcome and hands an event to the sink.
-    fn take(
-        &mut self,
-        decoded: Result<Decoded, Malformed>,
-        location: &Location,
-        sink: &mut dyn FnMut(Event),
-    ) {
-        match decoded {
-            Ok(Decoded::Event(event)) => {
-                self.stats.count_event(&event);
-                sink(*event);
-            }
-            Ok(Decoded::Ignored(reason)) => self.stats.ignore(reason),
-            Err(malformed) => self.stats.skip(malformed, location),
-        }
-    }
-
-    /// The host of raw audit records that carry no `node=`: the configured
-    /// name, else the file's name without its extensions.
-    fn audit_host(&self, name: &str) -> String {
-        if let Some(host) = &self.options.audit_host {
-            return host.clone();
-        }
-        let base = name.rsplit(['/', '\\', '!']).next().unwrap_or(name);
-        base.split('.')
-            .next()
-            .filter(|b| !b.is_empty())
-            .unwrap_or("unknown")
-            .to_owned()
-    }
-}
-
-/// A read that failed part way: past an inflation guard's bound, or I/O.
-fn read_failure(e: &io::Error) -> Malformed {
-    let reason = if is_too_large(e) {
-        SkipReason::TooLarge
-    } else {
-        SkipReason::Io
-    };
-    Malformed::new(reason, e.to_string())
-}
-
-/// The rest of a text input, line by line, for the parallel JSON decoder.
-struct BoundedLines<R> {
-    reader: R,
-    buf: Vec<u8>,
-    line_no: u64,
-    max: usize,
-}
-
-impl<R: BufRead> LineSource for BoundedLines<R> {
-    fn next_into(&mut self, chunk: &mut Chunk) -> io::Result<bool> {
-        match read_line_bounded(&mut self.reader, &mut self.buf, self.max)? {
-            Line::Eof => Ok(false),
-            Line::TooLong { length } => {
-                self.line_no += 1;
-                chunk.push_too_long(
-                    format!("{length} bytes, more than {}", self.max),
-                    self.line_no,
-                );
-                Ok(true)
-            }
-            Line::Complete => {
-                self.line_no += 1;
-                chunk.push_line(&self.buf, self.line_no);
-                Ok(true)
-            }
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TextMode {
-    Json,
-    Xml,
-    Zeek,
-    Audit,
-    Unsupported,
-}
-
-impl TextMode {
-    fn of(first_line: &str) -> TextMode {
-        if first_line.starts_with('{') {
-            TextMode::Json
-        } else if first_line.starts_with("<Event") {
-            TextMode::Xml
-        } else if first_line.starts_with("#separator") || first_line.starts_with("#fields") {
-            TextMode::Zeek
-        } else if first_line.starts_with("type=") || first_line.starts_with("node=") {
-            TextMode::Audit
-        } else {
-            TextMode::Unsupported
-        }
-    }
-}
-
-fn strip_bom(bytes: &[u8]) -> &[u8] {
-    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 /// macOS archivers add `__MACOSX/._name` resource forks beside each member.

@@ -127,6 +127,9 @@ pub struct IngestStats {
     pub skipped: BTreeMap<&'static str, SkipCount>,
     /// Bytes read from the inputs as given (compressed bytes for archives).
     pub bytes_read: u64,
+    /// Inputs that could not be opened or read at all (also counted under
+    /// `skipped.io_error`): a run that has any did not read what it was given.
+    pub files_unreadable: u64,
 }
 
 impl IngestStats {
@@ -147,8 +150,14 @@ impl IngestStats {
     }
 
     pub fn skip(&mut self, malformed: Malformed, location: &Location) {
+        self.skip_many(malformed, location, 1);
+    }
+
+    /// `count` records lost to one fault (the cut records of a truncated
+    /// chunk), with one example.
+    pub fn skip_many(&mut self, malformed: Malformed, location: &Location, count: u64) {
         let entry = self.skipped.entry(malformed.reason.as_str()).or_default();
-        entry.count += 1;
+        entry.count += count;
         if entry.examples.len() < EXAMPLES_PER_REASON {
             entry.examples.push(SkipExample {
                 location: location.to_string(),
@@ -164,6 +173,7 @@ impl IngestStats {
         self.records_read += part.records_read;
         self.events_read += part.events_read;
         self.bytes_read += part.bytes_read;
+        self.files_unreadable += part.files_unreadable;
         for (kind, n) in part.events {
             *self.events.entry(kind).or_default() += n;
         }

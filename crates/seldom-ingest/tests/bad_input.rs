@@ -154,6 +154,40 @@ fn a_truncated_evtx_file_keeps_its_readable_records() {
 }
 
 #[test]
+fn a_truncated_evtx_files_last_chunk_gives_its_complete_records_and_counts_the_rest() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let whole = std::fs::read(corpus.join("open/panache_sysmon_vs_EDRTestingScript.evtx")).unwrap();
+    let two_chunks = &whole[..4096 + 2 * 65536];
+    let (both, both_stats) = common::read_bytes(two_chunks, IngestOptions::default());
+    let (first, _) = common::read_bytes(&whole[..4096 + 65536], IngestOptions::default());
+    // Cut half way into the second chunk: its first half is complete records.
+    let (some, stats) =
+        common::read_bytes(&whole[..4096 + 65536 + 32768], IngestOptions::default());
+    assert!(
+        some.len() > first.len(),
+        "the cut chunk's complete records are read: {} events, {} from the first chunk alone",
+        some.len(),
+        first.len()
+    );
+    assert!(some.len() < both.len());
+    assert_eq!(
+        some[..],
+        both[..some.len()],
+        "they decode as in the whole chunk"
+    );
+    // Every record the chunk held is accounted for: read, or counted lost.
+    assert_eq!(stats.records_read, both_stats.records_read);
+    let lost = &stats.skipped["bad_evtx"];
+    assert!(lost.count > 0, "{:?}", stats.skipped);
+    assert!(lost.examples[0].detail.contains("truncated"), "{lost:?}");
+    // A cut inside the chunk header loses the chunk, and says so.
+    let (_, stats) = common::read_bytes(&whole[..4096 + 65536 + 100], IngestOptions::default());
+    assert_eq!(stats.skipped["bad_evtx"].count, 1, "{:?}", stats.skipped);
+}
+
+#[test]
 fn dirty_evtx_samples_are_counted_not_fatal() {
     let Some(corpus) = common::corpus() else {
         return;

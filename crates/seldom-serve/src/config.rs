@@ -26,6 +26,11 @@ pub struct ServeConfig {
     pub queue_batches: usize,
     /// A larger request body is refused with 413.
     pub max_body_bytes: usize,
+    /// A client must send a request's head (and a new connection its first
+    /// bytes) within this; an idle keep-alive connection closes after it.
+    pub header_timeout: Duration,
+    /// Open connections at most; one more is closed at once.
+    pub max_connections: usize,
     /// Alerts older than this (by last seen) are dropped at a checkpoint.
     pub alert_retention: Duration,
     /// Files (paths or globs) followed as they grow.
@@ -55,6 +60,13 @@ impl ServeConfig {
             checkpoint_interval: Duration::from_secs(5),
             queue_batches: 64,
             max_body_bytes: 64 << 20,
+            // Long enough for a kept-alive connection between a client's
+            // requests (ureq pools for 15 s), short enough that a slot held
+            // by a client that says nothing comes back soon.
+            header_timeout: Duration::from_secs(20),
+            // Under the common 1,024 file descriptors, with room for the
+            // store, tailed files and the runtime.
+            max_connections: 512,
             alert_retention: Duration::from_secs(90 * 86_400),
             tail: Vec::new(),
             tail_interval: Duration::from_millis(250),
@@ -96,6 +108,12 @@ impl ServeConfig {
         if let Some(n) = serve.max_body_bytes {
             config.max_body_bytes = n;
         }
+        if let Some(d) = serve.header_timeout {
+            config.header_timeout = d;
+        }
+        if let Some(n) = serve.max_connections {
+            config.max_connections = n;
+        }
         if let Some(d) = serve.alert_retention {
             config.alert_retention = d;
         }
@@ -136,6 +154,12 @@ impl ServeConfig {
         if self.max_body_bytes == 0 {
             bail!("serve.max_body_bytes: must be at least 1");
         }
+        if self.header_timeout.is_zero() {
+            bail!("serve.header_timeout: must be more than zero");
+        }
+        if self.max_connections == 0 {
+            bail!("serve.max_connections: must be at least 1");
+        }
         Ok(())
     }
 }
@@ -160,6 +184,9 @@ struct ServeSection {
     checkpoint_interval: Option<Duration>,
     queue_batches: Option<usize>,
     max_body_bytes: Option<usize>,
+    #[serde(default, with = "humantime_serde")]
+    header_timeout: Option<Duration>,
+    max_connections: Option<usize>,
     #[serde(default, with = "humantime_serde")]
     alert_retention: Option<Duration>,
     #[serde(default, with = "humantime_serde")]
@@ -204,6 +231,20 @@ mod tests {
         assert_eq!(config.listen.port(), 9000);
         assert_eq!(config.checkpoint_interval, Duration::from_secs(2));
         assert_eq!(config.tail, vec!["/var/log/*.json"]);
+        assert_eq!(config.header_timeout, Duration::from_secs(20));
+        assert_eq!(config.max_connections, 512);
+        let slow = ServeConfig::from_toml(
+            "[serve]\nheader_timeout = \"3s\"\nmax_connections = 9\n",
+            PathBuf::new(),
+        )
+        .unwrap();
+        assert_eq!(
+            (slow.header_timeout, slow.max_connections),
+            (Duration::from_secs(3), 9)
+        );
+        let e =
+            ServeConfig::from_toml("[serve]\nmax_connections = 0\n", PathBuf::new()).unwrap_err();
+        assert!(format!("{e:#}").contains("max_connections"), "{e:#}");
         let e = ServeConfig::from_toml("[serve]\nlisten_on = \"x\"\n", PathBuf::new()).unwrap_err();
         assert!(format!("{e:#}").contains("listen_on"), "{e:#}");
         let e = ServeConfig::from_toml("[detect]\nrare = 1\n", PathBuf::new()).unwrap_err();

@@ -1,16 +1,16 @@
 //! The HTTP edge: ingest, the REST API, health and metrics, and the embedded
 //! web UI. Handlers decode and store on blocking threads and talk to the
 //! detection thread only through [`Work`]; every answer is JSON (the UI's
-//! assets and `/metrics` aside).
+//! assets and `/metrics` aside). Its guards are in [`crate::guards`].
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, Query, Request, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
@@ -20,7 +20,10 @@ use serde_json::{Value, json};
 
 use crate::alerts::{AlertQuery, Status};
 use crate::allowlist::{Entry, NewEntry};
+use crate::guards::{require_token, same_origin, security_headers};
 use crate::pipeline::{Shared, Work, decode_bytes, name_batch};
+use crate::request_body;
+use crate::store::body_digest;
 
 const INDEX_HTML: &str = include_str!("../assets/index.html");
 const APP_JS: &str = include_str!("../assets/app.js");
@@ -32,6 +35,9 @@ const OPENAPI: &str = include_str!("../assets/openapi.json");
 pub struct App {
     pub shared: Arc<Shared>,
     pub token: Option<Arc<str>>,
+    /// The catalog's variation ids, which allowlist entries must name.
+    pub variations: Arc<[String]>,
+    pub max_body_bytes: usize,
 }
 
 pub fn router(app: App, max_body_bytes: usize) -> Router {
@@ -63,6 +69,10 @@ pub fn router(app: App, max_body_bytes: usize) -> Router {
         .route("/readyz", get(readyz))
         .merge(api)
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            max_body_bytes,
+            request_body::refuse_declared_oversize,
+        ))
         .layer(middleware::from_fn_with_state(app.clone(), same_origin))
         .layer(middleware::from_fn(security_headers))
         .with_state(app)
@@ -72,96 +82,7 @@ async fn asset(body: &'static str, kind: &'static str) -> Response {
     ([(header::CONTENT_TYPE, kind)], body).into_response()
 }
 
-/// The UI loads nothing from elsewhere and runs no inline script.
-async fn security_headers(request: Request, next: Next) -> Response {
-    let mut response = next.run(request).await;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-        ),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    response
-}
-
-/// A write (anything but GET and HEAD) whose `Origin` is another site is
-/// refused: browsers send it on cross-site requests, so a page the analyst
-/// happens to open cannot post telemetry or triage to the service. Without
-/// a token, the `Host` must also name loopback, which defeats DNS rebinding.
-async fn same_origin(State(app): State<App>, request: Request, next: Next) -> Response {
-    let headers = request.headers();
-    let host = headers
-        .get(header::HOST)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if app.token.is_none() && !is_loopback_host(host) {
-        return error(
-            StatusCode::FORBIDDEN,
-            "without a token this server answers only requests addressed to loopback",
-        );
-    }
-    let writes = !matches!(*request.method(), Method::GET | Method::HEAD);
-    if writes && let Some(origin) = headers.get(header::ORIGIN) {
-        let origin = origin.to_str().unwrap_or("");
-        let origin_host = origin
-            .strip_prefix("https://")
-            .or_else(|| origin.strip_prefix("http://"))
-            .unwrap_or(origin);
-        if !origin_host.eq_ignore_ascii_case(host) {
-            return error(StatusCode::FORBIDDEN, "cross-origin writes are refused");
-        }
-    }
-    next.run(request).await
-}
-
-/// `127.0.0.1:8470`, `localhost`, `[::1]:8470` and the like.
-fn is_loopback_host(host: &str) -> bool {
-    let name = if let Some(rest) = host.strip_prefix('[') {
-        rest.split(']').next().unwrap_or("")
-    } else {
-        host.split(':').next().unwrap_or("")
-    };
-    name.eq_ignore_ascii_case("localhost")
-        || name
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
-/// `Authorization: Bearer TOKEN` on the API and metrics, compared in constant time.
-async fn require_token(State(app): State<App>, request: Request, next: Next) -> Response {
-    if let Some(token) = &app.token {
-        let given = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !constant_time_eq(given.as_bytes(), token.as_bytes()) {
-            return (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-                Json(json!({"error": "a valid bearer token is required"})),
-            )
-                .into_response();
-        }
-    }
-    next.run(request).await
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({"error": message.into()}))).into_response()
 }
 
@@ -190,7 +111,18 @@ async fn readyz(State(app): State<App>) -> Response {
 /// without being detected twice.
 const BATCH_ID: &str = "x-seldom-batch-id";
 
-async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+async fn ingest(
+    State(app): State<App>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
+    if let Some(refused) = request_body::refuse_unreadable_headers(&headers) {
+        return refused;
+    }
+    let body = match request_body::buffered(body, app.max_body_bytes) {
+        Ok(body) => body,
+        Err(refused) => return *refused,
+    };
     let batch_id = match headers.get(BATCH_ID).map(|v| v.to_str()) {
         None => None,
         Some(Ok(id)) if !id.is_empty() && id.len() <= 128 => Some(id.to_owned()),
@@ -234,15 +166,41 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         // Decoded before the lock, so that requests decode on every core;
         // the events are named after their batch once it has its number.
         let (mut events, stats) = decode_bytes(&body, "http", shared.host_naming);
+        if events.is_empty()
+            && stats.records_read == 0
+            && stats.ignored.contains_key("not_telemetry")
+        {
+            // Binary (UTF-16 text among others): storing it would accept nothing.
+            shared.queued.fetch_sub(1, Ordering::AcqRel);
+            return anyhow::Ok((
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                request_body::not_readable_text(),
+            ));
+        }
         let _order = shared
             .ingest_order
             .lock()
             .map_err(|_| anyhow::anyhow!("ingest lock poisoned"))?;
         if let Some(id) = &batch_id
-            && let Some(seq) = shared.store.batch_seen(id)?
+            && let Some((seq, digest)) = shared.store.batch_seen(id)?
         {
             shared.queued.fetch_sub(1, Ordering::AcqRel);
-            return anyhow::Ok(json!({"batch": seq, "durable": true, "duplicate": true}));
+            // A resend is byte for byte the batch it repeats; another body
+            // under the same id is a reused id, and dropping it would lose it.
+            if digest.is_some_and(|d| d != body_digest(&body)) {
+                return anyhow::Ok((
+                    StatusCode::CONFLICT,
+                    json!({
+                        "error": format!("X-Seldom-Batch-Id {id:?} was given to another body (batch {seq}); a resend must be the same bytes, a new batch needs a new id"),
+                        "batch": seq,
+                        "durable": false,
+                    }),
+                ));
+            }
+            return anyhow::Ok((
+                StatusCode::OK,
+                json!({"batch": seq, "durable": true, "duplicate": true}),
+            ));
         }
         let seq = match shared.store.append_inbox(&body, batch_id.as_deref()) {
             Ok(seq) => seq,
@@ -259,7 +217,7 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
         if !shared.send(Work::Http { seq, events }) {
             shared.queued.fetch_sub(1, Ordering::AcqRel);
         }
-        anyhow::Ok(json!({
+        anyhow::Ok((StatusCode::OK, json!({
             "batch": seq,
             "durable": true,
             "records": stats.records_read,
@@ -267,11 +225,11 @@ async fn ingest(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Resp
             "skipped": stats.skipped.iter().map(|(k, v)| (k.to_string(), v.count)).collect::<BTreeMap<_, _>>(),
             "skipped_examples": stats.skipped.iter().map(|(k, v)| (k.to_string(), &v.examples)).collect::<BTreeMap<_, _>>(),
             "ignored": stats.ignored,
-        }))
+        })))
     })
     .await;
     match outcome {
-        Ok(Ok(answer)) => Json(answer).into_response(),
+        Ok(Ok((status, answer))) => (status, Json(answer)).into_response(),
         Ok(Err(e)) => error(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("the batch was not stored (not durable; resend it): {e:#}"),
@@ -435,7 +393,7 @@ async fn add_allow(
     new: Result<Json<NewEntry>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     let new = match new {
-        Ok(Json(new)) => match new.validate() {
+        Ok(Json(new)) => match new.validate(&app.variations) {
             Ok(new) => new,
             Err(message) => return error(StatusCode::BAD_REQUEST, message),
         },

@@ -10,15 +10,20 @@
 //!
 //! Modules: [`config`] (settings), [`store`] (durable state), [`pipeline`]
 //! (the detection thread), [`tail`] (followed files), [`alerts`] and
-//! [`allowlist`] (what analysts see and decide), [`http`] (the edge).
+//! [`allowlist`] (what analysts see and decide), [`http`] (the edge) and
+//! [`request_body`] (what a body must be before it is read or stored),
+//! [`connections`] (slow and idle clients), [`guards`] (token, origin).
 
 #![forbid(unsafe_code)]
 
 pub mod alerts;
 pub mod allowlist;
 pub mod config;
+pub mod connections;
+pub mod guards;
 pub mod http;
 pub mod pipeline;
+pub mod request_body;
 pub mod store;
 pub mod tail;
 
@@ -32,6 +37,7 @@ use seldom_detect::Catalog;
 pub use config::{ServeConfig, TlsFiles};
 
 use crate::alerts::AlertIndex;
+use crate::connections::ConnectionGuard;
 use crate::pipeline::{AliveGuard, Detection, DetectorStatus, Metrics, Shared, Work};
 use crate::store::Store;
 use crate::tail::Tailer;
@@ -41,6 +47,7 @@ use crate::tail::Tailer;
 pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
     config.validate()?;
     let (store, restored) = Store::open(&config.state_dir, &config.detect)?;
+    let variations: Arc<[String]> = catalog.variations().iter().map(|v| v.id.clone()).collect();
     let mut detector = config.detect.build(catalog)?;
     if let Some(state) = restored.state {
         detector.restore(state);
@@ -124,55 +131,73 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
     let app = http::App {
         shared: shared.clone(),
         token: config.token.as_deref().map(Arc::from),
+        variations,
+        max_body_bytes: config.max_body_bytes,
     };
     let router = http::router(app, config.max_body_bytes);
-    let served = runtime.block_on(async {
-        let handle = axum_server::Handle::new();
-        let on_signal = handle.clone();
-        tokio::spawn(async move {
-            shutdown_signal().await;
-            on_signal.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-        });
-        // The bound address (the port, when 0 asked for any): scripts and
-        // tests read it from this line.
-        let scheme = if config.tls.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        let on_listen = handle.clone();
-        tokio::spawn(async move {
-            if let Some(addr) = on_listen.listening().await {
-                eprintln!("seldom serve: listening on {scheme}://{addr}");
-            }
-        });
-        let service = router.into_make_service();
-        match &config.tls {
-            Some(tls) => {
-                let _ = rustls::crypto::ring::default_provider().install_default();
-                let tls_config =
-                    axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+    let served =
+        runtime.block_on(async {
+            let handle = axum_server::Handle::new();
+            let on_signal = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                on_signal.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+            });
+            // The bound address (the port, when 0 asked for any): scripts and
+            // tests read it from this line.
+            let scheme = if config.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            let on_listen = handle.clone();
+            tokio::spawn(async move {
+                if let Some(addr) = on_listen.listening().await {
+                    eprintln!("seldom serve: listening on {scheme}://{addr}");
+                }
+            });
+            let service = router.into_make_service();
+            let (max_connections, header_timeout) = (config.max_connections, config.header_timeout);
+            match &config.tls {
+                Some(tls) => {
+                    let _ = rustls::crypto::ring::default_provider().install_default();
+                    let tls_config =
+                        axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                            .await
+                            .with_context(|| {
+                                format!(
+                                    "reading serve.tls_cert {} and serve.tls_key {}",
+                                    tls.cert.display(),
+                                    tls.key.display()
+                                )
+                            })?;
+                    let tls = axum_server::tls_rustls::RustlsAcceptor::new(tls_config)
+                        .handshake_timeout(header_timeout);
+                    let mut server = axum_server::bind(config.listen)
+                        .acceptor(ConnectionGuard::new(tls, max_connections, header_timeout));
+                    bound_request_heads(server.http_builder(), header_timeout);
+                    server
+                        .handle(handle)
+                        .serve(service)
                         .await
-                        .with_context(|| {
-                            format!(
-                                "reading serve.tls_cert {} and serve.tls_key {}",
-                                tls.cert.display(),
-                                tls.key.display()
-                            )
-                        })?;
-                axum_server::bind_rustls(config.listen, tls_config)
-                    .handle(handle)
-                    .serve(service)
-                    .await
-                    .with_context(|| format!("serving on {}", config.listen))
+                        .with_context(|| format!("serving on {}", config.listen))
+                }
+                None => {
+                    let mut server =
+                        axum_server::bind(config.listen).acceptor(ConnectionGuard::new(
+                            axum_server::accept::DefaultAcceptor::new(),
+                            max_connections,
+                            header_timeout,
+                        ));
+                    bound_request_heads(server.http_builder(), header_timeout);
+                    server
+                        .handle(handle)
+                        .serve(service)
+                        .await
+                        .with_context(|| format!("serving on {}", config.listen))
+                }
             }
-            None => axum_server::bind(config.listen)
-                .handle(handle)
-                .serve(service)
-                .await
-                .with_context(|| format!("serving on {}", config.listen)),
-        }
-    });
+        });
     // Stop taking input, let detection finish what was acknowledged, checkpoint.
     stop_tail.store(true, Ordering::Release);
     if let Some(thread) = tail_thread {
@@ -197,6 +222,19 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         }
     }
     served
+}
+
+/// HTTP/1 request heads, and the idle wait for the next one on a kept-alive
+/// connection, must complete within `timeout` (hyper closes the connection
+/// otherwise); [`connections`] covers the bytes before hyper's own timer.
+fn bound_request_heads(
+    builder: &mut hyper_util::server::conn::auto::Builder<hyper_util::rt::TokioExecutor>,
+    timeout: std::time::Duration,
+) {
+    builder
+        .http1()
+        .timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(timeout);
 }
 
 async fn shutdown_signal() {

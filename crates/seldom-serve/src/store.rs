@@ -40,6 +40,16 @@ type StoredKey = (i64, u8, u64, u64);
 /// that a batch resent after a lost answer is not detected twice.
 const BATCH_IDS: TableDefinition<&str, u64> = TableDefinition::new("batch_ids");
 const BATCH_IDS_KEPT: u64 = 100_000;
+/// The digest of each named batch's body, by inbox sequence: the same id
+/// with another body is a client bug (a reused id), refused rather than
+/// silently dropped as a resend. Forgotten with the ids.
+const BATCH_DIGESTS: TableDefinition<u64, u128> = TableDefinition::new("batch_digests");
+
+/// The digest a named batch's body is compared on (not a defence against a
+/// client forging collisions: the same client names and sends the batch).
+pub fn body_digest(body: &[u8]) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(body)
+}
 /// Bumped whenever an encoding in this file changes.
 const FORMAT: &str = "seldom-serve/2";
 
@@ -185,6 +195,7 @@ impl Store {
                 write.open_table(ALLOWLIST)?;
                 write.open_table(BATCH_IDS)?;
                 write.open_table(REORDER)?;
+                write.open_table(BATCH_DIGESTS)?;
             }
             write.commit()?;
         }
@@ -255,14 +266,20 @@ impl Store {
         Ok(restored)
     }
 
-    /// The sequence an earlier batch with this client id got, if any.
-    pub fn batch_seen(&self, batch_id: &str) -> Result<Option<u64>> {
+    /// The sequence an earlier batch with this client id got, if any, and
+    /// its body's [`body_digest`] (`None` for a batch stored before digests).
+    pub fn batch_seen(&self, batch_id: &str) -> Result<Option<(u64, Option<u128>)>> {
         let db = self.db()?;
         let read = db.begin_read()?;
-        Ok(read
+        let Some(seq) = read
             .open_table(BATCH_IDS)?
             .get(batch_id)?
-            .map(|v| v.value()))
+            .map(|v| v.value())
+        else {
+            return Ok(None);
+        };
+        let digest = read.open_table(BATCH_DIGESTS)?.get(seq)?.map(|v| v.value());
+        Ok(Some((seq, digest)))
     }
 
     /// Adds an ingest batch durably; returns its sequence number.
@@ -281,6 +298,9 @@ impl Store {
             inbox.insert(seq, body)?;
             if let Some(id) = batch_id {
                 write.open_table(BATCH_IDS)?.insert(id, seq)?;
+                write
+                    .open_table(BATCH_DIGESTS)?
+                    .insert(seq, body_digest(body))?;
             }
         }
         write.commit().context("committing an ingest batch")?;
@@ -304,6 +324,9 @@ impl Store {
             // grow for ever.
             let oldest = cp.inbox_done.saturating_sub(BATCH_IDS_KEPT);
             write.open_table(BATCH_IDS)?.retain(|_, seq| seq > oldest)?;
+            write
+                .open_table(BATCH_DIGESTS)?
+                .retain(|seq, _| seq > oldest)?;
             let mut alerts = write.open_table(ALERTS)?;
             for record in cp.alerts {
                 alerts.insert(record.alert.id.as_str(), cbor(record)?.as_slice())?;

@@ -1,0 +1,274 @@
+//! `seldom serve` at its edges: requests that used to be accepted and lose
+//! data or resolve everything (a /0 allowlist entry, a reused batch id, a
+//! body in an encoding it cannot read, a huge declared length), each refused
+//! with a status and a JSON answer that names the problem.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly on broken fixtures
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+use common::serve;
+use serde_json::{Value, json};
+
+const LINE: &str = r#"{"EventID":3,"Hostname":"WS1","Channel":"Microsoft-Windows-Sysmon/Operational","UtcTime":"2024-01-01 00:00:00.000","ProcessGuid":"{a}","ProcessId":"7","Image":"C:\\x.exe","Protocol":"tcp","Initiated":"true","SourceIp":"10.0.0.5","DestinationIp":"93.184.216.34","DestinationPort":"443"}"#;
+
+/// Sends raw bytes and reads the answer until the server closes or 10 s pass.
+fn raw_exchange(server: &serve::Server, request: &[u8]) -> String {
+    let addr = server.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    stream.write_all(request).unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                answer.extend_from_slice(&buf[..n]);
+                // The whole JSON answer is in: no need to wait for the close.
+                if answer.ends_with(b"}") {
+                    break;
+                }
+            }
+        }
+    }
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+fn allow(server: &serve::Server, kind: &str, value: &str) -> (u16, Value) {
+    let entry = json!({"kind": kind, "value": value, "reason": "test"});
+    server.send(
+        "POST",
+        "/api/v1/allowlist",
+        entry.to_string().as_bytes(),
+        &[("Content-Type", "application/json")],
+    )
+}
+
+#[test]
+fn allowlist_entries_that_would_cover_everything_are_refused() {
+    let work = tempfile::tempdir().unwrap();
+    let server = serve::start(&work.path().join("s"), None, &[]);
+    for (kind, value) in [
+        ("cidr", "0.0.0.0/0"),
+        ("cidr", "::/0"),
+        ("cidr", "0.0.0.0/1"),
+        ("domain", "*"),
+        ("domain", "com"),
+        ("image", "*"),
+        ("variation", "*"),
+        ("variation", "no-such-variation"),
+    ] {
+        let (status, answer) = allow(&server, kind, value);
+        assert_eq!(status, 400, "{kind} {value}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains("value"),
+            "{answer}"
+        );
+    }
+    assert_eq!(allow(&server, "cidr", "203.0.113.0/24").0, 201);
+    assert_eq!(allow(&server, "variation", "curl").0, 201);
+    let (_, list) = server.get("/api/v1/allowlist");
+    assert_eq!(list["entries"].as_array().unwrap().len(), 2, "{list}");
+}
+
+#[test]
+fn a_batch_id_given_to_another_body_is_refused_with_409() {
+    let work = tempfile::tempdir().unwrap();
+    let server = serve::start(&work.path().join("s"), None, &[]);
+    let id = [("X-Seldom-Batch-Id", "batch-7")];
+    let first = server.send("POST", "/api/v1/ingest", LINE.as_bytes(), &id);
+    assert_eq!(first.0, 200, "{}", first.1);
+    let other = LINE.replace("93.184.216.34", "198.51.100.77");
+    let (status, answer) = server.send("POST", "/api/v1/ingest", other.as_bytes(), &id);
+    assert_eq!(status, 409, "{answer}");
+    assert_eq!(answer["durable"], false);
+    assert!(answer["error"].as_str().unwrap().contains("batch-7"));
+    // The same bytes again are still a resend, acknowledged once.
+    let (status, again) = server.send("POST", "/api/v1/ingest", LINE.as_bytes(), &id);
+    assert_eq!(status, 200);
+    assert_eq!(again["duplicate"], true);
+    assert_eq!(again["batch"], first.1["batch"]);
+}
+
+#[test]
+fn bodies_in_an_encoding_it_cannot_read_are_refused_with_415() {
+    let work = tempfile::tempdir().unwrap();
+    let server = serve::start(&work.path().join("s"), None, &[]);
+    let (status, answer) = server.send(
+        "POST",
+        "/api/v1/ingest",
+        LINE.as_bytes(),
+        &[("Content-Encoding", "deflate")],
+    );
+    assert_eq!(status, 415, "{answer}");
+    assert!(
+        answer["error"].as_str().unwrap().contains("gzip"),
+        "{answer}"
+    );
+    // UTF-16 text, with its byte order mark and without.
+    let utf16: Vec<u8> = LINE.encode_utf16().flat_map(u16::to_le_bytes).collect();
+    let with_bom = [&[0xff, 0xfe][..], &utf16].concat();
+    for body in [&utf16, &with_bom] {
+        let (status, answer) = server.send("POST", "/api/v1/ingest", body, &[]);
+        assert_eq!(status, 415, "{answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains("UTF-16"),
+            "{answer}"
+        );
+    }
+    let (status, _) = server.send(
+        "POST",
+        "/api/v1/ingest",
+        LINE.as_bytes(),
+        &[("Content-Type", "application/x-ndjson; charset=utf-16")],
+    );
+    assert_eq!(status, 415);
+    // What it reads is still taken: plain and gzip-encoded UTF-8.
+    let (status, answer) = server.send(
+        "POST",
+        "/api/v1/ingest",
+        LINE.as_bytes(),
+        &[("Content-Type", "application/x-ndjson; charset=utf-8")],
+    );
+    assert_eq!((status, answer["accepted"].as_u64()), (200, Some(1)));
+    let (status, _) = server.send(
+        "POST",
+        "/api/v1/ingest",
+        LINE.as_bytes(),
+        &[("Content-Encoding", "gzip")],
+    );
+    assert_eq!(status, 200);
+}
+
+#[test]
+fn an_oversized_body_is_refused_from_its_declared_length_in_json() {
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("serve.toml");
+    std::fs::write(&config, "[serve]\nmax_body_bytes = 512\n").unwrap();
+    let server = serve::start(
+        &work.path().join("s"),
+        None,
+        &["--config", config.to_str().unwrap()],
+    );
+    // A terabyte declared, a few bytes sent: the answer comes from the header.
+    let answer = raw_exchange(
+        &server,
+        b"POST /api/v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000000000\r\n\r\n{\"Event",
+    );
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let body: Value =
+        serde_json::from_str(&answer[answer.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+    assert_eq!(body["max_body_bytes"], 512, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("max_body_bytes"));
+    // A chunked body passing the limit: refused as it passes, in JSON too.
+    let mut chunked =
+        b"POST /api/v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n400\r\n"
+            .to_vec();
+    chunked.extend_from_slice(&[b'{'; 0x400]);
+    chunked.extend_from_slice(b"\r\n0\r\n\r\n");
+    let answer = raw_exchange(&server, &chunked);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("\"max_body_bytes\":512"), "{answer}");
+    let (_, status) = server.get("/api/v1/status");
+    assert_eq!(status["events_detected"], 0);
+}
+
+/// Whether the server closes `stream` within `within` (a read returns end
+/// of stream or a reset), rather than holding it open.
+fn closed_within(stream: &mut TcpStream, within: Duration) -> bool {
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 1024];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            // An answer (408 or the like) before the close is fine.
+            Ok(_) => continue,
+            Err(e) => {
+                return !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                );
+            }
+        }
+    }
+}
+
+fn start_with(work: &std::path::Path, serve_section: &str) -> serve::Server {
+    let config = work.join("serve.toml");
+    std::fs::write(&config, format!("[serve]\n{serve_section}")).unwrap();
+    serve::start(
+        &work.join("s"),
+        None,
+        &["--config", config.to_str().unwrap()],
+    )
+}
+
+#[test]
+fn clients_that_never_finish_a_request_head_are_disconnected() {
+    let work = tempfile::tempdir().unwrap();
+    let server = start_with(work.path(), "header_timeout = \"1s\"\n");
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    // Connects and says nothing.
+    let mut silent = TcpStream::connect(&addr).unwrap();
+    // Starts a request head and never ends it.
+    let mut partial = TcpStream::connect(&addr).unwrap();
+    partial
+        .write_all(b"POST /api/v1/ingest HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        .unwrap();
+    // Sends the head a byte at a time, each well inside the timeout.
+    let mut trickle = TcpStream::connect(&addr).unwrap();
+    let head = b"GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n\r\n";
+    let started = std::time::Instant::now();
+    let mut cut_off = false;
+    for byte in head.iter().take(40) {
+        if trickle.write_all(&[*byte]).is_err() {
+            cut_off = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        cut_off || closed_within(&mut trickle, Duration::from_secs(5)),
+        "a trickled head is cut off"
+    );
+    assert!(started.elapsed() < Duration::from_secs(8));
+    assert!(
+        closed_within(&mut silent, Duration::from_secs(5)),
+        "a silent client is closed"
+    );
+    assert!(
+        closed_within(&mut partial, Duration::from_secs(5)),
+        "a half-sent head is closed"
+    );
+    // A client that does send its request is served as before.
+    assert_eq!(server.get("/api/v1/status").0, 200);
+}
+
+#[test]
+fn connections_past_the_cap_are_closed_and_the_api_answers_again_once_they_time_out() {
+    let work = tempfile::tempdir().unwrap();
+    let server = start_with(
+        work.path(),
+        "header_timeout = \"2s\"\nmax_connections = 8\n",
+    );
+    let addr = server.base.trim_start_matches("http://").to_owned();
+    let held: Vec<TcpStream> = (0..8).map(|_| TcpStream::connect(&addr).unwrap()).collect();
+    // Give the server a moment to accept them all.
+    std::thread::sleep(Duration::from_millis(300));
+    let mut one_more = TcpStream::connect(&addr).unwrap();
+    assert!(
+        closed_within(&mut one_more, Duration::from_secs(1)),
+        "a connection past the cap is closed at once"
+    );
+    // The held ones time out, and their slots serve the API again.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(server.get("/api/v1/status").0, 200);
+    drop(held);
+}
