@@ -206,6 +206,11 @@ pub struct ScanArgs {
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES")]
     pub max_line_bytes: usize,
 
+    /// The host of raw Linux audit records that name none (no `node=`);
+    /// by default, the file's name without its extensions.
+    #[arg(long, value_name = "NAME")]
+    pub audit_host: Option<String>,
+
     /// Hide the progress bar even on a terminal.
     #[arg(long, short = 'q')]
     pub quiet: bool,

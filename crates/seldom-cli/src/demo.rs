@@ -91,6 +91,7 @@ impl ScanArgs {
             stream: true,
             host_naming: None,
             max_line_bytes: 4 << 20,
+            audit_host: None,
             quiet: true,
         }
     }

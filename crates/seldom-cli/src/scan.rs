@@ -51,6 +51,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             host_naming: config.host_naming,
         },
         max_line_bytes: args.max_line_bytes,
+        audit_host: args.audit_host.clone(),
         ..IngestOptions::default()
     };
     let format = args.format.unwrap_or(

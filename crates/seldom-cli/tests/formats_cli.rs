@@ -371,3 +371,34 @@ fn every_scanned_alert_passes_ecs_and_ocsf() {
     }
     assert_eq!(checked, 4);
 }
+
+#[test]
+fn raw_audit_records_take_their_host_from_audit_host_or_the_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("srv-7.audit.log");
+    std::fs::write(
+        &log,
+        concat!(
+            "type=SYSCALL msg=audit(1652292620.465:245754): arch=c000003e syscall=59 success=yes exit=0 ppid=1590 pid=17806 auid=0 uid=0 comm=\"curl\" exe=\"/usr/bin/curl\" key=(null)\n",
+            "type=EXECVE msg=audit(1652292620.465:245754): argc=2 a0=\"curl\" a1=\"http://198.18.0.1/x\"\n",
+            "type=EOE msg=audit(1652292620.465:245754):\n",
+        ),
+    )
+    .unwrap();
+    let hosts = |extra: &[&str]| -> Vec<String> {
+        let output = seldom()
+            .arg("scan")
+            .arg(&log)
+            .arg("--events")
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success());
+        json_lines(&output.stdout)
+            .iter()
+            .map(|e| e["host"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(hosts(&[]), ["srv-7"]);
+    assert_eq!(hosts(&["--audit-host", "WEB01.corp.example"]), ["web01"]);
+}
