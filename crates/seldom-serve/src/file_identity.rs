@@ -13,7 +13,7 @@
 //! copies are recognized by full fingerprints only.
 
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::os::unix::fs::{FileExt, MetadataExt};
 
 use serde::{Deserialize, Serialize};
@@ -100,6 +100,21 @@ pub fn look(file: &File) -> io::Result<Seen> {
         size,
         gzip: start.starts_with(&[0x1f, 0x8b]),
     })
+}
+
+/// The length of a compressed rotation's content, if it is this file's: its
+/// first bytes, once decompressed, have this fingerprint. How much of a
+/// file that was compressed while the server was down was never read.
+pub fn compressed_length(id: &FileId, file: File) -> io::Result<Option<u64>> {
+    let mut content = flate2::read::MultiGzDecoder::new(io::BufReader::new(file));
+    let mut start = vec![0; id.fingerprint_len as usize];
+    if content.read_exact(&mut start).is_err()
+        || xxhash_rust::xxh3::xxh3_64(&start) != id.fingerprint
+    {
+        return Ok(None);
+    }
+    let rest = io::copy(&mut content, &mut io::sink())?;
+    Ok(Some(id.fingerprint_len + rest))
 }
 
 fn hash_prefix(file: &File, len: u64) -> io::Result<u64> {

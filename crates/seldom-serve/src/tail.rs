@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 use seldom_model::Timestamp;
 use serde::Serialize;
 
-use crate::file_identity::{FileId, Seen, look};
+use crate::file_identity::{FileId, Seen, compressed_length, look};
 use crate::pipeline::{Shared, Work, decode_bytes};
 use crate::store::TailOffset;
 
@@ -91,6 +91,14 @@ impl Stream {
         self.file = Some(file);
         self.absent_since = None;
     }
+}
+
+/// Where a stream's content went, when not where it was.
+enum Found {
+    /// A file to go on reading (renamed, or a copy).
+    Plain((PathBuf, File, Seen)),
+    /// A compressed rotation, and its content's length.
+    Compressed(PathBuf, u64),
 }
 
 /// Per followed file, as `/api/v1/status` shows it.
@@ -304,11 +312,11 @@ impl Tailer {
         let among = unknown.iter().position(|(_, _, seen)| old.id.is_copy(seen));
         let matched = among.is_some();
         let found = match among {
-            Some(i) => Some(unknown.swap_remove(i)),
+            Some(i) => Some(Found::Plain(unknown.swap_remove(i))),
             None => self.find_in_folder(&old),
         };
         match found {
-            Some((path, file, seen)) => {
+            Some(Found::Plain((path, file, seen))) => {
                 let key = seen.id.key();
                 eprintln!(
                     "seldom serve: {} continues in {} at byte {}",
@@ -326,8 +334,21 @@ impl Tailer {
                 send(&key, &old, Vec::new(), shared);
                 self.streams.insert(key, old);
             }
-            None => {
-                let unread = old.size.saturating_sub(old.offset);
+            found => {
+                // Gone; or compressed, its rest never to be read: its length
+                // then says exactly how much.
+                let size = match found {
+                    Some(Found::Compressed(path, length)) => {
+                        eprintln!(
+                            "seldom serve: {} was compressed to {} before it was read to its end",
+                            old.path.display(),
+                            path.display()
+                        );
+                        length
+                    }
+                    _ => old.size,
+                };
+                let unread = size.saturating_sub(old.offset);
                 if let Ok(mut tail) = shared.tail.lock() {
                     if unread > 0 {
                         eprintln!(
@@ -356,10 +377,11 @@ impl Tailer {
     /// and first bytes (renamed), or the same full fingerprint (copied);
     /// only names that start with the stream's (`x.log.1`, `x.log-2026...`),
     /// as rotation names them.
-    fn find_in_folder(&self, old: &Stream) -> Option<(PathBuf, File, Seen)> {
+    fn find_in_folder(&self, old: &Stream) -> Option<Found> {
         let folder = old.path.parent().filter(|p| !p.as_os_str().is_empty());
         let folder = folder.unwrap_or(Path::new("."));
         let name = old.path.file_name()?.to_string_lossy().into_owned();
+        let mut compressed = Vec::new();
         for entry in std::fs::read_dir(folder).ok()?.flatten() {
             let path = entry.path();
             let candidate = entry.file_name().to_string_lossy().into_owned();
@@ -369,7 +391,11 @@ impl Tailer {
             let Ok((file, seen)) = open(&path) else {
                 continue;
             };
-            if seen.gzip || self.streams.contains_key(&seen.id.key()) {
+            if seen.gzip {
+                compressed.push((path, file));
+                continue;
+            }
+            if self.streams.contains_key(&seen.id.key()) {
                 continue;
             }
             let renamed = old.id.same_inode(&seen.id)
@@ -377,10 +403,13 @@ impl Tailer {
                 && seen.size >= old.offset;
             let copied = old.id.is_copy(&seen) && seen.size >= old.offset;
             if renamed || copied {
-                return Some((path, file, seen));
+                return Some(Found::Plain((path, file, seen)));
             }
         }
-        None
+        compressed.into_iter().find_map(|(path, file)| {
+            let length = compressed_length(&old.id, file).ok()??;
+            Some(Found::Compressed(path, length))
+        })
     }
 
     /// Tells detection to keep no offset for this key any more (through the
