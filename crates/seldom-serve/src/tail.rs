@@ -30,7 +30,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use seldom_model::Timestamp;
 use serde::Serialize;
@@ -424,16 +424,23 @@ impl Tailer {
     }
 
     /// Reads the rotated streams to their end first (a file before its
-    /// successor), then one read's worth of each other stream.
+    /// successor), then one read's worth of each other stream, the least
+    /// recently written first: files rotated before the tailer ever saw
+    /// them (while it was down) come before the file that replaced them,
+    /// whatever their names.
     fn read(&mut self, shared: &Shared) {
-        let mut order: Vec<(bool, PathBuf, String)> = self
+        let mut order: Vec<(bool, Option<SystemTime>, PathBuf, String)> = self
             .streams
             .iter()
-            .map(|(key, s)| (!s.rotated, s.path.clone(), key.clone()))
+            .map(|(key, s)| {
+                let written = s.file.as_ref().and_then(|f| f.metadata().ok());
+                let written = written.and_then(|m| m.modified().ok());
+                (!s.rotated, written, s.path.clone(), key.clone())
+            })
             .collect();
         order.sort();
         let mut closed = Vec::new();
-        for (still_written, _, key) in order {
+        for (still_written, _, _, key) in order {
             let Some(stream) = self.streams.get_mut(&key) else {
                 continue;
             };
