@@ -69,7 +69,7 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         // The tailed files as the last checkpoint left them: a file read to its
         // end before a restart has nothing new to report, yet is not unread.
         status: RwLock::new(DetectorStatus {
-            inputs: crate::pipeline::inputs(&restored.offsets),
+            inputs: crate::tail::inputs(&restored.offsets),
             ..DetectorStatus::default()
         }),
         ready: AtomicBool::new(false),

@@ -93,28 +93,7 @@ pub struct DetectorStatus {
     pub reorder_overflow: u64,
     /// Tailed files: bytes detected so far (committed at the next
     /// checkpoint), by identity key.
-    pub inputs: BTreeMap<String, InputOffset>,
-}
-
-/// A tailed file's detected offset, as the status shows it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct InputOffset {
-    pub path: String,
-    pub offset: u64,
-}
-
-/// The status's view of the offsets detection holds.
-pub fn inputs(offsets: &BTreeMap<String, TailOffset>) -> BTreeMap<String, InputOffset> {
-    offsets
-        .iter()
-        .map(|(key, at)| {
-            let input = InputOffset {
-                path: at.path.clone(),
-                offset: at.offset,
-            };
-            (key.clone(), input)
-        })
-        .collect()
+    pub inputs: BTreeMap<String, crate::tail::InputOffset>,
 }
 
 /// Everything the edges and the detection thread share.
@@ -375,7 +354,7 @@ impl Detection {
     /// The tailed files' detected offsets, by identity key.
     fn publish_inputs(&self, shared: &Shared) {
         if let Ok(mut status) = shared.status.write() {
-            status.inputs = inputs(&self.offsets);
+            status.inputs = crate::tail::inputs(&self.offsets);
         }
     }
 

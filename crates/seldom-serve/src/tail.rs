@@ -124,6 +124,27 @@ pub struct Vanished {
     pub at: Timestamp,
 }
 
+/// A tailed file's detected offset, as the status shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputOffset {
+    pub path: String,
+    pub offset: u64,
+}
+
+/// The status's view of the offsets detection holds.
+pub fn inputs(offsets: &BTreeMap<String, TailOffset>) -> BTreeMap<String, InputOffset> {
+    offsets
+        .iter()
+        .map(|(key, at)| {
+            let input = InputOffset {
+                path: at.path.clone(),
+                offset: at.offset,
+            };
+            (key.clone(), input)
+        })
+        .collect()
+}
+
 /// What the tailer publishes after each look.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct TailStatus {
