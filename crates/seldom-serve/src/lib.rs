@@ -9,8 +9,9 @@
 //! in the REST API ([`http`]) or the embedded web UI.
 //!
 //! Modules: [`config`] (settings), [`store`] (durable state), [`pipeline`]
-//! (the detection thread), [`tail`] (followed files), [`alerts`] and
-//! [`allowlist`] (what analysts see and decide), [`http`] (the edge) and
+//! (the detection thread), [`tail`] (followed files, by
+//! [`file_identity`]), [`alerts`] and [`allowlist`] (what analysts see and
+//! decide), [`http`] (the edge), [`prometheus`] (`/metrics`),
 //! [`request_body`] (what a body must be before it is read or stored),
 //! [`connections`] (slow and idle clients), [`guards`] (token, origin).
 
@@ -20,9 +21,11 @@ pub mod alerts;
 pub mod allowlist;
 pub mod config;
 pub mod connections;
+pub mod file_identity;
 pub mod guards;
 pub mod http;
 pub mod pipeline;
+pub mod prometheus;
 pub mod request_body;
 pub mod store;
 pub mod tail;
@@ -66,11 +69,7 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         // The tailed files as the last checkpoint left them: a file read to its
         // end before a restart has nothing new to report, yet is not unread.
         status: RwLock::new(DetectorStatus {
-            inputs: restored
-                .offsets
-                .iter()
-                .map(|(path, at)| (path.clone(), at.offset))
-                .collect(),
+            inputs: crate::tail::inputs(&restored.offsets),
             ..DetectorStatus::default()
         }),
         ready: AtomicBool::new(false),
@@ -83,6 +82,7 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         ingest_order: Mutex::new(()),
         host_naming: config.detect.host_naming,
         started: Instant::now(),
+        tail: Mutex::default(),
     });
     let mut detection = Detection::new(
         detector,

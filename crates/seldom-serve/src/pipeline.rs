@@ -26,12 +26,17 @@ use crate::store::{Checkpoint, Store, TailOffset};
 pub enum Work {
     /// An acknowledged ingest batch (already in the store's inbox).
     Http { seq: u64, events: Vec<Event> },
-    /// Lines of a tailed file, up to `offset`.
+    /// Lines of a tailed file, up to `offset`; `key` is the file's identity
+    /// ([`crate::file_identity::FileId::key`]).
     Tail {
-        path: String,
+        key: String,
         offset: TailOffset,
         events: Vec<Event>,
     },
+    /// A tailed file is done with (read to its end and gone from the
+    /// patterns, continued under another identity, or vanished): its
+    /// offset is no longer kept.
+    TailDone { key: String },
     /// An analyst asks what the baseline knows of a destination.
     Destination {
         key: String,
@@ -86,8 +91,9 @@ pub struct DetectorStatus {
     pub buffered_events: usize,
     pub buffered_bytes: usize,
     pub reorder_overflow: u64,
-    /// Tailed files: bytes detected so far (committed at the next checkpoint).
-    pub inputs: BTreeMap<String, u64>,
+    /// Tailed files: bytes detected so far (committed at the next
+    /// checkpoint), by identity key.
+    pub inputs: BTreeMap<String, crate::tail::InputOffset>,
 }
 
 /// Everything the edges and the detection thread share.
@@ -115,6 +121,8 @@ pub struct Shared {
     pub ingest_order: Mutex<()>,
     pub host_naming: HostNaming,
     pub started: Instant,
+    /// The tailed files as the tailer last saw them.
+    pub tail: Mutex<crate::tail::TailStatus>,
 }
 
 impl Shared {
@@ -292,15 +300,21 @@ impl Detection {
                 shared.queued.fetch_sub(1, Ordering::AcqRel);
             }
             Work::Tail {
-                path,
+                key,
                 offset,
                 events,
             } => {
-                self.detect(events, shared);
-                if let Ok(mut status) = shared.status.write() {
-                    status.inputs.insert(path.clone(), offset.offset);
+                if !events.is_empty() {
+                    self.detect(events, shared);
                 }
-                self.offsets.insert(path, offset);
+                self.changed |= self.offsets.get(&key) != Some(&offset);
+                self.offsets.insert(key, offset);
+                self.publish_inputs(shared);
+                shared.queued.fetch_sub(1, Ordering::AcqRel);
+            }
+            Work::TailDone { key } => {
+                self.changed |= self.offsets.remove(&key).is_some();
+                self.publish_inputs(shared);
                 shared.queued.fetch_sub(1, Ordering::AcqRel);
             }
             Work::Destination { key, reply } => {
@@ -335,6 +349,13 @@ impl Detection {
             .events_detected
             .fetch_add(n, Ordering::Relaxed);
         self.publish_status(shared);
+    }
+
+    /// The tailed files' detected offsets, by identity key.
+    fn publish_inputs(&self, shared: &Shared) {
+        if let Ok(mut status) = shared.status.write() {
+            status.inputs = crate::tail::inputs(&self.offsets);
+        }
     }
 
     /// What the status page and metrics show of the detector.
@@ -533,6 +554,7 @@ mod tests {
             ingest_order: Mutex::new(()),
             host_naming: HostNaming::Short,
             started: Instant::now(),
+            tail: Mutex::default(),
         })
     }
 

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::alerts::AlertRecord;
 use crate::allowlist::Entry;
+use crate::file_identity::FileId;
 
 const META: TableDefinition<&str, &str> = TableDefinition::new("meta");
 const STATE: TableDefinition<&str, &[u8]> = TableDefinition::new("state");
@@ -51,14 +52,21 @@ pub fn body_digest(body: &[u8]) -> u128 {
     xxhash_rust::xxh3::xxh3_128(body)
 }
 /// Bumped whenever an encoding in this file changes.
-const FORMAT: &str = "seldom-serve/2";
+/// (3: tail offsets are kept per file identity, not per path.)
+const FORMAT: &str = "seldom-serve/3";
 
-/// Where a tailed file was read up to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// Where a tailed file was read up to, kept under its identity's key
+/// ([`FileId::key`]): a rotated file keeps its offset under its new name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TailOffset {
-    /// The file's inode: another inode under the same path is a rotation.
-    pub inode: u64,
+    pub id: FileId,
+    /// The name it had when last read: where a restart looks for it (its
+    /// folder) if no pattern matches it any more.
+    pub path: String,
     pub offset: u64,
+    /// Its size when last read: a file that vanishes left at least
+    /// `size - offset` bytes unread.
+    pub size: u64,
 }
 
 /// What a checkpoint commits.

@@ -1,18 +1,41 @@
-//! Files followed as they grow (`[[input.file]]`, paths or globs), like
-//! `tail -F`: across rotation (a new inode under the path: the old file is
-//! read to its end first, through the handle still open) and truncation (the
-//! file shrank: read again from the start). Only whole lines are taken; the
-//! offset after the last one goes to the detection thread with the events and
-//! is committed with the checkpoint that covers them.
+//! Files followed as they grow (`[[input.file]]`, paths or globs), by
+//! identity rather than by name, as Filebeat and Vector do: each file is a
+//! stream keyed by device and inode with a fingerprint of its first bytes
+//! ([`crate::file_identity`]), so that no line is lost or read twice across
+//! rotation and restarts.
+//!
+//! - Renamed (rename-and-create): the stream follows the inode. Under a name
+//!   the patterns still match, it is found there; under one they do not, it
+//!   is read to its end through the handle still open (after a restart, from
+//!   the name's folder: a file whose name starts with the old one).
+//! - Rewritten in place (copytruncate, or an inode given to a new file): its
+//!   first bytes changed, so the old stream ended there; its rest is read
+//!   from the copy (a file with the same full fingerprint, among the matches
+//!   or in the folder), and the new content is a new stream from byte 0.
+//!   A copy found while the original is still whole is a duplicate: skipped.
+//! - Compressed (`.gz`, gzip's magic bytes): never followed; its lines were
+//!   read from the file it was made of.
+//! - Symlinks are followed to their target; two names of one file are one
+//!   stream.
+//! - A stream whose file is gone with bytes unread is reported (status and
+//!   metrics) with how many, and forgotten.
+//!
+//! Only whole lines are taken; the offset after the last one goes to the
+//! detection thread with the events and is committed with the checkpoint
+//! that covers them, so a restart resumes exactly there.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
+use seldom_model::Timestamp;
+use serde::Serialize;
+
+use crate::file_identity::{FileId, Seen, compressed_length, look};
 use crate::pipeline::{Shared, Work, decode_bytes};
 use crate::store::TailOffset;
 
@@ -20,33 +43,158 @@ use crate::store::TailOffset;
 /// cannot hold the others back.
 const READ_PER_LOOK: u64 = 4 << 20;
 
-struct Followed {
-    file: File,
-    inode: u64,
+/// A file renamed out of the patterns is kept open this long after it last
+/// grew: a writer that has not yet reopened its log still appends to it.
+const ROTATED_GRACE: Duration = Duration::from_secs(5);
+
+/// Vanished files listed in the status (their count and bytes are totals).
+const VANISHED_SHOWN: usize = 20;
+
+/// One followed file.
+struct Stream {
+    id: FileId,
+    path: PathBuf,
+    /// `None` for a stream known from the store and not yet found again.
+    file: Option<File>,
+    /// Bytes handed on (whole lines).
     offset: u64,
+    size: u64,
     /// Inside a line longer than a whole read: its bytes are dropped up to
     /// its end, so that one such line cannot stall the file.
     skipping: bool,
+    /// Rotated (renamed, or found again elsewhere): read to its end before
+    /// the files that are still written.
+    rotated: bool,
+    /// No pattern matches it any more: closed once read to its end and idle.
+    absent_since: Option<Instant>,
+    last_grew: Instant,
+    last_read: Option<Timestamp>,
+}
+
+impl Stream {
+    fn saved(&self) -> TailOffset {
+        TailOffset {
+            id: self.id,
+            path: self.path.to_string_lossy().into_owned(),
+            offset: self.offset,
+            size: self.size,
+        }
+    }
+
+    fn follow(&mut self, path: PathBuf, file: File, seen: Seen) {
+        if path != self.path {
+            self.rotated = true; // renamed, while running or stopped
+        }
+        self.path = path;
+        self.id = seen.id;
+        self.size = seen.size;
+        self.file = Some(file);
+        self.absent_since = None;
+    }
+}
+
+/// Where a stream's content went, when not where it was.
+enum Found {
+    /// A file to go on reading (renamed, or a copy).
+    Plain((PathBuf, File, Seen)),
+    /// A compressed rotation, and its content's length.
+    Compressed(PathBuf, u64),
+}
+
+/// Per followed file, as `/api/v1/status` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileStatus {
+    pub identity: String,
+    pub path: String,
+    /// Bytes read and handed to detection.
+    pub offset: u64,
+    pub size: u64,
+    pub lag_bytes: u64,
+    pub last_read: Option<Timestamp>,
+    pub rotated: bool,
+}
+
+/// A followed file that disappeared with bytes never read.
+#[derive(Debug, Clone, Serialize)]
+pub struct Vanished {
+    pub identity: String,
+    pub path: String,
+    pub offset: u64,
+    pub unread_bytes: u64,
+    pub at: Timestamp,
+}
+
+/// A tailed file's detected offset, as the status shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputOffset {
+    pub path: String,
+    pub offset: u64,
+}
+
+/// The status's view of the offsets detection holds.
+pub fn inputs(offsets: &BTreeMap<String, TailOffset>) -> BTreeMap<String, InputOffset> {
+    offsets
+        .iter()
+        .map(|(key, at)| {
+            let input = InputOffset {
+                path: at.path.clone(),
+                offset: at.offset,
+            };
+            (key.clone(), input)
+        })
+        .collect()
+}
+
+/// What the tailer publishes after each look.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TailStatus {
+    pub files: Vec<FileStatus>,
+    /// Followed files that vanished with bytes unread, and those bytes
+    /// (at least: the file may have grown after its last look).
+    pub vanished_files: u64,
+    pub vanished_unread_bytes: u64,
+    pub vanished: Vec<Vanished>,
+    /// Compressed rotations the patterns match, not followed.
+    pub compressed_skipped: usize,
 }
 
 pub struct Tailer {
     patterns: Vec<String>,
     interval: Duration,
-    saved: BTreeMap<String, TailOffset>,
-    open: BTreeMap<String, Followed>,
+    /// By [`FileId::key`].
+    streams: BTreeMap<String, Stream>,
 }
 
 impl Tailer {
+    /// `saved`: the offsets of the last checkpoint, by identity key.
     pub fn new(
         patterns: Vec<String>,
         interval: Duration,
         saved: BTreeMap<String, TailOffset>,
     ) -> Self {
+        let now = Instant::now();
+        let streams = saved
+            .into_values()
+            .map(|at| {
+                let stream = Stream {
+                    id: at.id,
+                    path: PathBuf::from(at.path),
+                    file: None,
+                    offset: at.offset,
+                    size: at.size,
+                    skipping: false,
+                    rotated: false,
+                    absent_since: None,
+                    last_grew: now,
+                    last_read: None,
+                };
+                (at.id.key(), stream)
+            })
+            .collect();
         Tailer {
             patterns,
             interval,
-            saved,
-            open: BTreeMap::new(),
+            streams,
         }
     }
 
@@ -57,141 +205,383 @@ impl Tailer {
         }
     }
 
-    /// One pass over every matching file.
-    fn look(&mut self, shared: &Shared) {
-        let mut paths = Vec::new();
+    /// The files the patterns match now, opened, one per identity; gzip
+    /// files counted and left.
+    fn matches(&self, compressed: &mut usize) -> Vec<(PathBuf, File, Seen)> {
+        let mut found = Vec::new();
+        let mut keys = BTreeSet::new();
         for pattern in &self.patterns {
-            match glob::glob(pattern) {
-                Ok(found) => paths.extend(found.flatten().filter(|p| p.is_file())),
-                Err(e) => eprintln!("seldom serve: input.file {pattern:?}: {e}"),
+            let paths = match glob::glob(pattern) {
+                Ok(paths) => paths,
+                Err(e) => {
+                    eprintln!("seldom serve: input.file {pattern:?}: {e}");
+                    continue;
+                }
+            };
+            // `is_file` follows symlinks: a link is followed to its target.
+            for path in paths.flatten().filter(|p| p.is_file()) {
+                let Ok((file, seen)) = open(&path) else {
+                    continue; // gone between the listing and the open
+                };
+                if seen.gzip {
+                    *compressed += 1;
+                } else if keys.insert(seen.id.key()) {
+                    found.push((path, file, seen));
+                }
             }
         }
-        for path in paths {
-            if shared.queued.load(Ordering::Acquire) >= shared.queue_capacity {
-                return; // detection is behind: the files wait, nothing is lost
+        found
+    }
+
+    /// One pass: match the files to the streams, then read.
+    fn look(&mut self, shared: &Shared) {
+        let mut compressed = 0;
+        let found = self.matches(&mut compressed);
+        let mut present = BTreeSet::new();
+        let mut ended = Vec::new();
+        let mut unknown = Vec::new();
+        for (path, file, seen) in found {
+            let key = seen.id.key();
+            let same = match self.streams.get(&key) {
+                Some(stream) => stream.id.same_start(&seen, &file).unwrap_or(false),
+                None => {
+                    unknown.push((path, file, seen));
+                    continue;
+                }
+            };
+            if same && let Some(stream) = self.streams.get_mut(&key) {
+                if seen.size < stream.offset {
+                    // Shrank below what was read with its first bytes
+                    // unchanged: truncated and rewritten alike; read again.
+                    stream.offset = 0;
+                    stream.skipping = false;
+                }
+                stream.follow(path, file, seen);
+                present.insert(key);
+            } else if let Some(old) = self.streams.remove(&key) {
+                // Rewritten in place or a reused inode: the old content ends
+                // here; the new one is a new file.
+                ended.push(old);
+                unknown.push((path, file, seen));
             }
-            let name = path.to_string_lossy().into_owned();
-            if let Err(e) = self.follow(&name, shared) {
-                eprintln!("seldom serve: following {name}: {e}");
-                self.open.remove(&name);
+        }
+        // Streams no pattern matches: read through their handle, or (known
+        // from the store only) looked for.
+        let absent: Vec<String> = self
+            .streams
+            .iter()
+            .filter(|(key, _)| !present.contains(*key))
+            .map(|(key, _)| key.clone())
+            .collect();
+        for key in absent {
+            let Some(stream) = self.streams.get_mut(&key) else {
+                continue;
+            };
+            if stream.file.is_some() {
+                if stream.absent_since.is_none() {
+                    stream.absent_since = Some(Instant::now());
+                    stream.rotated = true;
+                }
+            } else if let Some(old) = self.streams.remove(&key) {
+                ended.push(old);
+            }
+        }
+        for old in ended {
+            self.continue_elsewhere(old, &mut unknown, shared);
+        }
+        for (path, file, seen) in unknown {
+            let key = seen.id.key();
+            if self.streams.contains_key(&key) {
+                continue;
+            }
+            // A copy of a file still followed whole (copytruncate between
+            // its copy and its truncation): its lines come from the original.
+            let copy = self
+                .streams
+                .values()
+                .any(|s| s.file.is_some() && s.absent_since.is_none() && s.id.is_copy(&seen));
+            if copy {
+                continue;
+            }
+            let stream = Stream {
+                id: seen.id,
+                path,
+                file: Some(file),
+                offset: 0,
+                size: seen.size,
+                skipping: false,
+                rotated: false,
+                absent_since: None,
+                last_grew: Instant::now(),
+                last_read: None,
+            };
+            self.streams.insert(key, stream);
+        }
+        self.read(shared);
+        self.publish(shared, compressed);
+    }
+
+    /// A stream whose file is no longer where it was: its rest is read from
+    /// the file that now holds its content, if any; else it vanished.
+    fn continue_elsewhere(
+        &mut self,
+        mut old: Stream,
+        unknown: &mut Vec<(PathBuf, File, Seen)>,
+        shared: &Shared,
+    ) {
+        let old_key = old.id.key();
+        let among = unknown.iter().position(|(_, _, seen)| old.id.is_copy(seen));
+        let matched = among.is_some();
+        let found = match among {
+            Some(i) => Some(Found::Plain(unknown.swap_remove(i))),
+            None => self.find_in_folder(&old),
+        };
+        match found {
+            Some(Found::Plain((path, file, seen))) => {
+                let key = seen.id.key();
+                eprintln!(
+                    "seldom serve: {} continues in {} at byte {}",
+                    old.path.display(),
+                    path.display(),
+                    old.offset
+                );
+                old.follow(path, file, seen);
+                old.rotated = true;
+                // Found outside the patterns: closed once read to its end.
+                old.absent_since = (!matched).then(Instant::now);
+                self.forget(&old_key, shared);
+                // Saved under its new key at once: should it be at its end
+                // already, a restart must still know it was read.
+                send(&key, &old, Vec::new(), shared);
+                self.streams.insert(key, old);
+            }
+            found => {
+                // Gone; or compressed, its rest never to be read: its length
+                // then says exactly how much.
+                let size = match found {
+                    Some(Found::Compressed(path, length)) => {
+                        eprintln!(
+                            "seldom serve: {} was compressed to {} before it was read to its end",
+                            old.path.display(),
+                            path.display()
+                        );
+                        length
+                    }
+                    _ => old.size,
+                };
+                let unread = size.saturating_sub(old.offset);
+                if let Ok(mut tail) = shared.tail.lock() {
+                    if unread > 0 {
+                        eprintln!(
+                            "seldom serve: {} vanished with {unread} bytes never read",
+                            old.path.display()
+                        );
+                        tail.vanished_files += 1;
+                        tail.vanished_unread_bytes += unread;
+                        tail.vanished.push(Vanished {
+                            identity: old.id.display(),
+                            path: old.path.to_string_lossy().into_owned(),
+                            offset: old.offset,
+                            unread_bytes: unread,
+                            at: Timestamp::now(),
+                        });
+                        let excess = tail.vanished.len().saturating_sub(VANISHED_SHOWN);
+                        tail.vanished.drain(..excess);
+                    }
+                }
+                self.forget(&old_key, shared);
             }
         }
     }
 
-    fn follow(&mut self, name: &str, shared: &Shared) -> std::io::Result<()> {
-        let meta = std::fs::metadata(name)?;
-        if !self.open.contains_key(name) {
-            let file = File::open(name)?;
-            let inode = file.metadata()?.ino();
-            // Resume where the last checkpoint left off, if it is the same file.
-            let offset = match self.saved.get(name) {
-                Some(saved) if saved.inode == inode && saved.offset <= meta.len() => saved.offset,
-                _ => 0,
+    /// The file that holds a stream's content in its folder: the same inode
+    /// and first bytes (renamed), or the same full fingerprint (copied);
+    /// only names that start with the stream's (`x.log.1`, `x.log-2026...`),
+    /// as rotation names them.
+    fn find_in_folder(&self, old: &Stream) -> Option<Found> {
+        let folder = old.path.parent().filter(|p| !p.as_os_str().is_empty());
+        let folder = folder.unwrap_or(Path::new("."));
+        let name = old.path.file_name()?.to_string_lossy().into_owned();
+        let mut compressed = Vec::new();
+        for entry in std::fs::read_dir(folder).ok()?.flatten() {
+            let path = entry.path();
+            let candidate = entry.file_name().to_string_lossy().into_owned();
+            if !candidate.starts_with(&name) || !path.is_file() {
+                continue;
+            }
+            let Ok((file, seen)) = open(&path) else {
+                continue;
             };
-            self.open.insert(
-                name.to_owned(),
-                Followed {
-                    file,
-                    inode,
-                    offset,
-                    skipping: false,
-                },
-            );
+            if seen.gzip {
+                compressed.push((path, file));
+                continue;
+            }
+            if self.streams.contains_key(&seen.id.key()) {
+                continue;
+            }
+            let renamed = old.id.same_inode(&seen.id)
+                && old.id.same_start(&seen, &file).unwrap_or(false)
+                && seen.size >= old.offset;
+            let copied = old.id.is_copy(&seen) && seen.size >= old.offset;
+            if renamed || copied {
+                return Some(Found::Plain((path, file, seen)));
+            }
         }
-        let Some(followed) = self.open.get_mut(name) else {
-            return Ok(());
-        };
-        if meta.ino() == followed.inode && meta.len() < followed.offset {
-            followed.offset = 0; // truncated in place
-        }
-        if meta.ino() != followed.inode {
-            // Rotated: the old file is read to its end through the handle
-            // still open, however far behind it was; the new one starts at
-            // its beginning.
-            while read_lines(name, followed, shared)? {}
-            let file = File::open(name)?;
-            let inode = file.metadata()?.ino();
-            *followed = Followed {
-                file,
-                inode,
-                offset: 0,
-                skipping: false,
-            };
-        }
-        read_lines(name, followed, shared)?;
-        // Where to resume should this file be reopened (after an error).
-        self.saved.insert(
-            name.to_owned(),
-            TailOffset {
-                inode: followed.inode,
-                offset: followed.offset,
-            },
-        );
-        Ok(())
+        compressed.into_iter().find_map(|(path, file)| {
+            let length = compressed_length(&old.id, file).ok()??;
+            Some(Found::Compressed(path, length))
+        })
     }
+
+    /// Tells detection to keep no offset for this key any more (through the
+    /// same queue as the lines, so after them).
+    fn forget(&self, key: &str, shared: &Shared) {
+        shared.queued.fetch_add(1, Ordering::AcqRel);
+        if !shared.send(Work::TailDone {
+            key: key.to_owned(),
+        }) {
+            shared.queued.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+
+    /// Reads the rotated streams to their end first (a file before its
+    /// successor), then one read's worth of each other stream, the least
+    /// recently written first: files rotated before the tailer ever saw
+    /// them (while it was down) come before the file that replaced them,
+    /// whatever their names.
+    fn read(&mut self, shared: &Shared) {
+        let mut order: Vec<(bool, Option<SystemTime>, PathBuf, String)> = self
+            .streams
+            .iter()
+            .map(|(key, s)| {
+                let written = s.file.as_ref().and_then(|f| f.metadata().ok());
+                let written = written.and_then(|m| m.modified().ok());
+                (!s.rotated, written, s.path.clone(), key.clone())
+            })
+            .collect();
+        order.sort();
+        let mut closed = Vec::new();
+        for (still_written, _, _, key) in order {
+            let Some(stream) = self.streams.get_mut(&key) else {
+                continue;
+            };
+            loop {
+                if shared.queued.load(Ordering::Acquire) >= shared.queue_capacity {
+                    return; // detection is behind: the files wait, nothing is lost
+                }
+                match read_lines(&key, stream, shared) {
+                    Ok(true) if !still_written => continue,
+                    Ok(_) => {}
+                    Err(e) => {
+                        eprintln!("seldom serve: following {}: {e}", stream.path.display());
+                        stream.file = None; // looked for again at the next look
+                    }
+                }
+                break;
+            }
+            let idle = stream.last_grew.elapsed() >= ROTATED_GRACE;
+            if stream.absent_since.is_some() && stream.offset >= stream.size && idle {
+                closed.push(key);
+            }
+        }
+        for key in closed {
+            // Read to its end and no longer matched: done with.
+            self.streams.remove(&key);
+            self.forget(&key, shared);
+        }
+    }
+
+    fn publish(&self, shared: &Shared, compressed: usize) {
+        let files = self
+            .streams
+            .values()
+            .map(|s| FileStatus {
+                identity: s.id.display(),
+                path: s.path.to_string_lossy().into_owned(),
+                offset: s.offset,
+                size: s.size,
+                lag_bytes: s.size.saturating_sub(s.offset),
+                last_read: s.last_read,
+                rotated: s.rotated,
+            })
+            .collect();
+        if let Ok(mut tail) = shared.tail.lock() {
+            tail.files = files;
+            tail.compressed_skipped = compressed;
+        }
+    }
+}
+
+fn open(path: &Path) -> std::io::Result<(File, Seen)> {
+    let file = File::open(path)?;
+    let seen = look(&file)?;
+    Ok((file, seen))
 }
 
 /// Reads whole lines after the offset (one read's worth) and hands them on;
 /// returns whether the offset moved.
-fn read_lines(name: &str, followed: &mut Followed, shared: &Shared) -> std::io::Result<bool> {
+fn read_lines(key: &str, stream: &mut Stream, shared: &Shared) -> std::io::Result<bool> {
+    let Some(file) = stream.file.as_mut() else {
+        return Ok(false);
+    };
+    let size = file.metadata()?.len();
+    if size != stream.size {
+        stream.last_grew = Instant::now();
+        stream.size = size;
+    }
     let mut buf = Vec::new();
-    followed.file.seek(SeekFrom::Start(followed.offset))?;
-    (&mut followed.file)
-        .take(READ_PER_LOOK)
-        .read_to_end(&mut buf)?;
+    file.seek(SeekFrom::Start(stream.offset))?;
+    file.take(READ_PER_LOOK).read_to_end(&mut buf)?;
     let mut from = 0;
-    if followed.skipping {
+    if stream.skipping {
         match buf.iter().position(|b| *b == b'\n') {
             Some(end) => {
-                followed.skipping = false;
+                stream.skipping = false;
                 from = end + 1;
             }
             None => {
-                followed.offset += buf.len() as u64;
+                stream.offset += buf.len() as u64;
                 return Ok(!buf.is_empty());
             }
         }
     }
-    let Some(end) = memchr_last_newline(&buf[from..]).map(|e| from + e) else {
+    let Some(end) = buf[from..]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map(|e| from + e)
+    else {
         if (buf.len() - from) as u64 == READ_PER_LOOK {
             // A line longer than a whole read: counted, dropped to its end.
-            followed.skipping = true;
-            followed.offset += buf.len() as u64;
+            stream.skipping = true;
+            stream.offset += buf.len() as u64;
             if let Ok(mut skipped) = shared.metrics.skipped.lock() {
                 *skipped.entry("line_too_long").or_default() += 1;
             }
             return Ok(true);
         }
-        followed.offset += from as u64;
+        stream.offset += from as u64;
         return Ok(from > 0); // no whole line yet
     };
-    followed.offset += from as u64;
-    let buf = &buf[from..];
-    let end = end - from;
-    let start = followed.offset;
-    let (events, stats) =
-        decode_bytes(&buf[..=end], &format!("{name}@{start}"), shared.host_naming);
+    stream.offset += from as u64;
+    let start = stream.offset;
+    let name = format!("{}@{start}", stream.path.display());
+    let (events, stats) = decode_bytes(&buf[from..=end], &name, shared.host_naming);
     shared.metrics.count(&stats);
-    followed.offset = start + end as u64 + 1;
-    shared
-        .queued
-        .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-    let sent = shared.send(Work::Tail {
-        path: name.to_owned(),
-        offset: TailOffset {
-            inode: followed.inode,
-            offset: followed.offset,
-        },
-        events,
-    });
-    if !sent {
-        shared
-            .queued
-            .fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-    }
+    stream.offset = start + (end - from) as u64 + 1;
+    stream.last_read = Some(Timestamp::now());
+    send(key, stream, events, shared);
     Ok(true)
 }
 
-fn memchr_last_newline(buf: &[u8]) -> Option<usize> {
-    buf.iter().rposition(|b| *b == b'\n')
+/// Hands lines (or only the stream's position) to the detection thread.
+fn send(key: &str, stream: &Stream, events: Vec<seldom_model::Event>, shared: &Shared) {
+    shared.queued.fetch_add(1, Ordering::AcqRel);
+    let sent = shared.send(Work::Tail {
+        key: key.to_owned(),
+        offset: stream.saved(),
+        events,
+    });
+    if !sent {
+        shared.queued.fetch_sub(1, Ordering::AcqRel);
+    }
 }
