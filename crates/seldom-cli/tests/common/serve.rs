@@ -65,7 +65,7 @@ pub fn start(state: &Path, token: Option<&str>, args: &[&str]) -> Server {
             break addr.trim().to_owned();
         }
     };
-    Server {
+    let server = Server {
         child: Some(child),
         api: Client {
             base,
@@ -73,6 +73,19 @@ pub fn start(state: &Path, token: Option<&str>, args: &[&str]) -> Server {
         },
         state: state.to_owned(),
         log,
+    };
+    // The listener binds before the inbox is replayed and answers 503 until
+    // then: wait for readiness, as a load balancer would. (This client speaks
+    // plain HTTP only: a TLS test waits with its own.)
+    if server.base.starts_with("https://") {
+        return server;
+    }
+    loop {
+        if server.get_text("/readyz").0 == 200 {
+            break server;
+        }
+        assert!(Instant::now() < deadline, "seldom serve never became ready");
+        std::thread::sleep(Duration::from_millis(20));
     }
 }
 
