@@ -36,15 +36,18 @@ pub fn image_name(image: &str) -> Option<String> {
 }
 
 /// `python3.11` → `python`, `perl5.36.0` → `perl`, `python3` → `python`: a
-/// trailing run of digits and dots that follows a letter is a version. Only
-/// such a tail is folded, so `microsoft.workflow.compiler` keeps its dots, and
-/// a name of digits alone (`7`) or that ends in a letter (`7z`) is kept whole.
+/// trailing run of digits and dots that follows a letter is a version
+/// (`ksh93` is `ksh`), except a word size: `rundll32`, `regsvr32` and `wow64`
+/// keep their `32` and `64`, part of the name. Only such a tail is folded, so
+/// `microsoft.workflow.compiler` keeps its dots, and a name of digits alone
+/// (`7`) or that ends in a letter (`7z`) is kept whole.
 fn fold_version(name: &str) -> &str {
     let head = name.trim_end_matches(|c: char| c.is_ascii_digit() || c == '.');
-    let folded_something = head.len() < name.len();
-    let tail_has_digit = name[head.len()..].chars().any(|c| c.is_ascii_digit());
+    let tail = &name[head.len()..];
+    let tail_has_digit = tail.chars().any(|c| c.is_ascii_digit());
+    let is_version = !matches!(tail, "32" | "64");
     match head.chars().last() {
-        Some(c) if c.is_alphabetic() && folded_something && tail_has_digit => head,
+        Some(c) if c.is_alphabetic() && tail_has_digit && is_version => head,
         // `a.` or `a-1`: not a version tail; keep the name (less a trailing dot).
         _ => name,
     }
@@ -104,5 +107,12 @@ mod tests {
         assert_eq!(image_name("/usr/bin/vim.gtk3").as_deref(), Some("vim.gtk"));
         assert_eq!(image_name("/usr/bin/ruby-3.1").as_deref(), Some("ruby-3.1"));
         assert_eq!(image_name("/usr/bin/basic").as_deref(), Some("basic"));
+        // A word size is part of a Windows name.
+        assert_eq!(
+            image_name("C:\\Windows\\System32\\rundll32.exe").as_deref(),
+            Some("rundll32")
+        );
+        assert_eq!(image_name("REGSVR32.EXE").as_deref(), Some("regsvr32"));
+        assert_eq!(image_name("wow64").as_deref(), Some("wow64"));
     }
 }
