@@ -165,8 +165,9 @@ pub struct ScanArgs {
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
 
-    /// Load detection state from this store file, continue from it, and save it back.
-    #[arg(long, value_name = "FILE")]
+    /// Load the detection state from this folder's store (FOLDER/seldom.redb, the
+    /// format `serve --state` uses), continue from it, and save it back.
+    #[arg(long, value_name = "FOLDER")]
     pub state: Option<PathBuf>,
 
     /// Internal networks, replacing the default list (comma-separated CIDRs).

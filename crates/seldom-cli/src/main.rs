@@ -17,7 +17,6 @@ mod scan;
 mod serve_cmd;
 mod settings;
 mod simulate_cmd;
-mod state_store;
 
 use std::process::ExitCode;
 

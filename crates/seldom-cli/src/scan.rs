@@ -17,7 +17,6 @@ use crate::cli::{OutputFormat, ScanArgs};
 use crate::output::Output;
 use crate::progress::Progress;
 use crate::settings;
-use crate::state_store::StateStore;
 
 /// Everything `--stats` reports.
 #[derive(Serialize)]
@@ -38,9 +37,18 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     };
     let store = match (&args.state, detector.as_mut()) {
         (Some(path), Some(detector)) => {
-            let (store, saved) = StateStore::open(path, detector.config())?;
-            if let Some(state) = saved {
+            let (store, restored) = seldom_store::Store::open(path, detector.config())?;
+            if !restored.inbox.is_empty() {
+                anyhow::bail!(
+                    "the store {} holds {} ingest batch(es) a service acknowledged but has not detected yet; start `seldom serve --state {}` on it once to detect them first",
+                    store.path().display(),
+                    restored.inbox.len(),
+                    path.display()
+                );
+            }
+            if let Some(state) = restored.state {
                 detector.restore(state);
+                detector.restore_reorder(restored.reorder);
             }
             Some(store)
         }
@@ -121,7 +129,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let new_alerts = sink.new;
     output.finish()?;
     if let (Some(store), Some(detector)) = (&store, &detector) {
-        store.save(detector.config(), detector.state())?;
+        store.save_scan(detector.state())?;
     }
     if let Some(path) = &args.stats {
         let detection = detector.as_ref().map(Detector::stats);

@@ -197,7 +197,7 @@ fn daily_scans_with_state_equal_one_scan_of_the_month() {
     let whole_ids = alert_ids(&whole);
     assert!(whole_ids.len() > 20, "{}", whole_ids.len());
 
-    let state = dir.path().join("state.redb");
+    let state = dir.path().join("state");
     let mut daily_ids = Vec::new();
     for file in &files {
         let day = seldom()
@@ -217,7 +217,7 @@ fn daily_scans_with_state_equal_one_scan_of_the_month() {
 fn a_state_file_from_another_configuration_or_corrupt_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let files = write_org(dir.path(), 2);
-    let state = dir.path().join("state.redb");
+    let state = dir.path().join("state");
     seldom()
         .arg("scan")
         .arg(&files[0])
@@ -237,8 +237,9 @@ fn a_state_file_from_another_configuration_or_corrupt_is_refused() {
     assert_refused(&output, "another configuration");
     assert_refused(&output, "rare_hosts=3");
 
-    let garbage = dir.path().join("garbage.redb");
-    std::fs::write(&garbage, vec![0x5a; 8192]).unwrap();
+    let garbage = dir.path().join("garbage");
+    std::fs::create_dir(&garbage).unwrap();
+    std::fs::write(garbage.join("seldom.redb"), vec![0x5a; 8192]).unwrap();
     let output = seldom()
         .arg("scan")
         .arg(&files[1])
@@ -246,7 +247,21 @@ fn a_state_file_from_another_configuration_or_corrupt_is_refused() {
         .arg(&garbage)
         .output()
         .unwrap();
-    assert_refused(&output, "state file");
+    assert_refused(&output, "is it a seldom store?");
+
+    // A file where a folder belongs (a state file of an older seldom, or a
+    // typo) is refused, not replaced.
+    let file = dir.path().join("old-state.redb");
+    std::fs::write(&file, vec![0x5a; 64]).unwrap();
+    let output = seldom()
+        .arg("scan")
+        .arg(&files[1])
+        .arg("--state")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_refused(&output, "names a folder");
+    assert_eq!(std::fs::read(&file).unwrap(), vec![0x5a; 64]);
 }
 
 #[test]

@@ -104,8 +104,10 @@ fn an_empty_state_file_is_refused_not_taken_as_new() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("day.json");
     std::fs::write(&input, telemetry("WS1")).unwrap();
-    let state = dir.path().join("state.redb");
-    std::fs::write(&state, b"").unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir(&state).unwrap();
+    let store = state.join("seldom.redb");
+    std::fs::write(&store, b"").unwrap();
     let output = seldom()
         .arg("scan")
         .arg(&input)
@@ -115,7 +117,7 @@ fn an_empty_state_file_is_refused_not_taken_as_new() {
         .unwrap();
     assert_refused(&output, "empty");
     assert_eq!(
-        std::fs::metadata(&state).unwrap().len(),
+        std::fs::metadata(&store).unwrap().len(),
         0,
         "left as it was"
     );
@@ -126,7 +128,7 @@ fn a_state_file_with_a_changed_byte_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let input = dir.path().join("day.json");
     std::fs::write(&input, telemetry("FLIPMEHOST")).unwrap();
-    let state = dir.path().join("state.redb");
+    let state = dir.path().join("state");
     let scan = || {
         seldom()
             .arg("scan")
@@ -141,7 +143,8 @@ fn a_state_file_with_a_changed_byte_is_refused() {
     assert_success(&scan());
     // One letter of the host name, inside the saved state: still valid CBOR,
     // so only a checksum can tell.
-    let mut bytes = std::fs::read(&state).unwrap();
+    let store = state.join("seldom.redb");
+    let mut bytes = std::fs::read(&store).unwrap();
     let needle = b"flipmehost";
     let mut changed = 0;
     for at in 0..bytes.len() - needle.len() {
@@ -151,7 +154,7 @@ fn a_state_file_with_a_changed_byte_is_refused() {
         }
     }
     assert!(changed > 0, "the host name is in the state file");
-    std::fs::write(&state, &bytes).unwrap();
+    std::fs::write(&store, &bytes).unwrap();
     let output = scan();
     assert_refused(&output, "checksum");
 }
