@@ -5,12 +5,16 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result};
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use seldom_detect::{Alert, Catalog, DetectConfig, Order};
+use seldom_ingest::{IngestOptions, PathSource, Source, decode_in_background};
 use seldom_simulate::SimConfig;
 
 use crate::alert_table;
-use crate::cli::{DemoArgs, OutputFormat, ScanArgs};
-use crate::{scan, simulate_cmd};
+use crate::cli::DemoArgs;
+use crate::simulate_cmd;
 
 pub fn run(args: &DemoArgs) -> Result<ExitCode> {
     let temporary = match &args.out {
@@ -37,15 +41,9 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         "seldom demo: {} events written; scanning them...",
         written.events
     );
+    let alerts = detect(&dir.join("telemetry.jsonl"))?;
     let alerts_path = dir.join("alerts.jsonl");
-    let scan_args = ScanArgs::for_demo(dir.join("telemetry.jsonl"), alerts_path.clone());
-    scan::run(&scan_args)?;
-
-    let alerts: Vec<seldom_detect::Alert> = std::fs::read_to_string(&alerts_path)?
-        .lines()
-        .map(serde_json::from_str)
-        .collect::<Result<_, _>>()
-        .context("reading the demo's alerts")?;
+    write_alerts(&alerts_path, &alerts)?;
     let (shown, informational): (Vec<_>, Vec<_>) = alerts
         .iter()
         .partition(|a| args.all || a.severity != seldom_detect::catalog::Severity::Informational);
@@ -70,29 +68,32 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-impl ScanArgs {
-    /// The scan the demo runs: default settings, alerts as JSON lines to a file.
-    fn for_demo(telemetry: std::path::PathBuf, output: std::path::PathBuf) -> ScanArgs {
-        ScanArgs {
-            paths: vec![telemetry],
-            events: false,
-            format: Some(OutputFormat::Jsonl),
-            output: Some(output),
-            stats: None,
-            config: None,
-            catalog: None,
-            state: None,
-            internal_networks: None,
-            activation_days: None,
-            training_days: None,
-            dedup_days: None,
-            rare_hosts: None,
-            reorder_window: None,
-            stream: true,
-            host_naming: None,
-            max_line_bytes: 4 << 20,
-            audit_host: None,
-            quiet: true,
-        }
+/// The scan the demo runs: the built-in settings and catalog, the
+/// simulated telemetry as it was written (in time order: a stream).
+fn detect(telemetry: &Path) -> Result<Vec<Alert>> {
+    let mut detector = DetectConfig::default().build(Catalog::builtin()?)?;
+    let source: Box<dyn Source> = Box::new(PathSource::new(telemetry));
+    let mut batches = decode_in_background(vec![source], IngestOptions::default(), None)
+        .context("starting the decoding thread")?;
+    let mut alerts: Vec<Alert> = Vec::new();
+    let detected = seldom_detect::run(&mut detector, &mut batches, Order::Stream, &mut alerts);
+    let decoded = batches.finish();
+    if let Some(e) = decoded.unopened.first() {
+        bail!("{e}");
     }
+    detected.map_err(|e| anyhow::anyhow!(e))?;
+    Ok(alerts)
+}
+
+/// The alerts as JSON lines, for the evaluation (and the user, with `--out`).
+fn write_alerts(path: &Path, alerts: &[Alert]) -> Result<()> {
+    let mut out = std::io::BufWriter::new(
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?,
+    );
+    for alert in alerts {
+        serde_json::to_writer(&mut out, alert)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+        .with_context(|| format!("writing {}", path.display()))
 }

@@ -7,8 +7,10 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use seldom_detect::{AlertUpdate, DetectStats, Detector, formats};
-use seldom_ingest::{IngestOptions, IngestStats, Ingestor, NormalizeOptions};
+use seldom_detect::{AlertUpdate, DetectStats, Detector, Order, Sink, SinkError, formats};
+use seldom_ingest::{
+    IngestOptions, IngestStats, NormalizeOptions, ReadSummary, decode_in_background, source_for,
+};
 use seldom_model::Event;
 use serde::Serialize;
 
@@ -76,56 +78,30 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         output: &mut output,
         format,
         new: 0,
-        error: None,
     };
-    let mut buffered: Vec<Event> = Vec::new();
-    let mut updates = Vec::new();
-    let stream = args.stream;
     // Decoding runs on its own thread and hands over batches in input order,
     // so the two cores decode and detect at once; results are those of a
     // single-threaded run.
-    let (batches, received) = std::sync::mpsc::sync_channel::<Vec<Event>>(BATCHES_IN_FLIGHT);
-    let counter = progress.counter();
-    let (stats, unreadable) = std::thread::scope(|scope| {
-        let reader = std::thread::Builder::new()
-            .name("seldom-decode".into())
-            .spawn_scoped(scope, move || {
-                read_inputs(&args.paths, options, counter, batches)
-            })
-            .context("starting the decoding thread")?;
-        for batch in received {
-            for event in batch {
-                match detector.as_mut() {
-                    None => sink.event(&event),
-                    Some(_) if !stream => buffered.push(event),
-                    Some(detector) => {
-                        detector.push(event, &mut updates);
-                        sink.updates(&mut updates);
-                    }
-                }
-            }
-        }
-        Ok::<_, anyhow::Error>(
-            reader
-                .join()
-                .unwrap_or_else(|_| (IngestStats::default(), 1)),
-        )
-    })?;
+    let sources = args.paths.iter().map(|p| source_for(p)).collect();
+    let mut batches = decode_in_background(sources, options, Some(progress.counter()))
+        .context("starting the decoding thread")?;
+    let order = if args.stream {
+        Order::Stream
+    } else {
+        Order::Presort
+    };
+    let written = match detector.as_mut() {
+        Some(detector) => seldom_detect::run(detector, &mut batches, order, &mut sink),
+        None => (&mut batches)
+            .flatten()
+            .try_for_each(|event| sink.event(&event)),
+    };
+    let ReadSummary { stats, unopened } = batches.finish();
     progress.finish();
-    if let Some(detector) = detector.as_mut() {
-        // Ordering the whole input by event time makes a scan of unordered
-        // archives (lab recordings from many dates) give the alerts of a replay.
-        buffered.sort_by_key(|e| e.time);
-        for event in buffered {
-            detector.push(event, &mut updates);
-            sink.updates(&mut updates);
-        }
-        detector.flush(&mut updates);
-        sink.updates(&mut updates);
+    for e in &unopened {
+        eprintln!("seldom: {e}");
     }
-    if let Some(e) = sink.error.take() {
-        return Err(e);
-    }
+    written.map_err(|e| anyhow::anyhow!(e))?;
     let new_alerts = sink.new;
     output.finish()?;
     if let (Some(store), Some(detector)) = (&store, &detector) {
@@ -164,48 +140,11 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     }
     // A file that could not be read is a run that did not read what it was
     // given: a script must be able to tell, whatever else was read.
-    Ok(if unreadable > 0 || stats.files_unreadable > 0 {
+    Ok(if !unopened.is_empty() || stats.files_unreadable > 0 {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Batches of this many events cross from the decoding thread...
-const BATCH: usize = 4096;
-/// ...and at most this many batches wait, bounding memory.
-const BATCHES_IN_FLIGHT: usize = 8;
-
-/// Reads every input, sending events in batches; returns the read statistics
-/// and how many inputs could not be opened.
-fn read_inputs(
-    paths: &[std::path::PathBuf],
-    options: IngestOptions,
-    progress: std::sync::Arc<std::sync::atomic::AtomicU64>,
-    batches: std::sync::mpsc::SyncSender<Vec<Event>>,
-) -> (IngestStats, u32) {
-    let mut ingestor = Ingestor::new(options).with_progress(progress);
-    let mut batch = Vec::with_capacity(BATCH);
-    let mut unreadable = 0;
-    let mut on_event = |event: Event| {
-        batch.push(event);
-        if batch.len() >= BATCH {
-            // A closed channel means the consumer stopped; the rest is dropped.
-            let _ = batches.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-        }
-    };
-    for path in paths {
-        if path.as_os_str() == "-" {
-            ingestor.read_reader(std::io::stdin().lock(), "-", &mut on_event);
-        } else if let Err(e) = ingestor.read_path(path, &mut on_event) {
-            eprintln!("seldom: {e}");
-            unreadable += 1;
-        }
-    }
-    if !batch.is_empty() {
-        let _ = batches.send(batch);
-    }
-    (ingestor.into_stats(), unreadable)
 }
 
 /// Writes alerts as they are raised; repeats only count (their totals are in
@@ -214,37 +153,27 @@ struct AlertSink<'o> {
     output: &'o mut Output,
     format: OutputFormat,
     new: u64,
-    error: Option<anyhow::Error>,
 }
 
 impl AlertSink<'_> {
-    fn event(&mut self, event: &Event) {
-        if self.error.is_none()
-            && let Err(e) = self.output.json_line(event)
-        {
-            self.error = Some(e);
-        }
+    fn event(&mut self, event: &Event) -> Result<(), SinkError> {
+        Ok(self.output.json_line(event)?)
     }
+}
 
-    fn updates(&mut self, updates: &mut Vec<AlertUpdate>) {
-        for update in updates.drain(..) {
-            let AlertUpdate::New(alert, _) = update else {
-                continue;
-            };
-            self.new += 1;
-            if self.error.is_some() {
-                continue;
-            }
-            let written = match self.format {
-                OutputFormat::Jsonl => self.output.json_line(&alert),
-                OutputFormat::Table => self.output.text(&alert_table::render(&alert)),
-                OutputFormat::Ecs => self.output.json_line(&formats::ecs::render(&alert)),
-                OutputFormat::Ocsf => self.output.json_line(&formats::ocsf::render(&alert)),
-            };
-            if let Err(e) = written {
-                self.error = Some(e);
-            }
-        }
+impl Sink for AlertSink<'_> {
+    fn apply(&mut self, update: AlertUpdate) -> Result<(), SinkError> {
+        let AlertUpdate::New(alert, _) = update else {
+            return Ok(());
+        };
+        self.new += 1;
+        match self.format {
+            OutputFormat::Jsonl => self.output.json_line(&alert),
+            OutputFormat::Table => self.output.text(&alert_table::render(&alert)),
+            OutputFormat::Ecs => self.output.json_line(&formats::ecs::render(&alert)),
+            OutputFormat::Ocsf => self.output.json_line(&formats::ocsf::render(&alert)),
+        }?;
+        Ok(())
     }
 }
 

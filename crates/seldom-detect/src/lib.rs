@@ -25,9 +25,11 @@ mod pending;
 pub mod process_table;
 pub mod reorder;
 mod report;
+pub mod run;
 
 pub use alert::Alert;
 pub use catalog::Catalog;
 pub use config::{ConfigError, DetectConfig};
 pub use engine::{Detector, DetectorState};
 pub use report::{ActivationProgress, AlertUpdate, DestinationView, DetectStats};
+pub use run::{Fanout, Order, Sink, SinkError, run};

@@ -463,3 +463,84 @@ fn ended_processes_leave_the_tables_after_their_retention() {
     let (_, detector) = run(DetectConfig::default(), sorted(events));
     assert_eq!(detector.stats().expired_processes, 1);
 }
+
+/// Every host's background, then a rare tool on ws1 on day 20: in time
+/// order, one alert.
+fn month_with_one_rare_tool() -> Vec<Event> {
+    let mut events = background(&HOSTS, 0..25);
+    events.push(start("ws1", at(20, 10), "tool", "C:\\tools\\t.exe", None));
+    events.push(connect(
+        "ws1",
+        at(20, 11),
+        "tool",
+        "C:\\tools\\t.exe",
+        "198.18.0.9",
+    ));
+    sorted(events)
+}
+
+#[test]
+fn the_presorted_run_of_reversed_input_is_the_run_of_sorted_input() {
+    let events = month_with_one_rare_tool();
+    let (in_order, _) = run(DetectConfig::default(), events.clone());
+    assert_eq!(in_order.len(), 1, "{in_order:?}");
+
+    // The same events newest first, in batches: presorted, the same alert.
+    let mut reversed = events;
+    reversed.reverse();
+    let batches: Vec<Vec<Event>> = reversed.chunks(7).map(<[Event]>::to_vec).collect();
+    let mut presorted: Vec<Alert> = Vec::new();
+    let mut d = detector(DetectConfig::default());
+    seldom_detect::run(
+        &mut d,
+        batches.clone(),
+        seldom_detect::Order::Presort,
+        &mut presorted,
+    )
+    .unwrap();
+    assert_eq!(presorted, in_order);
+
+    // As a stream, newest first, everything is late or in training: none.
+    let mut streamed: Vec<Alert> = Vec::new();
+    let mut d = detector(DetectConfig::default());
+    seldom_detect::run(&mut d, batches, seldom_detect::Order::Stream, &mut streamed).unwrap();
+    assert!(streamed.is_empty(), "{streamed:?}");
+}
+
+#[test]
+fn a_sink_error_stops_the_run_and_is_returned() {
+    struct Full(usize);
+    impl seldom_detect::Sink for Full {
+        fn apply(&mut self, _: AlertUpdate) -> Result<(), seldom_detect::SinkError> {
+            self.0 += 1;
+            Err("no space left on device".into())
+        }
+    }
+    let mut events = month_with_one_rare_tool();
+    // A second rare tool later: the run must stop at the first failure.
+    events.push(start("ws2", at(22, 10), "tool2", "C:\\tools\\u.exe", None));
+    events.push(connect(
+        "ws2",
+        at(22, 11),
+        "tool2",
+        "C:\\tools\\u.exe",
+        "198.18.0.10",
+    ));
+    let mut full = Full(0);
+    let mut kept: Vec<Alert> = Vec::new();
+    let mut d = detector(DetectConfig::default());
+    let mut sinks: [&mut dyn seldom_detect::Sink; 2] = [&mut kept, &mut full];
+    let error = seldom_detect::run(
+        &mut d,
+        [events],
+        seldom_detect::Order::Stream,
+        &mut seldom_detect::Fanout(&mut sinks),
+    )
+    .unwrap_err();
+    assert_eq!(error.to_string(), "no space left on device");
+    assert_eq!(
+        (kept.len(), full.0),
+        (1, 1),
+        "both sinks saw the first alert only"
+    );
+}

@@ -21,6 +21,7 @@ mod decode;
 mod ecs;
 mod evtx_file;
 mod fields;
+mod input;
 mod json;
 mod limits;
 mod normalize;
@@ -33,6 +34,10 @@ mod xml;
 mod zeek;
 
 pub use decode::{JsonDecoder, decode_xml};
+pub use input::{
+    Batches, BytesSource, PathSource, ReadSummary, Source, StdinSource, decode_in_background,
+    source_for,
+};
 pub use normalize::{Decoded, NormalizeOptions, parse_ip, query_results};
 pub use source::{IngestOptions, Ingestor, OpenError};
 pub use stats::{IgnoreReason, IngestStats, Malformed, SkipCount, SkipExample, SkipReason};

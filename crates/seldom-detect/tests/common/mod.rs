@@ -6,7 +6,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use seldom_detect::{Alert, AlertUpdate, Catalog, DetectConfig, Detector};
+use seldom_detect::{Alert, Catalog, DetectConfig, Detector, Order};
 use seldom_model::{
     DnsQuery, Event, EventKind, HostName, HostNaming, Location, NetworkConnection, Platform,
     ProcessIdentity, ProcessStart, SourceFormat, Timestamp,
@@ -106,20 +106,12 @@ pub fn detector(config: DetectConfig) -> Detector {
     config.build(Catalog::builtin().unwrap()).unwrap()
 }
 
+/// The library's run loop over `events` as they come (a stream), the new
+/// alerts collected.
 pub fn run(config: DetectConfig, events: Vec<Event>) -> (Vec<Alert>, Detector) {
     let mut d = detector(config);
-    let mut out = Vec::new();
-    for e in events {
-        d.push(e, &mut out);
-    }
-    d.flush(&mut out);
-    let alerts = out
-        .into_iter()
-        .filter_map(|u| match u {
-            AlertUpdate::New(a, _) => Some(*a),
-            AlertUpdate::Repeat { .. } => None,
-        })
-        .collect();
+    let mut alerts: Vec<Alert> = Vec::new();
+    seldom_detect::run(&mut d, [events], Order::Stream, &mut alerts).unwrap();
     (alerts, d)
 }
 

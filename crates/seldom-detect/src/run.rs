@@ -1,0 +1,110 @@
+//! The run loop: events in, through the detector, alert updates out to a
+//! [`Sink`]. `seldom scan`, `seldom demo` and the tests call [`run`]; a
+//! service keeps its detector between batches and hands each batch's
+//! updates to the same [`Sink`] trait.
+//!
+//! Where events come from is the caller's: any iterator of batches in input
+//! order (`seldom-ingest`'s sources decode files, archives, stdin, tailed
+//! files and HTTP bodies into such batches). Where alerts go is a [`Sink`]:
+//! JSON lines, a table, ECS, OCSF, a service's store, or a `Vec` in a test.
+
+use seldom_model::Event;
+
+use crate::alert::Alert;
+use crate::engine::Detector;
+use crate::report::AlertUpdate;
+
+/// Why a sink could not take an update (a full disk, a closed pipe).
+pub type SinkError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Where alert updates go.
+pub trait Sink {
+    /// Takes one update: a new alert, or a repeat of one inside its dedup
+    /// period.
+    fn apply(&mut self, update: AlertUpdate) -> Result<(), SinkError>;
+
+    /// Called once after the last update (a writer flushes here).
+    fn finish(&mut self) -> Result<(), SinkError> {
+        Ok(())
+    }
+}
+
+/// A test's sink: the new alerts, in the order they were raised.
+impl Sink for Vec<Alert> {
+    fn apply(&mut self, update: AlertUpdate) -> Result<(), SinkError> {
+        if let AlertUpdate::New(alert, _) = update {
+            self.push(*alert);
+        }
+        Ok(())
+    }
+}
+
+/// Several sinks as one: every update to each in turn (a scan that writes
+/// JSON lines and fills a store, say).
+pub struct Fanout<'a, 'b>(pub &'a mut [&'b mut dyn Sink]);
+
+impl Sink for Fanout<'_, '_> {
+    fn apply(&mut self, update: AlertUpdate) -> Result<(), SinkError> {
+        let Some((last, rest)) = self.0.split_last_mut() else {
+            return Ok(());
+        };
+        for sink in rest {
+            sink.apply(update.clone())?;
+        }
+        last.apply(update)
+    }
+
+    fn finish(&mut self) -> Result<(), SinkError> {
+        self.0.iter_mut().try_for_each(|sink| sink.finish())
+    }
+}
+
+/// How a run orders its input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// The whole input ordered by event time first: a scan of unordered
+    /// archives (lab recordings from many dates) gives the alerts of a
+    /// replay. Holds every event in memory.
+    Presort,
+    /// Events as they come, ordered within the reorder window only: memory
+    /// bounded by the window, for input that is (nearly) in time order.
+    Stream,
+}
+
+/// Runs every batch through `detector` to `sink`, then releases what is
+/// still buffered, and finishes the sink. The first sink error stops the
+/// run and is returned.
+pub fn run(
+    detector: &mut Detector,
+    batches: impl IntoIterator<Item = Vec<Event>>,
+    order: Order,
+    sink: &mut dyn Sink,
+) -> Result<(), SinkError> {
+    let mut updates = Vec::new();
+    match order {
+        Order::Stream => {
+            for batch in batches {
+                for event in batch {
+                    detector.push(event, &mut updates);
+                    drain(&mut updates, sink)?;
+                }
+            }
+        }
+        Order::Presort => {
+            let mut all: Vec<Event> = batches.into_iter().flatten().collect();
+            // Stable: events of one instant keep their input order.
+            all.sort_by_key(|event| event.time);
+            for event in all {
+                detector.push(event, &mut updates);
+                drain(&mut updates, sink)?;
+            }
+        }
+    }
+    detector.flush(&mut updates);
+    drain(&mut updates, sink)?;
+    sink.finish()
+}
+
+fn drain(updates: &mut Vec<AlertUpdate>, sink: &mut dyn Sink) -> Result<(), SinkError> {
+    updates.drain(..).try_for_each(|update| sink.apply(update))
+}
