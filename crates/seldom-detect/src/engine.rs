@@ -10,8 +10,7 @@
 //! the window has passed, then is classified with what is known.
 
 use seldom_model::{
-    Event, EventKind, HostName, MICROS_PER_DAY, NetworkConnection, Platform, ProcessIdentity,
-    Timestamp,
+    Event, EventKind, HostName, Micros, NetworkConnection, Platform, ProcessIdentity, Timestamp,
 };
 use serde::{Deserialize, Serialize};
 
@@ -29,6 +28,7 @@ use crate::pending::Pending;
 use crate::process_table::{Ancestor, ProcessRecord, ProcessTables};
 use crate::reorder::{ReorderBuffer, kind_rank};
 use crate::report::{AlertUpdate, DetectStats};
+use crate::spans::Spans;
 
 /// A rare connection waiting for its process's details.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,8 +40,10 @@ pub(crate) struct Candidate {
     deadline: Timestamp,
 }
 
-/// Everything the detector remembers; saved and restored as a whole.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// Everything the detector remembers; saved and restored as a whole. Built
+/// complete from a validated configuration ([`DetectorState::new`]): no part
+/// of it is filled in later.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DetectorState {
     /// Events waiting for the clock. Not part of the encoded state: a
     /// service stores it incrementally ([`Detector::reorder_delta`]), and a
@@ -54,10 +56,10 @@ pub struct DetectorState {
     pub(crate) released_upto: Option<Timestamp>,
     pub(crate) clock: OrgClock,
     pub(crate) hosts: HostInterner,
-    pub(crate) baseline: Option<Baseline>,
+    pub(crate) baseline: Baseline,
     pub(crate) activity: FastMap<HostId, i64>,
-    pub(crate) processes: Option<ProcessTables>,
-    pub(crate) dns: Option<DnsAttribution>,
+    pub(crate) processes: ProcessTables,
+    pub(crate) dns: DnsAttribution,
     pub(crate) pending: Pending<Candidate>,
     pub(crate) dedup: DedupTable,
     pub(crate) current_day: Option<i64>,
@@ -67,11 +69,35 @@ pub struct DetectorState {
     pub(crate) stats: DetectStats,
 }
 
+impl DetectorState {
+    /// The memory of a detector that has seen nothing yet.
+    pub fn new(config: &DetectConfig) -> DetectorState {
+        DetectorState {
+            reorder: ReorderBuffer::default(),
+            seq: 0,
+            max_seen: None,
+            released_upto: None,
+            clock: OrgClock::default(),
+            hosts: HostInterner::default(),
+            baseline: Baseline::new(config.training_days, config.rare_hosts as usize + 1),
+            activity: FastMap::default(),
+            processes: ProcessTables::new(config.max_processes_per_host),
+            dns: DnsAttribution::new(Micros::of(config.dns_window).0),
+            pending: Pending::default(),
+            dedup: DedupTable::default(),
+            current_day: None,
+            address_hosts: FastMap::default(),
+            stats: DetectStats::default(),
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct Detector {
     pub(crate) config: DetectConfig,
     classifier: DestinationClassifier,
     catalog: Catalog,
+    pub(crate) spans: Spans,
     pub(crate) state: DetectorState,
 }
 
@@ -81,29 +107,13 @@ impl Detector {
         classifier: DestinationClassifier,
         catalog: Catalog,
     ) -> Self {
-        let mut detector = Detector {
+        Detector {
+            state: DetectorState::new(&config),
+            spans: Spans::of(&config),
             config,
             classifier,
             catalog,
-            state: DetectorState::default(),
-        };
-        detector.fill_state_defaults();
-        detector
-    }
-
-    fn fill_state_defaults(&mut self) {
-        let c = &self.config;
-        let keep = c.rare_hosts as usize + 1;
-        self.state
-            .baseline
-            .get_or_insert_with(|| Baseline::new(c.training_days, keep));
-        self.state
-            .processes
-            .get_or_insert_with(|| ProcessTables::new(c.max_processes_per_host));
-        let dns_window = i64::try_from(c.dns_window.as_micros()).unwrap_or(i64::MAX);
-        self.state
-            .dns
-            .get_or_insert_with(|| DnsAttribution::new(dns_window));
+        }
     }
 
     pub fn config(&self) -> &DetectConfig {
@@ -132,18 +142,13 @@ impl Detector {
 
     /// Destination keys the baseline holds.
     pub fn baseline_keys(&self) -> usize {
-        self.state.baseline.as_ref().map_or(0, Baseline::key_count)
+        self.state.baseline.key_count()
     }
 
     /// Continues from a saved state (the caller checked it was written under
     /// the same configuration).
     pub fn restore(&mut self, state: DetectorState) {
         self.state = state;
-        self.fill_state_defaults();
-    }
-
-    pub(crate) fn reorder_micros(&self) -> i64 {
-        i64::try_from(self.config.reorder_window.as_micros()).unwrap_or(i64::MAX)
     }
 
     /// Takes one event; alerts whose time has come are pushed to `out`.
@@ -186,9 +191,7 @@ impl Detector {
             self.process(event, out);
         }
         if let Some(now) = self.state.clock.now() {
-            let watermark =
-                Timestamp::from_micros(now.as_micros().saturating_sub(self.reorder_micros()));
-            self.release_upto(watermark, out);
+            self.release_upto(now.minus(self.spans.reorder), out);
         }
     }
 
@@ -202,9 +205,9 @@ impl Detector {
         if let Some(now) = now {
             self.release_upto(now, out);
         }
-        let horizon = now.map(|n| n.as_micros().saturating_add(self.future_micros()));
+        let horizon = now.map(|n| n.plus(self.spans.future));
         while let Some(event) = self.state.reorder.pop_first_upto(None) {
-            if horizon.is_some_and(|h| event.time.as_micros() > h) {
+            if horizon.is_some_and(|h| event.time > h) {
                 self.state.stats.future_events += 1;
             }
             self.process(event, out);
@@ -212,10 +215,6 @@ impl Detector {
         while let Some(candidate) = self.state.pending.pop_due(None) {
             self.emit(candidate, out);
         }
-    }
-
-    pub(crate) fn future_micros(&self) -> i64 {
-        i64::try_from(self.config.future_tolerance.as_micros()).unwrap_or(i64::MAX)
     }
 
     pub(crate) fn release_upto(&mut self, watermark: Timestamp, out: &mut Vec<AlertUpdate>) {
@@ -235,36 +234,33 @@ impl Detector {
         let day = upkeep_time.day();
         let last = self.state.activity.entry(host_id).or_insert(day);
         *last = (*last).max(day);
-        let gap = i64::from(self.config.training_days) * MICROS_PER_DAY;
         self.state
             .clock
-            .note_platform(event.platform, event.time, gap);
+            .note_platform(event.platform, event.time, self.spans.training.0);
         if self.state.current_day.is_none_or(|d| day > d) {
             self.state.current_day = Some(day);
             self.maintain(upkeep_time);
         }
         match &event.kind {
             EventKind::ProcessStart(start) => {
-                if let Some(tables) = self.state.processes.as_mut() {
-                    tables.record_start(&event.host, event.time, start, &event.origin);
-                }
+                self.state
+                    .processes
+                    .record_start(&event.host, event.time, start, &event.origin);
                 self.resolve_pending_for(&event.host, out);
             }
             EventKind::DnsQuery(query) => {
-                if let Some(dns) = self.state.dns.as_mut() {
-                    dns.record(
-                        &event.host,
-                        event.time,
-                        &query.query_name,
-                        &query.answers,
-                        &query.process,
-                    );
-                }
+                self.state.dns.record(
+                    &event.host,
+                    event.time,
+                    &query.query_name,
+                    &query.answers,
+                    &query.process,
+                );
             }
             EventKind::ProcessEnd(end) => {
-                if let Some(tables) = self.state.processes.as_mut() {
-                    tables.record_end(&event.host, event.time, &end.process);
-                }
+                self.state
+                    .processes
+                    .record_end(&event.host, event.time, &end.process);
             }
             EventKind::NetworkConnection(_) => {}
         }
@@ -278,28 +274,21 @@ impl Detector {
     fn maintain(&mut self, now: Timestamp) {
         let today = now.day();
         let window_start = today - i64::from(self.config.training_days) + 1;
-        if let Some(baseline) = self.state.baseline.as_mut() {
-            baseline.expire(today);
-        }
-        if let Some(dns) = self.state.dns.as_mut() {
-            dns.expire(now);
-        }
-        if let Some(tables) = self.state.processes.as_mut() {
-            let keep = i64::try_from(self.config.process_retention.as_micros()).unwrap_or(i64::MAX);
-            self.state.stats.expired_processes +=
-                tables.expire(Timestamp::from_micros(now.as_micros().saturating_sub(keep))) as u64;
-        }
+        self.state.baseline.expire(today);
+        self.state.dns.expire(now);
+        self.state.stats.expired_processes +=
+            self.state
+                .processes
+                .expire(now.minus(self.spans.process_retention)) as u64;
         self.state.activity.retain(|_, day| *day >= window_start);
-        let dedup_micros = i64::from(self.config.dedup_days) * MICROS_PER_DAY;
-        self.state.dedup.expire(now, dedup_micros);
+        self.state.dedup.expire(now, self.spans.dedup.0);
     }
 
     pub(crate) fn activated(&self, platform: Platform, at: Timestamp) -> bool {
-        let needed = i64::from(self.config.activation_days) * MICROS_PER_DAY;
         self.state
             .clock
             .platform_start(platform)
-            .is_some_and(|first| at.as_micros() - first.as_micros() >= needed)
+            .is_some_and(|first| at.since(first) >= self.spans.activation)
     }
 
     fn judge(&mut self, mut event: Event, host_id: HostId, out: &mut Vec<AlertUpdate>) {
@@ -356,9 +345,7 @@ impl Detector {
         let key = self
             .classifier
             .key(c.destination_ip, forward_name.as_deref());
-        let Some(baseline) = self.state.baseline.as_mut() else {
-            return;
-        };
+        let baseline = &mut self.state.baseline;
         let prevalence = baseline.prevalence(&key, host_id, event.time);
         baseline.record(&key, host_id, event.time);
         if baseline.key_count() > self.config.max_keys {
@@ -373,8 +360,7 @@ impl Detector {
             return;
         }
         self.state.stats.rare += 1;
-        let deadline =
-            Timestamp::from_micros(event.time.as_micros().saturating_add(self.reorder_micros()));
+        let deadline = event.time.plus(self.spans.reorder);
         // A network sensor's connection waits out the reorder window like one
         // whose process is unknown: an endpoint sensor may yet claim its address.
         let known = event.platform != Platform::Network
@@ -403,7 +389,7 @@ impl Detector {
     /// The name the host asked DNS for: from its own sensor's DNS events, else
     /// from a network sensor's answers to its address (Zeek `dns.log`).
     fn forward_name(&self, event: &Event, c: &NetworkConnection) -> Option<String> {
-        let dns = self.state.dns.as_ref()?;
+        let dns = &self.state.dns;
         dns.forward_name(&event.host, c.destination_ip, event.time, &c.process)
             .or_else(|| {
                 let client = HostName::normalize(
@@ -423,15 +409,14 @@ impl Detector {
     fn find_process(&self, event: &Event, c: &NetworkConnection) -> Option<&ProcessRecord> {
         self.state
             .processes
-            .as_ref()?
             .find(&event.host, &c.process, event.time)
     }
 
     fn resolve_pending_for(&mut self, host: &HostName, out: &mut Vec<AlertUpdate>) {
-        let processes = self.state.processes.as_ref();
+        let processes = &self.state.processes;
         let ready = self.state.pending.take_ready(host, |candidate| {
             matches!(&candidate.event.kind, EventKind::NetworkConnection(c)
-                if processes.and_then(|t| t.find(host, &c.process, candidate.deadline)).is_some())
+                if processes.find(host, &c.process, candidate.deadline).is_some())
         });
         for candidate in ready {
             self.emit(candidate, out);
@@ -465,20 +450,18 @@ impl Detector {
             self.state.stats.covered_by_endpoint += 1;
             return;
         }
-        let tables = self.state.processes.as_ref();
+        let tables = &self.state.processes;
         // The process as of the connection; failing that, as of the deadline,
         // since its start may be stamped after the connection. (With a pid
         // only, the first lookup keeps a pid reused later from being taken.)
         let record = tables
-            .and_then(|t| {
-                t.find(&event.host, &c.process, event.time)
-                    .or_else(|| t.find(&event.host, &c.process, deadline))
-            })
+            .find(&event.host, &c.process, event.time)
+            .or_else(|| tables.find(&event.host, &c.process, deadline))
             .cloned();
         let depth = self.config.chain_depth as usize;
-        let chain: Vec<Ancestor> = match (&record, tables) {
-            (Some(r), Some(t)) => t.chain(&event.host, r, depth),
-            _ => Vec::new(),
+        let chain: Vec<Ancestor> = match &record {
+            Some(r) => tables.chain(&event.host, r, depth),
+            None => Vec::new(),
         };
         let image = record
             .as_ref()
@@ -513,11 +496,10 @@ impl Detector {
             image: image_key,
             destination: key.clone(),
         };
-        let dedup_micros = i64::from(self.config.dedup_days) * MICROS_PER_DAY;
         if let Some(repeat) = self
             .state
             .dedup
-            .repeat(&dedup_key, event.time, dedup_micros)
+            .repeat(&dedup_key, event.time, self.spans.dedup.0)
         {
             self.state.stats.repeats += 1;
             out.push(repeat);

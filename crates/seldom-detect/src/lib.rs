@@ -26,6 +26,7 @@ pub mod process_table;
 pub mod reorder;
 mod report;
 pub mod run;
+mod spans;
 
 pub use alert::Alert;
 pub use catalog::Catalog;

@@ -142,7 +142,7 @@ impl Detector {
         wall_now: Timestamp,
         out: &mut Vec<AlertUpdate>,
     ) -> bool {
-        if event.time.as_micros() > wall_now.as_micros().saturating_add(self.future_micros()) {
+        if event.time > wall_now.plus(self.spans.future) {
             self.state.stats.future_events += 1;
             return false;
         }
@@ -156,7 +156,7 @@ impl Detector {
     /// gone quiet, so that the last events still alert.
     pub fn release_through(&mut self, upto: Timestamp, out: &mut Vec<AlertUpdate>) {
         self.release_upto(upto, out);
-        let due = Timestamp::from_micros(upto.as_micros().saturating_add(self.reorder_micros()));
+        let due = upto.plus(self.spans.reorder);
         while let Some(candidate) = self.state.pending.pop_due(Some(due)) {
             self.emit(candidate, out);
         }

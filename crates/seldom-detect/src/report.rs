@@ -93,7 +93,7 @@ impl Detector {
             Ok(ip) => DestinationKey::Ip(ip),
             Err(_) => DestinationKey::Domain(key.trim().to_ascii_lowercase()),
         };
-        let known = self.state.baseline.as_ref()?.get(&key)?;
+        let known = self.state.baseline.get(&key)?;
         let today = self.state.current_day.unwrap_or(0);
         let start = today - i64::from(self.config.training_days) + 1;
         let recent: Vec<(String, i64)> = known

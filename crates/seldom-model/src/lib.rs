@@ -18,4 +18,4 @@ pub use event::{
 };
 pub use host::{HostName, HostNaming};
 pub use location::Location;
-pub use time::{MICROS_PER_DAY, MICROS_PER_SECOND, Timestamp};
+pub use time::{MICROS_PER_DAY, MICROS_PER_SECOND, Micros, Timestamp};

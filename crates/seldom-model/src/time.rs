@@ -22,6 +22,23 @@ const MAX_YEAR: i32 = 2100;
 pub const MICROS_PER_SECOND: i64 = 1_000_000;
 pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
 
+/// A span of time in microseconds, the unit event time is kept in: every
+/// configured duration and day count is converted to one once, here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Micros(pub i64);
+
+impl Micros {
+    /// `days` whole days.
+    pub const fn days(days: u32) -> Micros {
+        Micros(days as i64 * MICROS_PER_DAY)
+    }
+
+    /// A configured duration; one too long for 292,000 years saturates.
+    pub fn of(duration: std::time::Duration) -> Micros {
+        Micros(i64::try_from(duration.as_micros()).unwrap_or(i64::MAX))
+    }
+}
+
 impl Timestamp {
     pub const fn from_micros(micros: i64) -> Self {
         Timestamp(micros)
@@ -38,6 +55,21 @@ impl Timestamp {
         let micros = (seconds * MICROS_PER_SECOND as f64).round();
         let ts = Timestamp(micros as i64);
         ts.is_plausible().then_some(ts)
+    }
+
+    /// This instant moved later by `span`, saturating at the end of time.
+    pub const fn plus(self, span: Micros) -> Timestamp {
+        Timestamp(self.0.saturating_add(span.0))
+    }
+
+    /// This instant moved earlier by `span`, saturating at the start of time.
+    pub const fn minus(self, span: Micros) -> Timestamp {
+        Timestamp(self.0.saturating_sub(span.0))
+    }
+
+    /// How long after `earlier` this instant is (negative if before).
+    pub const fn since(self, earlier: Timestamp) -> Micros {
+        Micros(self.0.saturating_sub(earlier.0))
     }
 
     /// The UTC day this instant falls on, counted from the epoch.

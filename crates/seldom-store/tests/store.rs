@@ -47,7 +47,7 @@ fn checkpoint(inbox_done: u64, added: Vec<(i64, u64)>, released: Option<(i64, u6
         upto_seq: 0,
     };
     Checkpoint {
-        state: Encoded::of(&DetectorState::default()).unwrap(),
+        state: Encoded::of(&DetectorState::new(&DetectConfig::default())).unwrap(),
         offsets: Encoded::of(&vec!["/var/log/a.json".to_owned()]).unwrap(),
         inbox_done,
         alerts: vec![("alert-1".to_owned(), Encoded::of("first alert").unwrap())],
@@ -98,7 +98,9 @@ fn a_checkpoint_is_what_the_next_open_finds() {
     );
 
     // A scan saved on top: its buffer was released, the service's records stay.
-    store.save_scan(&DetectorState::default()).unwrap();
+    store
+        .save_scan(&DetectorState::new(&DetectConfig::default()))
+        .unwrap();
     drop(store);
     let (_, restored) = Store::open(dir.path(), &config).unwrap();
     assert!(restored.reorder.is_empty());
@@ -110,7 +112,9 @@ fn a_checkpoint_is_what_the_next_open_finds() {
 fn a_store_is_bound_to_its_configuration_and_its_folder() {
     let dir = tempfile::tempdir().unwrap();
     let (store, _) = Store::open(dir.path(), &DetectConfig::default()).unwrap();
-    store.save_scan(&DetectorState::default()).unwrap();
+    store
+        .save_scan(&DetectorState::new(&DetectConfig::default()))
+        .unwrap();
     drop(store);
     let other = DetectConfig {
         rare_hosts: 7,
