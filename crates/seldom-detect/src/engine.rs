@@ -5,40 +5,28 @@
 //! then processed in event time order, so results do not depend on arrival
 //! order inside the window. Upkeep (the window sliding, dedup and process
 //! expiry) follows the organization's clock, never one record's time.
-//! Each connection is judged against the baseline at its own time; a rare one
-//! whose process is not yet known waits (bounded) for its process start until
-//! the window has passed, then is classified with what is known.
+//! Process starts, DNS answers and ends update the per-host tables here; each
+//! connection is judged at its own time by [`crate::judge`] (internal,
+//! prevalence, rarity, activation) and a rare one becomes an alert in
+//! [`crate::emit`] (process and chain, catalog, dedup, evidence).
 
-use seldom_model::{
-    Event, EventKind, HostName, Micros, NetworkConnection, Platform, ProcessIdentity, Timestamp,
-};
+use seldom_model::{Event, EventKind, HostName, Micros, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::alert::{Alert, AlertDestination, AlertProcess, PrevalenceEvidence};
-use crate::baseline::{Baseline, HostId, HostInterner, Prevalence};
-use crate::catalog::{Catalog, MatchSubject, ProcessView};
+use crate::baseline::{Baseline, HostId, HostInterner};
+use crate::candidate::Candidate;
+use crate::catalog::Catalog;
 use crate::clock::OrgClock;
 use crate::config::DetectConfig;
-use crate::dedup::{DedupKey, DedupTable};
-use crate::destination::{DestinationClassifier, DestinationKey, registered_domain};
+use crate::dedup::DedupTable;
+use crate::destination::DestinationClassifier;
 use crate::dns::DnsAttribution;
 use crate::fast_map::FastMap;
-use crate::image::image_name;
 use crate::pending::Pending;
-use crate::process_table::{Ancestor, ProcessRecord, ProcessTables};
+use crate::process_table::ProcessTables;
 use crate::reorder::{ReorderBuffer, kind_rank};
 use crate::report::{AlertUpdate, DetectStats};
 use crate::spans::Spans;
-
-/// A rare connection waiting for its process's details.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Candidate {
-    event: Event,
-    forward_name: Option<String>,
-    key: DestinationKey,
-    prevalence: Prevalence,
-    deadline: Timestamp,
-}
 
 /// Everything the detector remembers; saved and restored as a whole. Built
 /// complete from a validated configuration ([`DetectorState::new`]): no part
@@ -61,6 +49,9 @@ pub struct DetectorState {
     pub(crate) processes: ProcessTables,
     pub(crate) dns: DnsAttribution,
     pub(crate) pending: Pending<Candidate>,
+    /// Network sensors' external connections, held for the reorder window
+    /// before they count (see `Detector::hold_network`).
+    pub(crate) held_network: Pending<Event>,
     pub(crate) dedup: DedupTable,
     pub(crate) current_day: Option<i64>,
     /// Addresses endpoint sensors reported as a host's own (source of its
@@ -84,6 +75,7 @@ impl DetectorState {
             processes: ProcessTables::new(config.max_processes_per_host),
             dns: DnsAttribution::new(Micros::of(config.dns_window).0),
             pending: Pending::default(),
+            held_network: Pending::default(),
             dedup: DedupTable::default(),
             current_day: None,
             address_hosts: FastMap::default(),
@@ -95,8 +87,8 @@ impl DetectorState {
 #[derive(Debug)]
 pub struct Detector {
     pub(crate) config: DetectConfig,
-    classifier: DestinationClassifier,
-    catalog: Catalog,
+    pub(crate) classifier: DestinationClassifier,
+    pub(crate) catalog: Catalog,
     pub(crate) spans: Spans,
     pub(crate) state: DetectorState,
 }
@@ -212,6 +204,7 @@ impl Detector {
             }
             self.process(event, out);
         }
+        self.release_held_network(None, usize::MAX, out);
         while let Some(candidate) = self.state.pending.pop_due(None) {
             self.emit(candidate, out);
         }
@@ -282,292 +275,5 @@ impl Detector {
                 .expire(now.minus(self.spans.process_retention)) as u64;
         self.state.activity.retain(|_, day| *day >= window_start);
         self.state.dedup.expire(now, self.spans.dedup.0);
-    }
-
-    pub(crate) fn activated(&self, platform: Platform, at: Timestamp) -> bool {
-        self.state
-            .clock
-            .platform_start(platform)
-            .is_some_and(|first| at.since(first) >= self.spans.activation)
-    }
-
-    fn judge(&mut self, mut event: Event, host_id: HostId, out: &mut Vec<AlertUpdate>) {
-        // Read before anything looks at the address: the IPv4 address an old
-        // Sysmon wrote as IPv6 text is the one keyed, shown and attributed.
-        if let EventKind::NetworkConnection(c) = &mut event.kind
-            && let Some(v4) = crate::destination::unmangle_ipv6(c.destination_ip)
-        {
-            c.destination_ip = std::net::IpAddr::V4(v4);
-            self.state.stats.mangled_ipv6 += 1;
-        }
-        let EventKind::NetworkConnection(c) = &event.kind else {
-            return;
-        };
-        let stats = &mut self.state.stats;
-        stats.connections += 1;
-        if c.initiated == Some(false) {
-            stats.inbound += 1;
-            return;
-        }
-        if self.classifier.is_internal_ip(c.destination_ip) {
-            stats.internal += 1;
-            return;
-        }
-        if event.platform == Platform::Network {
-            // A network sensor's view of a host that an endpoint sensor also
-            // reports: the endpoint's event, with its process, is the one judged.
-            if self
-                .state
-                .address_hosts
-                .contains_key(&c.source_ip.unwrap_or(c.destination_ip))
-            {
-                stats.covered_by_endpoint += 1;
-                return;
-            }
-        } else if let Some(source) = c
-            .source_ip
-            .filter(|ip| !ip.is_loopback() && !ip.is_unspecified())
-        {
-            // Checked first: a host's address rarely changes, and the insert
-            // would copy its name on every connection.
-            if self.state.address_hosts.get(&source) != Some(&event.host) {
-                self.state.address_hosts.insert(source, event.host.clone());
-            }
-        }
-        let forward_name = self.forward_name(&event, c);
-        if forward_name
-            .as_deref()
-            .is_some_and(|n| self.classifier.is_internal_name(n))
-        {
-            self.state.stats.internal += 1;
-            return;
-        }
-        let key = self
-            .classifier
-            .key(c.destination_ip, forward_name.as_deref());
-        let baseline = &mut self.state.baseline;
-        let prevalence = baseline.prevalence(&key, host_id, event.time);
-        baseline.record(&key, host_id, event.time);
-        if baseline.key_count() > self.config.max_keys {
-            self.state.stats.evicted_keys +=
-                baseline.evict_to(self.config.max_keys * 9 / 10) as u64;
-        }
-        if prevalence.other_hosts_in_window >= self.config.rare_hosts as usize {
-            return;
-        }
-        if !self.activated(event.platform, event.time) {
-            self.state.stats.rare_while_training += 1;
-            return;
-        }
-        self.state.stats.rare += 1;
-        let deadline = event.time.plus(self.spans.reorder);
-        // A network sensor's connection waits out the reorder window like one
-        // whose process is unknown: an endpoint sensor may yet claim its address.
-        let known = event.platform != Platform::Network
-            && (c.process.is_empty() || self.find_process(&event, c).is_some());
-        let candidate = Candidate {
-            event,
-            forward_name,
-            key,
-            prevalence,
-            deadline,
-        };
-        if known {
-            self.emit(candidate, out);
-        } else {
-            if self.state.pending.len() >= self.config.max_pending {
-                self.state.stats.pending_overflow += 1;
-                if let Some(earliest) = self.state.pending.pop_due(None) {
-                    self.emit(earliest, out);
-                }
-            }
-            let host = candidate.event.host.clone();
-            self.state.pending.push(&host, deadline, candidate);
-        }
-    }
-
-    /// The name the host asked DNS for: from its own sensor's DNS events, else
-    /// from a network sensor's answers to its address (Zeek `dns.log`).
-    fn forward_name(&self, event: &Event, c: &NetworkConnection) -> Option<String> {
-        let dns = &self.state.dns;
-        dns.forward_name(&event.host, c.destination_ip, event.time, &c.process)
-            .or_else(|| {
-                let client = HostName::normalize(
-                    &c.source_ip?.to_string(),
-                    seldom_model::HostNaming::Short,
-                )?;
-                dns.forward_name(
-                    &client,
-                    c.destination_ip,
-                    event.time,
-                    &ProcessIdentity::default(),
-                )
-            })
-            .map(str::to_owned)
-    }
-
-    fn find_process(&self, event: &Event, c: &NetworkConnection) -> Option<&ProcessRecord> {
-        self.state
-            .processes
-            .find(&event.host, &c.process, event.time)
-    }
-
-    fn resolve_pending_for(&mut self, host: &HostName, out: &mut Vec<AlertUpdate>) {
-        let processes = &self.state.processes;
-        let ready = self.state.pending.take_ready(host, |candidate| {
-            matches!(&candidate.event.kind, EventKind::NetworkConnection(c)
-                if processes.find(host, &c.process, candidate.deadline).is_some())
-        });
-        for candidate in ready {
-            self.emit(candidate, out);
-        }
-    }
-
-    fn release_expired_pending(&mut self, out: &mut Vec<AlertUpdate>) {
-        let Some(now) = self.state.released_upto else {
-            return;
-        };
-        while let Some(candidate) = self.state.pending.pop_due(Some(now)) {
-            self.emit(candidate, out);
-        }
-    }
-
-    pub(crate) fn emit(&mut self, candidate: Candidate, out: &mut Vec<AlertUpdate>) {
-        let Candidate {
-            event,
-            forward_name,
-            key,
-            prevalence,
-            deadline,
-        } = candidate;
-        let EventKind::NetworkConnection(c) = &event.kind else {
-            return;
-        };
-        if event.platform == Platform::Network
-            && c.source_ip
-                .is_some_and(|ip| self.state.address_hosts.contains_key(&ip))
-        {
-            self.state.stats.covered_by_endpoint += 1;
-            return;
-        }
-        let tables = &self.state.processes;
-        // The process as of the connection; failing that, as of the deadline,
-        // since its start may be stamped after the connection. (With a pid
-        // only, the first lookup keeps a pid reused later from being taken.)
-        let record = tables
-            .find(&event.host, &c.process, event.time)
-            .or_else(|| tables.find(&event.host, &c.process, deadline))
-            .cloned();
-        let depth = self.config.chain_depth as usize;
-        let chain: Vec<Ancestor> = match &record {
-            Some(r) => tables.chain(&event.host, r, depth),
-            None => Vec::new(),
-        };
-        let image = record
-            .as_ref()
-            .and_then(|r| r.image.clone())
-            .or_else(|| c.image.clone());
-        let original = record.as_ref().and_then(|r| r.original_file_name.clone());
-        let command_line = record.as_ref().and_then(|r| r.command_line.clone());
-        let subject = MatchSubject {
-            platform: event.platform,
-            process: ProcessView {
-                image: image.as_deref(),
-                original_file_name: original.as_deref(),
-                command_line: command_line.as_deref(),
-            },
-            ancestors: chain
-                .iter()
-                .map(|a| ProcessView {
-                    image: a.image.as_deref(),
-                    original_file_name: a.original_file_name.as_deref(),
-                    command_line: a.command_line.as_deref(),
-                })
-                .collect(),
-        };
-        let Some(matched) = self.catalog.classify(&subject) else {
-            return;
-        };
-        let variation = matched.variation;
-        let image_key = image.as_deref().and_then(image_name).unwrap_or_default();
-        let dedup_key = DedupKey {
-            variation: variation.id.clone(),
-            host: event.host.clone(),
-            image: image_key,
-            destination: key.clone(),
-        };
-        if let Some(repeat) = self
-            .state
-            .dedup
-            .repeat(&dedup_key, event.time, self.spans.dedup.0)
-        {
-            self.state.stats.repeats += 1;
-            out.push(repeat);
-            return;
-        }
-        let id = dedup_key.alert_id(event.time);
-        let because = self.catalog.explain(variation, &subject);
-        let window_start = event.time.day() - i64::from(self.config.training_days) + 1;
-        let active_hosts = self
-            .state
-            .activity
-            .values()
-            .filter(|d| **d >= window_start)
-            .count();
-        let first_seen_in_org = prevalence.first_seen_in_org.unwrap_or(event.time);
-        let mut source_events = vec![event.origin.clone()];
-        source_events.extend(record.as_ref().map(|r| r.origin.clone()));
-        let mut alert = Alert {
-            id: id.clone(),
-            variation: variation.id.clone(),
-            name: variation.name.clone(),
-            severity: variation.severity,
-            attack: variation.attack.clone(),
-            first_seen: event.time,
-            last_seen: event.time,
-            count: 1,
-            host: event.host.to_string(),
-            platform: event.platform,
-            user: record
-                .as_ref()
-                .and_then(|r| r.user.clone())
-                .or_else(|| c.user.clone()),
-            process: AlertProcess {
-                image: image.clone(),
-                command_line: command_line.clone(),
-                pid: c.process.pid,
-                guid: c.process.guid.clone(),
-                original_file_name: original.clone(),
-                start: record.as_ref().map(|r| r.start),
-            },
-            chain: chain.clone(),
-            destination: AlertDestination {
-                ip: c.destination_ip,
-                port: c.destination_port,
-                protocol: c.protocol.clone(),
-                hostname: c.destination_hostname.clone(),
-                registered_domain: forward_name.as_deref().and_then(registered_domain),
-                forward_name,
-                key,
-            },
-            prevalence: PrevalenceEvidence {
-                hosts_in_window: prevalence.other_hosts_in_window,
-                active_hosts,
-                window_days: self.config.training_days,
-                rare_threshold: self.config.rare_hosts,
-                first_seen_in_org,
-            },
-            matched_because: because,
-            also_matched: matched.also_matched.iter().map(|v| v.id.clone()).collect(),
-            explanation: String::new(),
-            description: variation.description.clone(),
-            attacker_goals: variation.attacker_goals.clone(),
-            investigative_actions: variation.investigative_actions.clone(),
-            source_events,
-        };
-        alert.explanation = alert.sentence();
-        self.state.dedup.open(dedup_key, id, event.time);
-        self.state.stats.alerts += 1;
-        out.push(AlertUpdate::New(Box::new(alert), Box::new(event)));
     }
 }

@@ -11,16 +11,19 @@
 
 pub mod alert;
 pub mod baseline;
+mod candidate;
 pub mod catalog;
 pub mod clock;
 pub mod config;
 pub mod dedup;
 pub mod destination;
 pub mod dns;
+mod emit;
 mod engine;
 mod fast_map;
 pub mod formats;
 pub mod image;
+mod judge;
 mod pending;
 pub mod process_table;
 pub mod reorder;

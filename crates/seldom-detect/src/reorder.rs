@@ -157,6 +157,7 @@ impl Detector {
     pub fn release_through(&mut self, upto: Timestamp, out: &mut Vec<AlertUpdate>) {
         self.release_upto(upto, out);
         let due = upto.plus(self.spans.reorder);
+        self.release_held_network(Some(due), usize::MAX, out);
         while let Some(candidate) = self.state.pending.pop_due(Some(due)) {
             self.emit(candidate, out);
         }

@@ -437,6 +437,58 @@ fn a_network_sensors_dns_answer_names_an_endpoint_connection_by_client_address()
     assert_eq!(d.stats().covered_by_endpoint, 1);
 }
 
+/// Zeek's record of `client`'s connection to `ip` at `time`.
+fn wire(time: Timestamp, client: &str, ip: &str) -> Event {
+    network(
+        time,
+        EventKind::NetworkConnection(NetworkConnection {
+            process: ProcessIdentity::default(),
+            image: None,
+            user: None,
+            protocol: Some("tcp".into()),
+            initiated: Some(true),
+            source_ip: Some(client.parse().unwrap()),
+            source_port: None,
+            destination_ip: ip.parse().unwrap(),
+            destination_port: Some(443),
+            destination_hostname: None,
+        }),
+        client,
+    )
+}
+
+#[test]
+fn a_host_both_sensors_see_counts_once_even_when_the_wire_is_first() {
+    // Zeek logs ws1's connection two seconds before Sysmon does, and before
+    // ws1's endpoint sensor has reported its address at all. The host is
+    // one host of the destination's baseline, not two ("10.9.0.7" and
+    // "ws1"), so a second host's contact is still rare at rare_hosts = 2.
+    let config = DetectConfig {
+        activation_days: 0,
+        rare_hosts: 2,
+        ..DetectConfig::default()
+    };
+    let mut endpoint = connect("ws1", at(0, 12), "p", "C:\\x.exe", "198.18.5.5");
+    if let EventKind::NetworkConnection(c) = &mut endpoint.kind {
+        c.source_ip = Some("10.9.0.7".parse().unwrap());
+    }
+    let events = vec![
+        start("ws1", at(0, 1), "p", "C:\\x.exe", None),
+        start("ws2", at(0, 1), "q", "C:\\y.exe", None),
+        wire(at(0, 10), "10.9.0.7", "198.18.5.5"),
+        endpoint,
+        connect("ws2", at(0, 900), "q", "C:\\y.exe", "198.18.5.5"),
+        // Someone else entirely, seen only on the wire: still one host more.
+        wire(at(0, 950), "10.9.0.8", "198.18.77.7"),
+    ];
+    let (alerts, d) = run(config, events);
+    let view = d.destination("198.18.5.5").unwrap();
+    assert_eq!(view.recent_hosts, ["ws2", "ws1"], "{view:?}");
+    let hosts: Vec<&str> = alerts.iter().map(|a| a.host.as_str()).collect();
+    assert_eq!(hosts, ["ws1", "ws2", "10.9.0.8"], "{alerts:#?}");
+    assert_eq!(d.stats().covered_by_endpoint, 1);
+}
+
 #[test]
 fn ended_processes_leave_the_tables_after_their_retention() {
     // A long-running service must not remember every process ever started:
