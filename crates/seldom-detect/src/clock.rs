@@ -24,12 +24,12 @@
 
 use std::collections::BTreeMap;
 
-use seldom_model::{MICROS_PER_DAY, Platform, Timestamp};
+use seldom_model::{Micros, Platform, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// How far ahead of the organization's clock a record may be and still
 /// count as its platform's latest (an honest sensor's clock skew).
-const AHEAD_OF_CLOCK: i64 = MICROS_PER_DAY;
+const AHEAD_OF_CLOCK: Micros = Micros::days(1);
 
 /// One platform's telemetry as the clock has confirmed it.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -75,13 +75,12 @@ impl OrgClock {
         self.leaders.last().map(|(_, t)| *t)
     }
 
-    /// Notes a processed record of `platform` at `time`; `gap` (µs, the
-    /// training window) is the silence after which the platform starts anew.
-    pub fn note_platform(&mut self, platform: Platform, time: Timestamp, gap: i64) {
-        let t = time.as_micros();
+    /// Notes a processed record of `platform` at `time`; `gap` (the training
+    /// window) is the silence after which the platform starts anew.
+    pub fn note_platform(&mut self, platform: Platform, time: Timestamp, gap: Micros) {
         let confirmed = self
             .now()
-            .is_none_or(|now| t <= now.as_micros().saturating_add(AHEAD_OF_CLOCK));
+            .is_none_or(|now| time <= now.plus(AHEAD_OF_CLOCK));
         let Some(span) = self.platforms.get_mut(&platform) else {
             if confirmed {
                 self.platforms.insert(
@@ -94,7 +93,7 @@ impl OrgClock {
             }
             return;
         };
-        if t > span.latest.as_micros().saturating_add(gap) {
+        if time > span.latest.plus(gap) {
             // After a silence longer than the window nothing of before is
             // left in the baseline. (An unconfirmed record may not do this.)
             if confirmed {
@@ -107,7 +106,7 @@ impl OrgClock {
         }
         // An earlier record extends the start back, but not across a gap:
         // one from years before is an outlier, not the telemetry's beginning.
-        if time < span.start && span.start.as_micros().saturating_sub(t) <= gap {
+        if time < span.start && span.start.since(time) <= gap {
             span.start = time;
         }
         if confirmed && time > span.latest {
@@ -172,7 +171,7 @@ mod tests {
         }
     }
 
-    const GAP: i64 = 30 * MICROS_PER_DAY;
+    const GAP: Micros = Micros::days(30);
     const DAY: i64 = 86_400;
 
     #[test]

@@ -5,7 +5,7 @@
 //! The alert id is derived from the dedup key and the first event time, so a
 //! replay of the same data yields the same ids and a sink can upsert.
 
-use seldom_model::{HostName, Timestamp};
+use seldom_model::{HostName, Micros, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::destination::DestinationKey;
@@ -54,9 +54,14 @@ pub struct DedupTable {
 impl DedupTable {
     /// If `key` has an open alert whose period covers `time`, counts the
     /// repeat and returns the update for the sink.
-    pub fn repeat(&mut self, key: &DedupKey, time: Timestamp, period: i64) -> Option<AlertUpdate> {
+    pub fn repeat(
+        &mut self,
+        key: &DedupKey,
+        time: Timestamp,
+        period: Micros,
+    ) -> Option<AlertUpdate> {
         let open = self.open.get_mut(key)?;
-        if time.as_micros() - open.first_seen.as_micros() >= period || time < open.first_seen {
+        if time.since(open.first_seen) >= period || time < open.first_seen {
             return None;
         }
         open.count += 1;
@@ -82,8 +87,8 @@ impl DedupTable {
     }
 
     /// Forgets alerts whose period ended before `now`.
-    pub fn expire(&mut self, now: Timestamp, period: i64) {
+    pub fn expire(&mut self, now: Timestamp, period: Micros) {
         self.open
-            .retain(|_, open| now.as_micros() - open.first_seen.as_micros() < period);
+            .retain(|_, open| now.since(open.first_seen) < period);
     }
 }

@@ -7,7 +7,7 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use seldom_model::{HostName, ProcessIdentity, Timestamp};
+use seldom_model::{HostName, Micros, ProcessIdentity, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::fast_map::FastMap;
@@ -58,14 +58,14 @@ impl Asker {
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DnsAttribution {
-    window_micros: i64,
+    window: Micros,
     hosts: FastMap<HostName, FastMap<IpAddr, Vec<Answer>>>,
 }
 
 impl DnsAttribution {
-    pub fn new(window_micros: i64) -> Self {
+    pub fn new(window: Micros) -> Self {
         DnsAttribution {
-            window_micros,
+            window,
             hosts: FastMap::default(),
         }
     }
@@ -111,8 +111,7 @@ impl DnsAttribution {
         process: &ProcessIdentity,
     ) -> Option<&str> {
         let answers = self.hosts.get(host)?.get(&ip)?;
-        let fresh =
-            |a: &&Answer| a.time <= at && at.as_micros() - a.time.as_micros() <= self.window_micros;
+        let fresh = |a: &&Answer| a.time <= at && at.since(a.time) <= self.window;
         let asker = Asker::of(process);
         let same_process = |a: &&Answer| asker.is(&a.process);
         answers
@@ -126,10 +125,10 @@ impl DnsAttribution {
 
     /// Forgets answers older than the window before `now`.
     pub fn expire(&mut self, now: Timestamp) {
-        let oldest = now.as_micros() - self.window_micros;
+        let oldest = now.minus(self.window);
         for table in self.hosts.values_mut() {
             table.retain(|_, answers| {
-                answers.retain(|a| a.time.as_micros() >= oldest);
+                answers.retain(|a| a.time >= oldest);
                 !answers.is_empty()
             });
         }
@@ -158,7 +157,7 @@ mod tests {
             pid: Some(2),
             guid: Some("other".into()),
         };
-        let mut dns = DnsAttribution::new(60 * 1_000_000);
+        let mut dns = DnsAttribution::new(Micros::of(std::time::Duration::from_secs(60)));
         dns.record(&host, t(0), "mine.example.com", &[ip], &me);
         dns.record(&host, t(10), "theirs.example.net", &[ip], &other);
         assert_eq!(

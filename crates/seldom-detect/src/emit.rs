@@ -82,7 +82,7 @@ impl Detector {
         if let Some(repeat) = self
             .state
             .dedup
-            .repeat(&dedup_key, event.time, self.spans.dedup.0)
+            .repeat(&dedup_key, event.time, self.spans.dedup)
         {
             self.state.stats.repeats += 1;
             out.push(repeat);

@@ -73,7 +73,7 @@ impl DetectorState {
             baseline: Baseline::new(config.training_days, config.rare_hosts as usize + 1),
             activity: FastMap::default(),
             processes: ProcessTables::new(config.max_processes_per_host),
-            dns: DnsAttribution::new(Micros::of(config.dns_window).0),
+            dns: DnsAttribution::new(Micros::of(config.dns_window)),
             pending: Pending::default(),
             held_network: Pending::default(),
             dedup: DedupTable::default(),
@@ -229,7 +229,7 @@ impl Detector {
         *last = (*last).max(day);
         self.state
             .clock
-            .note_platform(event.platform, event.time, self.spans.training.0);
+            .note_platform(event.platform, event.time, self.spans.training);
         if self.state.current_day.is_none_or(|d| day > d) {
             self.state.current_day = Some(day);
             self.maintain(upkeep_time);
@@ -274,6 +274,6 @@ impl Detector {
                 .processes
                 .expire(now.minus(self.spans.process_retention)) as u64;
         self.state.activity.retain(|_, day| *day >= window_start);
-        self.state.dedup.expire(now, self.spans.dedup.0);
+        self.state.dedup.expire(now, self.spans.dedup);
     }
 }

@@ -2,7 +2,7 @@
 //! its counters, what the baseline knows of a destination, and how far each
 //! platform's activation has come.
 
-use seldom_model::{Event, MICROS_PER_DAY, Platform, Timestamp};
+use seldom_model::{Event, Platform, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
@@ -128,7 +128,7 @@ impl Detector {
             .clock
             .platforms()
             .map(|(platform, first)| {
-                let seen = now.map_or(0, |n| (n.as_micros() - first.as_micros()) / MICROS_PER_DAY);
+                let seen = now.map_or(0, |n| n.since(first).whole_days());
                 ActivationProgress {
                     platform,
                     days_seen: u32::try_from(seen.max(0)).unwrap_or(u32::MAX),

@@ -24,13 +24,31 @@ pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
 
 /// A span of time in microseconds, the unit event time is kept in: every
 /// configured duration and day count is converted to one once, here.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+)]
+#[serde(transparent)]
 pub struct Micros(pub i64);
 
 impl Micros {
     /// `days` whole days.
     pub const fn days(days: u32) -> Micros {
         Micros(days as i64 * MICROS_PER_DAY)
+    }
+
+    /// Whole days in this span (rounded toward zero).
+    pub const fn whole_days(self) -> i64 {
+        self.0 / MICROS_PER_DAY
     }
 
     /// A configured duration; one too long for 292,000 years saturates.
