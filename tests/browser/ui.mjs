@@ -5,9 +5,11 @@
 // Run by crates/seldom-cli/tests/serve_browser.rs against a server it fed with
 // simulated telemetry plus two alerts of its own: powershell.exe on two Windows
 // hosts connecting to 203.0.113.77, with markup in the command line. Signs in,
-// finds and opens one of those alerts, checks the markup is shown as text and
-// nothing of it runs, acknowledges the alert, allowlists its destination,
-// reads the status page, and saves a full-page screenshot of the alert.
+// checks that every ES module of the UI loaded (each import fetched with 200
+// and a JavaScript type, no console error), finds and opens one of those
+// alerts, checks the markup is shown as text and nothing of it runs,
+// acknowledges the alert, allowlists its destination, reads the status page,
+// and saves a full-page screenshot of the alert.
 // Exits 0 when every step passed; otherwise prints `FAIL: ...` and exits 1.
 
 import { mkdirSync } from 'node:fs';
@@ -31,6 +33,9 @@ const base = base0.replace(/\/+$/, '');
 const dialogs = [];
 const pageErrors = [];
 const consoleErrors = [];
+/** Script responses by URL: status, content type, and the body (a promise). */
+const scripts = new Map();
+const failedRequests = [];
 
 function check(condition, message) {
   if (!condition) throw new Error(message);
@@ -43,6 +48,54 @@ function step(message) {
 function noDialogs() {
   check(dialogs.length === 0, `a dialog was opened: ${JSON.stringify(dialogs)}`);
   check(pageErrors.length === 0, `uncaught error in the page: ${pageErrors.join(' | ')}`);
+}
+
+/** The modules a module's source imports statically, resolved against its URL. */
+function importsOf(url, source) {
+  // `import ... from '...'`, `import '...'` and `export ... from '...'`; the
+  // clauses hold no quote or semicolon, so a match cannot run into the code.
+  const statements = [
+    /^\s*import\s+(?:[^'";]*?\sfrom\s*)?['"]([^'"\n]+)['"]/gm,
+    /^\s*export\s+[^'";]*?\sfrom\s*['"]([^'"\n]+)['"]/gm,
+  ];
+  const found = [];
+  for (const statement of statements) {
+    for (const m of source.matchAll(statement)) found.push(new URL(m[1], url).href);
+  }
+  return found;
+}
+
+/**
+ * Every module main.js imports, directly or not, was fetched with 200 and a
+ * JavaScript content type, and the browser reported no failure about any of
+ * them: one missing or mistyped module stops the whole UI.
+ */
+async function modulesLoaded() {
+  const main = base + '/js/main.js';
+  const seen = new Set();
+  const queue = [main];
+  while (queue.length) {
+    const url = queue.pop();
+    if (seen.has(url)) continue;
+    seen.add(url);
+    const script = scripts.get(url);
+    check(script, `${url} is imported but was never fetched (fetched: ${JSON.stringify([...scripts.keys()])})`);
+    check(script.status === 200, `${url}: ${script.status}`);
+    check(/^text\/javascript\b/.test(script.type), `${url} is served as ${JSON.stringify(script.type)}`);
+    queue.push(...importsOf(url, await script.body));
+  }
+  check(seen.size > 1, `main.js imports no module: ${JSON.stringify([...seen])}`);
+  const failed = failedRequests.filter((r) => r.type === 'script');
+  check(failed.length === 0, `module fetches failed: ${JSON.stringify(failed)}`);
+  // Expected, and logged by Chromium: the API's 401 before signing in, and
+  // the 404 of the browser's own favicon probe (the UI has none). Any other
+  // console error is not.
+  const expected = (e) => (e.url.includes('/api/') && e.text.includes('401')) ||
+    (new URL(e.url || base).pathname === '/favicon.ico' && e.text.includes('404'));
+  const errors = consoleErrors.filter((e) => !expected(e));
+  check(errors.length === 0, `console errors: ${JSON.stringify(errors)}`);
+  check(pageErrors.length === 0, `uncaught error in the page: ${pageErrors.join(' | ')}`);
+  return [...seen].map((url) => new URL(url).pathname);
 }
 
 /** The API, straight from Node with the bearer token (not through the page). */
@@ -69,6 +122,8 @@ async function main(page) {
   });
   check(await page.locator('#login-view').isHidden(), 'the login form is still shown after signing in');
   step('signed in; the alert list is shown');
+  const modules = await modulesLoaded();
+  step(`${modules.length} modules loaded, no console error: ${modules.join(' ')}`);
 
   // b. Free-text search for `script`, then open the alert.
   // Mark the unfiltered table, so the wait below cannot read it before the new one replaces it.
@@ -108,8 +163,8 @@ async function main(page) {
     const stats = document.getElementById('dest-stats');
     return stats && !stats.textContent.includes('Loading');
   });
-  const scripts = await page.$$eval('script', (list) => list.map((s) => s.getAttribute('src') || `inline: ${s.textContent.slice(0, 80)}`));
-  check(scripts.length === 1 && scripts[0] === '/app.js', `the page has <script> elements other than app.js: ${JSON.stringify(scripts)}`);
+  const elements = await page.$$eval('script', (list) => list.map((s) => s.getAttribute('src') || `inline: ${s.textContent.slice(0, 80)}`));
+  check(elements.length === 1 && elements[0] === '/js/main.js', `the page has <script> elements other than main.js: ${JSON.stringify(elements)}`);
   const images = await page.$$eval('img', (list) => list.map((i) => i.outerHTML));
   check(images.length === 0, `the page has <img> elements: ${JSON.stringify(images)}`);
   noDialogs();
@@ -206,14 +261,23 @@ try {
     dialog.dismiss().catch(() => {});
   });
   page.on('pageerror', (err) => pageErrors.push(String(err && err.message)));
-  page.on('console', (msg) => { if (msg.type() === 'error') consoleErrors.push(msg.text()); });
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') consoleErrors.push({ text: msg.text(), url: msg.location().url || '' });
+  });
+  page.on('response', (res) => {
+    if (res.request().resourceType() !== 'script') return;
+    scripts.set(res.url(), { status: res.status(), type: res.headers()['content-type'] || '', body: res.text().catch(() => '') });
+  });
+  page.on('requestfailed', (req) => {
+    failedRequests.push({ url: req.url(), type: req.resourceType(), error: req.failure() && req.failure().errorText });
+  });
   await main(page);
   noDialogs();
   console.log('ui.mjs: every step passed');
 } catch (err) {
   failed = true;
   console.error(`FAIL: ${err && err.message ? err.message : err}`);
-  if (consoleErrors.length) console.error(`browser console errors:\n  ${consoleErrors.join('\n  ')}`);
+  if (consoleErrors.length) console.error(`browser console errors:\n  ${consoleErrors.map((e) => `${e.text} (${e.url})`).join('\n  ')}`);
   if (page) {
     const banner = await page.locator('#error-text').textContent().catch(() => null);
     if (banner) console.error(`UI error banner: ${banner}`);

@@ -61,7 +61,7 @@ fn the_api_serves_triages_allowlists_and_survives_a_restart() {
     assert_eq!(anonymous.get_text("/healthz"), (200, "ok\n".into()));
     let (status, page) = anonymous.get_text("/");
     assert_eq!(status, 200);
-    assert!(page.contains("app.js"));
+    assert!(page.contains(r#"<script type="module" src="/js/main.js">"#));
     let (status, openapi) = anonymous.get("/api/v1/openapi.json");
     assert_eq!(status, 200);
     for path in [

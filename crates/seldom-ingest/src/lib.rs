@@ -11,8 +11,11 @@
 //! through `value_path`); `normalize` gives Sysmon and Security fields their
 //! meaning per event id; `source` recognizes containers and drives them all.
 //!
-//! The record-level decoders ([`JsonDecoder`], [`decode_xml`]) are public so
-//! that other transports (HTTP ingest, a log bus) decode exactly as files do.
+//! Text is cut into bounded lines by `lines` ([`LineFramer`]) and decoded by
+//! `text_stream` ([`TextDecoder`], which keeps a stream's state from line to
+//! line). These and the record-level decoders ([`JsonDecoder`],
+//! [`decode_xml`]) are public so that other transports (HTTP ingest, a
+//! followed file, a log bus) frame and decode exactly as files are.
 
 #![forbid(unsafe_code)]
 
@@ -24,11 +27,13 @@ mod fields;
 mod input;
 mod json;
 mod limits;
+mod lines;
 mod normalize;
 mod ocsf;
 mod parallel;
 mod source;
 mod stats;
+mod text_stream;
 mod value_path;
 mod xml;
 mod zeek;
@@ -38,6 +43,8 @@ pub use input::{
     Batches, BytesSource, PathSource, ReadSummary, Source, StdinSource, decode_in_background,
     source_for,
 };
+pub use lines::{Line, LineFramer};
 pub use normalize::{Decoded, NormalizeOptions, parse_ip, query_results};
 pub use source::{IngestOptions, Ingestor, OpenError};
 pub use stats::{IgnoreReason, IngestStats, Malformed, SkipCount, SkipExample, SkipReason};
+pub use text_stream::TextDecoder;

@@ -1,8 +1,8 @@
 //! Readers that keep hostile input bounded: inflation guards against archive
-//! bombs, and a line reader that never buffers more than a configured line.
+//! bombs (lines are bounded by [`crate::lines`]).
 
 use std::cell::Cell;
-use std::io::{self, BufRead, Read};
+use std::io::{self, Read};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -136,99 +136,10 @@ impl<R: Read> Read for InflateGuard<R> {
     }
 }
 
-/// One line from [`read_line_bounded`].
-#[derive(Debug, PartialEq, Eq)]
-pub enum Line {
-    /// A line, without its `\n` (the buffer holds it).
-    Complete,
-    /// A line longer than the bound; its bytes were read and dropped.
-    TooLong {
-        length: u64,
-    },
-    Eof,
-}
-
-/// Reads one `\n`-terminated line into `buf`, never holding more than `max`
-/// bytes: a longer line is consumed to its end and reported, not buffered.
-pub fn read_line_bounded<R: BufRead>(
-    reader: &mut R,
-    buf: &mut Vec<u8>,
-    max: usize,
-) -> io::Result<Line> {
-    buf.clear();
-    let mut length: u64 = 0;
-    let mut too_long = false;
-    let mut saw_any = false;
-    loop {
-        let available = match reader.fill_buf() {
-            Ok(available) => available,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        if available.is_empty() {
-            return Ok(match (saw_any, too_long) {
-                (false, _) => Line::Eof,
-                (true, true) => Line::TooLong { length },
-                (true, false) => Line::Complete,
-            });
-        }
-        saw_any = true;
-        let (chunk, found_newline) = match memchr::memchr(b'\n', available) {
-            Some(at) => (&available[..at], true),
-            None => (available, false),
-        };
-        length += chunk.len() as u64;
-        if !too_long {
-            if buf.len() + chunk.len() <= max {
-                buf.extend_from_slice(chunk);
-            } else {
-                too_long = true;
-                buf.clear();
-            }
-        }
-        let used = chunk.len() + usize::from(found_newline);
-        reader.consume(used);
-        if found_newline {
-            return Ok(if too_long {
-                Line::TooLong { length }
-            } else {
-                Line::Complete
-            });
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::{BufReader, Cursor};
-
-    #[test]
-    fn long_lines_are_dropped_and_the_next_line_survives() {
-        let mut data = vec![b'x'; 10_000];
-        data.extend_from_slice(b"\nshort\nlast");
-        let mut reader = BufReader::with_capacity(64, Cursor::new(data));
-        let mut buf = Vec::new();
-        assert_eq!(
-            read_line_bounded(&mut reader, &mut buf, 100).unwrap(),
-            Line::TooLong { length: 10_000 }
-        );
-        assert!(buf.capacity() < 1000, "must not buffer the long line");
-        assert_eq!(
-            read_line_bounded(&mut reader, &mut buf, 100).unwrap(),
-            Line::Complete
-        );
-        assert_eq!(buf, b"short");
-        assert_eq!(
-            read_line_bounded(&mut reader, &mut buf, 100).unwrap(),
-            Line::Complete
-        );
-        assert_eq!(buf, b"last");
-        assert_eq!(
-            read_line_bounded(&mut reader, &mut buf, 100).unwrap(),
-            Line::Eof
-        );
-    }
+    use std::io::Cursor;
 
     #[test]
     fn guard_refuses_past_the_ratio() {

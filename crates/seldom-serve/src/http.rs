@@ -25,9 +25,6 @@ use crate::pipeline::{Shared, Work, decode_bytes, name_batch};
 use crate::request_body;
 use crate::store::body_digest;
 
-const INDEX_HTML: &str = include_str!("../assets/index.html");
-const APP_JS: &str = include_str!("../assets/app.js");
-const STYLE_CSS: &str = include_str!("../assets/style.css");
 const OPENAPI: &str = include_str!("../assets/openapi.json");
 
 /// The state every handler sees.
@@ -52,15 +49,7 @@ pub fn router(app: App, max_body_bytes: usize) -> Router {
         .route("/metrics", get(crate::prometheus::metrics))
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     Router::new()
-        .route("/", get(|| asset(INDEX_HTML, "text/html; charset=utf-8")))
-        .route(
-            "/app.js",
-            get(|| asset(APP_JS, "text/javascript; charset=utf-8")),
-        )
-        .route(
-            "/style.css",
-            get(|| asset(STYLE_CSS, "text/css; charset=utf-8")),
-        )
+        .merge(crate::ui_assets::router())
         .route(
             "/api/v1/openapi.json",
             get(|| asset(OPENAPI, "application/json")),

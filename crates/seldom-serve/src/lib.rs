@@ -13,7 +13,8 @@
 //! [`file_identity`]), [`alerts`] and [`allowlist`] (what analysts see and
 //! decide), [`http`] (the edge), [`prometheus`] (`/metrics`),
 //! [`request_body`] (what a body must be before it is read or stored),
-//! [`connections`] (slow and idle clients), [`guards`] (token, origin).
+//! [`connections`] (slow and idle clients), [`guards`] (token, origin),
+//! [`ui_assets`] (the web UI's embedded files).
 
 #![forbid(unsafe_code)]
 
@@ -29,6 +30,7 @@ pub mod prometheus;
 pub mod request_body;
 pub mod store;
 pub mod tail;
+pub mod ui_assets;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};

@@ -161,8 +161,8 @@ impl Shared {
 }
 
 /// Decodes bytes of any format `scan` reads (gzip is recognized), naming
-/// their events' source `name`: `http/SEQ` for an ingest batch, `PATH@OFFSET`
-/// for the lines of a tailed file read from that byte.
+/// their events' source `name` (`http/SEQ` for an ingest batch). Tailed
+/// files are decoded by `tail`, which keeps a decoder per file.
 pub fn decode_bytes(
     bytes: &[u8],
     name: &str,

@@ -22,7 +22,12 @@
 //!
 //! Only whole lines are taken; the offset after the last one goes to the
 //! detection thread with the events and is committed with the checkpoint
-//! that covers them, so a restart resumes exactly there.
+//! that covers them, so a restart resumes exactly there. Each stream keeps
+//! its line framing and decoding state from read to read (`decoding`), so
+//! that a file read a little at a time decodes as `scan` decodes it whole.
+
+mod decoding;
+mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -33,15 +38,23 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use seldom_model::Timestamp;
-use serde::Serialize;
 
+pub use self::status::{FileStatus, InputOffset, TailStatus, Vanished, inputs};
 use crate::file_identity::{FileId, Seen, compressed_length, look};
-use crate::pipeline::{Shared, Work, decode_bytes};
+use crate::pipeline::{Shared, Work};
 use crate::store::TailOffset;
+use decoding::{Batch, MAX_LINE_BYTES, StreamDecoder};
 
 /// At most this much of one file is read per look, so that one busy file
-/// cannot hold the others back.
-const READ_PER_LOOK: u64 = 4 << 20;
+/// cannot hold the others back. More than the longest line: a line within
+/// the bound always fits in a read that starts where it does.
+const READ_PER_LOOK: u64 = 2 * MAX_LINE_BYTES as u64;
+const _: () = assert!(READ_PER_LOOK > MAX_LINE_BYTES as u64);
+
+/// A file that has not grown for this long has finished what it was
+/// writing: the events its decoder still holds open (an audit event with no
+/// EOE record) are complete. auditd writes an event's records together.
+const PAUSE_ENDS_EVENTS: Duration = Duration::from_secs(5);
 
 /// A file renamed out of the patterns is kept open this long after it last
 /// grew: a writer that has not yet reopened its log still appends to it.
@@ -59,9 +72,9 @@ struct Stream {
     /// Bytes handed on (whole lines).
     offset: u64,
     size: u64,
-    /// Inside a line longer than a whole read: its bytes are dropped up to
-    /// its end, so that one such line cannot stall the file.
-    skipping: bool,
+    /// The framing and decoding state of the lines from `offset` on; made
+    /// at the first read, and again when the content starts over.
+    lines: Option<StreamDecoder>,
     /// Rotated (renamed, or found again elsewhere): read to its end before
     /// the files that are still written.
     rotated: bool,
@@ -101,63 +114,6 @@ enum Found {
     Compressed(PathBuf, u64),
 }
 
-/// Per followed file, as `/api/v1/status` shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct FileStatus {
-    pub identity: String,
-    pub path: String,
-    /// Bytes read and handed to detection.
-    pub offset: u64,
-    pub size: u64,
-    pub lag_bytes: u64,
-    pub last_read: Option<Timestamp>,
-    pub rotated: bool,
-}
-
-/// A followed file that disappeared with bytes never read.
-#[derive(Debug, Clone, Serialize)]
-pub struct Vanished {
-    pub identity: String,
-    pub path: String,
-    pub offset: u64,
-    pub unread_bytes: u64,
-    pub at: Timestamp,
-}
-
-/// A tailed file's detected offset, as the status shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InputOffset {
-    pub path: String,
-    pub offset: u64,
-}
-
-/// The status's view of the offsets detection holds.
-pub fn inputs(offsets: &BTreeMap<String, TailOffset>) -> BTreeMap<String, InputOffset> {
-    offsets
-        .iter()
-        .map(|(key, at)| {
-            let input = InputOffset {
-                path: at.path.clone(),
-                offset: at.offset,
-            };
-            (key.clone(), input)
-        })
-        .collect()
-}
-
-/// What the tailer publishes after each look.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct TailStatus {
-    pub files: Vec<FileStatus>,
-    /// Followed files that vanished with bytes unread, and those bytes
-    /// (at least: the file may have grown after its last look).
-    pub vanished_files: u64,
-    pub vanished_unread_bytes: u64,
-    pub vanished: Vec<Vanished>,
-    /// Compressed rotations the patterns match, not followed.
-    pub compressed_skipped: usize,
-}
-
 pub struct Tailer {
     patterns: Vec<String>,
     interval: Duration,
@@ -182,7 +138,7 @@ impl Tailer {
                     file: None,
                     offset: at.offset,
                     size: at.size,
-                    skipping: false,
+                    lines: None,
                     rotated: false,
                     absent_since: None,
                     last_grew: now,
@@ -202,6 +158,12 @@ impl Tailer {
         while !stop.load(Ordering::Acquire) {
             self.look(&shared);
             std::thread::sleep(self.interval);
+        }
+        // Stopping: the events still open are as complete as they will be
+        // (their offset is past them), and detection takes work until the
+        // tailer is joined.
+        for (key, stream) in &mut self.streams {
+            finish_decoding(key, stream, &shared);
         }
     }
 
@@ -253,8 +215,8 @@ impl Tailer {
                 if seen.size < stream.offset {
                     // Shrank below what was read with its first bytes
                     // unchanged: truncated and rewritten alike; read again.
+                    finish_decoding(&key, stream, shared);
                     stream.offset = 0;
-                    stream.skipping = false;
                 }
                 stream.follow(path, file, seen);
                 present.insert(key);
@@ -309,7 +271,7 @@ impl Tailer {
                 file: Some(file),
                 offset: 0,
                 size: seen.size,
-                skipping: false,
+                lines: None,
                 rotated: false,
                 absent_since: None,
                 last_grew: Instant::now(),
@@ -356,6 +318,7 @@ impl Tailer {
                 self.streams.insert(key, old);
             }
             found => {
+                finish_decoding(&old_key, &mut old, shared);
                 // Gone; or compressed, its rest never to be read: its length
                 // then says exactly how much.
                 let size = match found {
@@ -486,7 +449,9 @@ impl Tailer {
         }
         for key in closed {
             // Read to its end and no longer matched: done with.
-            self.streams.remove(&key);
+            if let Some(mut stream) = self.streams.remove(&key) {
+                finish_decoding(&key, &mut stream, shared);
+            }
             self.forget(&key, shared);
         }
     }
@@ -518,8 +483,9 @@ fn open(path: &Path) -> std::io::Result<(File, Seen)> {
     Ok((file, seen))
 }
 
-/// Reads whole lines after the offset (one read's worth) and hands them on;
-/// returns whether the offset moved.
+/// Reads after the offset (one read's worth) and hands the events of its
+/// whole lines on; returns whether the offset moved. Once the file has
+/// paused, the events its decoder held open are handed on too.
 fn read_lines(key: &str, stream: &mut Stream, shared: &Shared) -> std::io::Result<bool> {
     let Some(file) = stream.file.as_mut() else {
         return Ok(false);
@@ -529,48 +495,47 @@ fn read_lines(key: &str, stream: &mut Stream, shared: &Shared) -> std::io::Resul
         stream.last_grew = Instant::now();
         stream.size = size;
     }
+    let lines = match &mut stream.lines {
+        Some(lines) => lines,
+        None => {
+            let lines = StreamDecoder::new(&stream.path, stream.offset, file, shared.host_naming)?;
+            stream.lines.insert(lines)
+        }
+    };
     let mut buf = Vec::new();
     file.seek(SeekFrom::Start(stream.offset))?;
     file.take(READ_PER_LOOK).read_to_end(&mut buf)?;
-    let mut from = 0;
-    if stream.skipping {
-        match buf.iter().position(|b| *b == b'\n') {
-            Some(end) => {
-                stream.skipping = false;
-                from = end + 1;
-            }
-            None => {
-                stream.offset += buf.len() as u64;
-                return Ok(!buf.is_empty());
-            }
-        }
+    let mut batch = Batch::default();
+    let done = lines.read(&buf, &mut batch);
+    if done == 0 && stream.last_grew.elapsed() >= PAUSE_ENDS_EVENTS {
+        lines.flush(&mut batch);
     }
-    let Some(end) = buf[from..]
-        .iter()
-        .rposition(|b| *b == b'\n')
-        .map(|e| from + e)
-    else {
-        if (buf.len() - from) as u64 == READ_PER_LOOK {
-            // A line longer than a whole read: counted, dropped to its end.
-            stream.skipping = true;
-            stream.offset += buf.len() as u64;
-            if let Ok(mut skipped) = shared.metrics.skipped.lock() {
-                *skipped.entry("line_too_long").or_default() += 1;
-            }
-            return Ok(true);
-        }
-        stream.offset += from as u64;
-        return Ok(from > 0); // no whole line yet
+    if done == 0 && batch.is_empty() {
+        return Ok(false); // no whole line yet
+    }
+    shared.metrics.count(&batch.stats);
+    stream.offset += done;
+    if done > 0 {
+        stream.last_read = Some(Timestamp::now());
+    }
+    send(key, stream, batch.events, shared);
+    Ok(done > 0)
+}
+
+/// The stream's content ended here (closed, cut short, gone, or the tailer
+/// stops): the events its decoder still holds are complete, and handed on.
+/// Its next content, if any, starts a decoder of its own.
+fn finish_decoding(key: &str, stream: &mut Stream, shared: &Shared) {
+    let Some(mut lines) = stream.lines.take() else {
+        return;
     };
-    stream.offset += from as u64;
-    let start = stream.offset;
-    let name = format!("{}@{start}", stream.path.display());
-    let (events, stats) = decode_bytes(&buf[from..=end], &name, shared.host_naming);
-    shared.metrics.count(&stats);
-    stream.offset = start + (end - from) as u64 + 1;
-    stream.last_read = Some(Timestamp::now());
-    send(key, stream, events, shared);
-    Ok(true)
+    let mut batch = Batch::default();
+    lines.flush(&mut batch);
+    if batch.is_empty() {
+        return;
+    }
+    shared.metrics.count(&batch.stats);
+    send(key, stream, batch.events, shared);
 }
 
 /// Hands lines (or only the stream's position) to the detection thread.

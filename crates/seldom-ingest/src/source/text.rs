@@ -1,20 +1,19 @@
 //! Text inputs: JSON lines, one `<Event>` XML document per line, Zeek TSV,
-//! or Linux audit records, read line by line with bounded lines. The first
-//! non-blank line decides the mode; JSON lines are decoded on every core.
+//! or Linux audit records, read line by line with bounded lines
+//! ([`crate::lines`]) and decoded by one [`TextDecoder`], whose first
+//! non-blank line decides the layout; JSON lines are decoded on every core.
 
 use std::io::{self, BufRead};
 use std::sync::Arc;
 
-use seldom_model::{Event, Location, SourceFormat};
+use seldom_model::{Event, Location};
 
 use super::Ingestor;
-use crate::audit::{AuditAssembler, parse_record};
-use crate::decode::{JsonDecoder, decode_xml};
-use crate::limits::{Line, is_too_large, read_line_bounded};
-use crate::normalize::Decoded;
+use crate::limits::is_too_large;
+use crate::lines::{Line, read_line_bounded};
 use crate::parallel::{Chunk, LineSource, decode_json_lines};
-use crate::stats::{IgnoreReason, Malformed, SkipReason};
-use crate::zeek::ZeekTsv;
+use crate::stats::{Malformed, SkipReason};
+use crate::text_stream::TextDecoder;
 
 impl Ingestor {
     /// Text: JSON lines, one `<Event>` XML document per line, Zeek TSV, or
@@ -27,62 +26,31 @@ impl Ingestor {
         sink: &mut dyn FnMut(Event),
     ) {
         let mut buf = Vec::with_capacity(64 << 10);
-        let mut line_no: u64 = 0;
-        let mut mode: Option<TextMode> = None;
-        let mut json = JsonDecoder::new(self.options.normalize);
-        let mut zeek = ZeekTsv::new();
-        let mut audit = AuditAssembler::new(&self.audit_host(name), SourceFormat::Audit);
+        let mut decoder = TextDecoder::new(name, name.clone(), &self.options);
         loop {
             let line = match read_line_bounded(&mut reader, &mut buf, self.options.max_line_bytes) {
                 Ok(line) => line,
                 Err(e) => {
-                    let location = Location::at_line(name.clone(), line_no + 1);
+                    let location = Location::at_line(name.clone(), decoder.lines() + 1);
                     self.stats.skip(read_failure(&e), &location);
                     return;
                 }
             };
-            line_no += 1;
-            let location = || Location::at_line(name.clone(), line_no);
             match line {
                 Line::Eof => {
-                    if matches!(mode, Some(TextMode::Audit)) {
-                        for decoded in audit.flush() {
-                            self.take(decoded, &Location::file(name.clone()), sink);
-                        }
-                    }
+                    decoder.flush(&mut self.stats, sink);
                     return;
                 }
                 Line::TooLong { length } => {
-                    self.stats.records_read += 1;
-                    let detail =
-                        format!("{length} bytes, more than {}", self.options.max_line_bytes);
-                    self.stats
-                        .skip(Malformed::new(SkipReason::LineTooLong, detail), &location());
+                    decoder.too_long(length, &mut self.stats);
                     continue;
                 }
                 Line::Complete => {}
             }
-            let bytes = if line_no == 1 {
-                strip_bom(&buf)
-            } else {
-                &buf[..]
-            };
-            let text = match std::str::from_utf8(bytes) {
-                Ok(text) => text.trim(),
-                Err(e) => {
-                    self.stats.records_read += 1;
-                    self.stats.skip(
-                        Malformed::new(SkipReason::NotUtf8, e.to_string()),
-                        &location(),
-                    );
-                    continue;
-                }
-            };
-            if text.is_empty() {
-                continue;
-            }
-            let mode = *mode.get_or_insert_with(|| TextMode::of(text));
-            if mode == TextMode::Json && self.options.decode_threads > 1 {
+            if self.options.decode_threads > 1
+                && let Some(text) = decoder.json_start(&buf)
+            {
+                let line_no = decoder.lines() + 1;
                 let mut first = Chunk::default();
                 first.push_line(text.as_bytes(), line_no);
                 let mut lines = BoundedLines {
@@ -106,68 +74,11 @@ impl Ingestor {
                 }
                 return;
             }
-            if mode == TextMode::Zeek && zeek.header(text) {
-                continue;
-            }
-            if mode == TextMode::Unsupported {
-                self.stats.ignore(IgnoreReason::UnsupportedText);
+            decoder.line(&buf, &mut self.stats, sink);
+            if decoder.unsupported() {
                 return;
             }
-            self.stats.records_read += 1;
-            let decoded = match mode {
-                TextMode::Json => json.decode(text, location()),
-                TextMode::Xml => decode_xml(
-                    text,
-                    SourceFormat::EventXml,
-                    location(),
-                    &self.options.normalize,
-                ),
-                TextMode::Zeek => zeek.row(text, location()),
-                TextMode::Audit | TextMode::Unsupported => {
-                    match parse_record(text) {
-                        Ok(record) => {
-                            for decoded in audit.push(record, location()) {
-                                self.take(decoded, &location(), sink);
-                            }
-                        }
-                        Err(malformed) => self.stats.skip(malformed, &location()),
-                    }
-                    continue;
-                }
-            };
-            self.take(decoded, &location(), sink);
         }
-    }
-
-    /// Counts one decoding outcome and hands an event to the sink.
-    fn take(
-        &mut self,
-        decoded: Result<Decoded, Malformed>,
-        location: &Location,
-        sink: &mut dyn FnMut(Event),
-    ) {
-        match decoded {
-            Ok(Decoded::Event(event)) => {
-                self.stats.count_event(&event);
-                sink(*event);
-            }
-            Ok(Decoded::Ignored(reason)) => self.stats.ignore(reason),
-            Err(malformed) => self.stats.skip(malformed, location),
-        }
-    }
-
-    /// The host of raw audit records that carry no `node=`: the configured
-    /// name, else the file's name without its extensions.
-    fn audit_host(&self, name: &str) -> String {
-        if let Some(host) = &self.options.audit_host {
-            return host.clone();
-        }
-        let base = name.rsplit(['/', '\\', '!']).next().unwrap_or(name);
-        base.split('.')
-            .next()
-            .filter(|b| !b.is_empty())
-            .unwrap_or("unknown")
-            .to_owned()
     }
 }
 
@@ -208,33 +119,4 @@ impl<R: BufRead> LineSource for BoundedLines<R> {
             }
         }
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum TextMode {
-    Json,
-    Xml,
-    Zeek,
-    Audit,
-    Unsupported,
-}
-
-impl TextMode {
-    fn of(first_line: &str) -> TextMode {
-        if first_line.starts_with('{') {
-            TextMode::Json
-        } else if first_line.starts_with("<Event") {
-            TextMode::Xml
-        } else if first_line.starts_with("#separator") || first_line.starts_with("#fields") {
-            TextMode::Zeek
-        } else if first_line.starts_with("type=") || first_line.starts_with("node=") {
-            TextMode::Audit
-        } else {
-            TextMode::Unsupported
-        }
-    }
-}
-
-fn strip_bom(bytes: &[u8]) -> &[u8] {
-    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
