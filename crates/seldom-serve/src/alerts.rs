@@ -11,7 +11,7 @@ use seldom_model::{Event, Timestamp};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::schema::{AlertSchema, EventSchema, choice};
+use crate::schema::{AlertSchema, EventSchema, choice, time_filter};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -75,16 +75,17 @@ pub struct TriageChange {
     pub by: Option<String>,
 }
 
-/// A query of `GET /api/v1/alerts`. An empty value is no filter.
+/// A query of `GET /api/v1/alerts`. An empty filter (`from=`, `severity=`,
+/// ...) is no filter, as a form sends it; the document says so.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct AlertQuery {
-    /// Alerts last seen at or after this time (RFC 3339).
-    #[param(format = DateTime)]
+    /// Alerts last seen at or after this time (RFC 3339; empty: no filter).
+    #[param(schema_with = time_filter)]
     pub from: Option<String>,
-    /// Alerts first seen at or before this time (RFC 3339).
-    #[param(format = DateTime)]
+    /// Alerts first seen at or before this time (RFC 3339; empty: no filter).
+    #[param(schema_with = time_filter)]
     pub to: Option<String>,
     #[param(schema_with = severity_choice)]
     pub severity: Option<String>,
@@ -92,7 +93,8 @@ pub struct AlertQuery {
     pub variation: Option<String>,
     /// A host name (case-insensitive).
     pub host: Option<String>,
-    #[param(value_type = Option<Status>)]
+    /// A triage status (empty: no filter).
+    #[param(schema_with = status_choice)]
     pub status: Option<String>,
     /// Free text over host, variation, user, process, command line,
     /// destination, explanation and note (case-insensitive).
@@ -102,14 +104,18 @@ pub struct AlertQuery {
     pub sort: Option<String>,
     /// Page size (default 50; more than 1000 is 1000).
     #[param(minimum = 0)]
-    pub limit: Option<u64>,
+    pub limit: Option<i64>,
     /// Alerts skipped before the page.
     #[param(minimum = 0)]
-    pub offset: Option<u64>,
+    pub offset: Option<i64>,
 }
 
 fn severity_choice() -> utoipa::openapi::Object {
-    choice(&["high", "medium", "low", "informational"])
+    choice(&["high", "medium", "low", "informational", ""])
+}
+
+fn status_choice() -> utoipa::openapi::Object {
+    choice(&["new", "acknowledged", "resolved", "false_positive", ""])
 }
 
 fn sort_choice() -> utoipa::openapi::Object {
@@ -265,8 +271,15 @@ impl AlertIndex {
             }
         }
         let total = hits.len();
-        let offset = usize::try_from(q.offset.unwrap_or(0)).unwrap_or(usize::MAX);
-        let limit = q.limit.unwrap_or(50).min(1000) as usize;
+        // Signed as the document's int64 is, so that the server takes exactly
+        // what the document allows; negative values are refused.
+        let count = |name: &str, value: Option<i64>, default: i64| {
+            let value = value.unwrap_or(default);
+            usize::try_from(value)
+                .map_err(|_| BadQuery(format!("{name}: {value} is negative")))
+        };
+        let offset = count("offset", q.offset, 0)?;
+        let limit = count("limit", q.limit, 50)?.min(1000);
         let alerts = hits
             .into_iter()
             .skip(offset)

@@ -7,7 +7,8 @@
 use std::borrow::Cow;
 
 use utoipa::openapi::schema::{
-    ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat, SchemaType, Type,
+    AnyOfBuilder, ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat,
+    SchemaType, Type,
 };
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
@@ -18,6 +19,15 @@ pub fn choice(values: &[&str]) -> Object {
         .schema_type(Type::String)
         .enum_values(Some(values.iter().copied()))
         .build()
+}
+
+/// A query filter's time: an RFC 3339 date-time, or empty (no filter).
+pub fn time_filter() -> Schema {
+    let empty = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .max_length(Some(0))
+        .build();
+    AnyOfBuilder::new().item(date_time()).item(empty).build().into()
 }
 
 fn string() -> Object {
@@ -177,7 +187,11 @@ impl PartialSchema for BinaryBatch {
         ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
-            .description(Some("gzip-compressed records, an EVTX file, an archive, or text"))
+            .min_length(Some(1))
+            .pattern(Some(r"\S"))
+            .description(Some(
+                "gzip-compressed records, an EVTX file, an archive, or text; not empty, nor only white space",
+            ))
             .build()
             .into()
     }
