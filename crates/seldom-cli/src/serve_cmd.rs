@@ -37,7 +37,10 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     if let Some(interval) = args.checkpoint_interval {
         serve.checkpoint_interval = interval;
     }
-    let tails = args.tail.iter().map(|path| FileInput { path: path.clone() });
+    let tails = args
+        .tail
+        .iter()
+        .map(|path| FileInput { path: path.clone() });
     config.input.file.extend(tails);
     if let Some(days) = args.activation_days {
         config.detect.activation_days = days;

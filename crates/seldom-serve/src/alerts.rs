@@ -275,8 +275,7 @@ impl AlertIndex {
         // what the document allows; negative values are refused.
         let count = |name: &str, value: Option<i64>, default: i64| {
             let value = value.unwrap_or(default);
-            usize::try_from(value)
-                .map_err(|_| BadQuery(format!("{name}: {value} is negative")))
+            usize::try_from(value).map_err(|_| BadQuery(format!("{name}: {value} is negative")))
         };
         let offset = count("offset", q.offset, 0)?;
         let limit = count("limit", q.limit, 50)?.min(1000);
@@ -312,4 +311,51 @@ fn matches_text(record: &AlertRecord, text: &str) -> bool {
         .flatten()
         .any(|f| f.to_lowercase().contains(text))
         || a.destination.ip.to_string().contains(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(query: AlertQuery) -> Result<usize, String> {
+        AlertIndex::default()
+            .query(&query)
+            .map(|p| p.total)
+            .map_err(|bad| bad.0)
+    }
+
+    #[test]
+    fn a_filter_takes_any_rfc_3339_time_and_refuses_what_is_none() {
+        for time in [
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999+14:00",
+            "2024-01-01 00:00:00",
+            "",
+        ] {
+            let query = AlertQuery {
+                to: Some(time.into()),
+                ..AlertQuery::default()
+            };
+            assert_eq!(page(query), Ok(0), "{time}");
+        }
+        let query = AlertQuery {
+            to: Some("yesterday".into()),
+            ..AlertQuery::default()
+        };
+        assert!(page(query).unwrap_err().starts_with("to:"));
+    }
+
+    #[test]
+    fn a_negative_page_bound_is_refused_naming_it() {
+        let query = AlertQuery {
+            offset: Some(-1),
+            ..AlertQuery::default()
+        };
+        assert!(page(query).unwrap_err().starts_with("offset:"));
+        let query = AlertQuery {
+            limit: Some(i64::MAX),
+            ..AlertQuery::default()
+        };
+        assert_eq!(page(query), Ok(0));
+    }
 }

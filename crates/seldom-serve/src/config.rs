@@ -224,10 +224,16 @@ mod tests {
     fn a_value_of_the_wrong_kind_is_refused_naming_its_field() {
         for (text, field) in [
             ("[serve]\nlisten = \"nowhere\"\n", "listen"),
-            ("[serve]\ncheckpoint_interval = \"soon\"\n", "checkpoint_interval"),
+            (
+                "[serve]\ncheckpoint_interval = \"soon\"\n",
+                "checkpoint_interval",
+            ),
             ("[serve]\nqueue_batches = -1\n", "queue_batches"),
             ("[detect]\nrare_hosts = \"three\"\n", "rare_hosts"),
-            ("[detect]\ninternal_networks = [\"10.0.0.0/33\"]\n", "internal_networks"),
+            (
+                "[detect]\ninternal_networks = [\"10.0.0.0/33\"]\n",
+                "internal_networks",
+            ),
             ("[serve]\ntls_cert = \"c.pem\"\n", "tls_key"),
             ("[[input.file]]\nglob = \"*.json\"\n", "glob"),
         ] {
@@ -240,8 +246,9 @@ mod tests {
     fn a_public_address_needs_a_token() {
         let e = refused("[serve]\nlisten = \"0.0.0.0:8470\"\n");
         assert!(e.contains("token"), "{e}");
-        let ok =
-            ServeConfig::from_toml("[serve]\nlisten = \"0.0.0.0:8470\"\ntoken = \"0123456789abcdef0\"\n");
+        let ok = ServeConfig::from_toml(
+            "[serve]\nlisten = \"0.0.0.0:8470\"\ntoken = \"0123456789abcdef0\"\n",
+        );
         assert!(ok.is_ok());
     }
 }

@@ -131,72 +131,69 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         max_body_bytes: config.serve.max_body_bytes,
     };
     let router = http::router(app);
-    let served =
-        runtime.block_on(async {
-            let handle = axum_server::Handle::new();
-            let on_signal = handle.clone();
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                on_signal.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-            });
-            // The bound address (the port, when 0 asked for any): scripts and
-            // tests read it from this line.
-            let tls = config.tls();
-            let scheme = if tls.is_some() {
-                "https"
-            } else {
-                "http"
-            };
-            let on_listen = handle.clone();
-            tokio::spawn(async move {
-                if let Some(addr) = on_listen.listening().await {
-                    eprintln!("seldom serve: listening on {scheme}://{addr}");
-                }
-            });
-            let service = router.into_make_service();
-            let (max_connections, header_timeout) =
-                (config.serve.max_connections, config.serve.header_timeout);
-            let listen = config.serve.listen;
-            match &tls {
-                Some(tls) => {
-                    let _ = rustls::crypto::ring::default_provider().install_default();
-                    let tls_config =
-                        axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
-                            .await
-                            .with_context(|| {
-                                format!(
-                                    "reading serve.tls_cert {} and serve.tls_key {}",
-                                    tls.cert.display(),
-                                    tls.key.display()
-                                )
-                            })?;
-                    let tls = axum_server::tls_rustls::RustlsAcceptor::new(tls_config)
-                        .handshake_timeout(header_timeout);
-                    let mut server = axum_server::bind(listen)
-                        .acceptor(ConnectionGuard::new(tls, max_connections, header_timeout));
-                    bound_request_heads(server.http_builder(), header_timeout);
-                    server
-                        .handle(handle)
-                        .serve(service)
-                        .await
-                        .with_context(|| format!("serving on {}", listen))
-                }
-                None => {
-                    let mut server =
-                        axum_server::bind(listen).acceptor(ConnectionGuard::new(
-                            axum_server::accept::DefaultAcceptor::new(),
-                            max_connections,
-                            header_timeout,
-                        ));
-                    bound_request_heads(server.http_builder(), header_timeout);
-                    server
-                        .handle(handle)
-                        .serve(service)
-                        .await
-                        .with_context(|| format!("serving on {}", listen))
-                }
+    let served = runtime.block_on(async {
+        let handle = axum_server::Handle::new();
+        let on_signal = handle.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            on_signal.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        });
+        // The bound address (the port, when 0 asked for any): scripts and
+        // tests read it from this line.
+        let tls = config.tls();
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let on_listen = handle.clone();
+        tokio::spawn(async move {
+            if let Some(addr) = on_listen.listening().await {
+                eprintln!("seldom serve: listening on {scheme}://{addr}");
             }
         });
+        let service = router.into_make_service();
+        let (max_connections, header_timeout) =
+            (config.serve.max_connections, config.serve.header_timeout);
+        let listen = config.serve.listen;
+        match &tls {
+            Some(tls) => {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let tls_config =
+                    axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                        .await
+                        .with_context(|| {
+                            format!(
+                                "reading serve.tls_cert {} and serve.tls_key {}",
+                                tls.cert.display(),
+                                tls.key.display()
+                            )
+                        })?;
+                let tls = axum_server::tls_rustls::RustlsAcceptor::new(tls_config)
+                    .handshake_timeout(header_timeout);
+                let mut server = axum_server::bind(listen).acceptor(ConnectionGuard::new(
+                    tls,
+                    max_connections,
+                    header_timeout,
+                ));
+                bound_request_heads(server.http_builder(), header_timeout);
+                server
+                    .handle(handle)
+                    .serve(service)
+                    .await
+                    .with_context(|| format!("serving on {}", listen))
+            }
+            None => {
+                let mut server = axum_server::bind(listen).acceptor(ConnectionGuard::new(
+                    axum_server::accept::DefaultAcceptor::new(),
+                    max_connections,
+                    header_timeout,
+                ));
+                bound_request_heads(server.http_builder(), header_timeout);
+                server
+                    .handle(handle)
+                    .serve(service)
+                    .await
+                    .with_context(|| format!("serving on {}", listen))
+            }
+        }
+    });
     // Stop taking input, let detection finish what was acknowledged, checkpoint.
     stop_tail.store(true, Ordering::Release);
     if let Some(thread) = tail_thread {

@@ -8,9 +8,9 @@
 
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::metrics::MetricType;
 use prometheus_client::metrics::counter::ConstCounter;
 use prometheus_client::metrics::gauge::ConstGauge;
-use prometheus_client::metrics::MetricType;
 use prometheus_client::registry::Registry;
 
 use crate::status::{StatusSnapshot, TailedFile};
@@ -81,7 +81,8 @@ fn by<'a>(
     label: &'static str,
     map: &'a std::collections::BTreeMap<String, u64>,
 ) -> impl Iterator<Item = (Labels<'a>, u64)> {
-    map.iter().map(move |(k, v)| (vec![(label, k.as_str())], *v))
+    map.iter()
+        .map(move |(k, v)| (vec![(label, k.as_str())], *v))
 }
 
 impl Collector for Families {
@@ -189,9 +190,12 @@ impl Collector for Families {
             &mut e,
             "seldom_activation_days_seen",
             "Days of event time seen per platform (alerts start at the activation period).",
-            s.activation
-                .iter()
-                .map(|a| (vec![("platform", a.platform.as_str())], u64::from(a.days_seen))),
+            s.activation.iter().map(|a| {
+                (
+                    vec![("platform", a.platform.as_str())],
+                    u64::from(a.days_seen),
+                )
+            }),
         )?;
         gauges(
             &mut e,
@@ -217,5 +221,70 @@ impl Collector for Families {
             "Bytes never read of followed files that disappeared (at least).",
             single(s.tail.vanished_unread_bytes),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::status::{Activation, TailedFile};
+
+    #[test]
+    fn each_figure_is_its_family_with_its_labels_escaped() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut snapshot = crate::service::tests::service(dir.path(), 4).status();
+        snapshot.events_in.insert("winlogbeat".into(), 3);
+        snapshot.late_events = 2;
+        snapshot.checkpoint_age_seconds = Some(1.5);
+        snapshot.activation.push(Activation {
+            platform: seldom_model::Platform::Windows,
+            days_seen: 9,
+            activation_days: 14,
+            active: false,
+        });
+        snapshot.tail.files.push(TailedFile {
+            identity: "1:2".into(),
+            path: "/logs/a \"b\"\nc.json".into(),
+            offset: 10,
+            size: 12,
+            lag_bytes: 2,
+            last_read: None,
+            rotated: false,
+        });
+        snapshot.tail.vanished_unread_bytes = 7;
+        let text = render(snapshot).unwrap();
+        for line in [
+            "# TYPE seldom_events_in_total counter",
+            "seldom_events_in_total{format=\"winlogbeat\"} 3",
+            "seldom_late_events_total 2",
+            "seldom_queue_capacity 4",
+            "seldom_checkpoint_age_seconds 1.5",
+            "seldom_activation_days_seen{platform=\"windows\"} 9",
+            "seldom_tail_lag_bytes{path=\"/logs/a \\\"b\\\"\\nc.json\",identity=\"1:2\"} 2",
+            "seldom_tail_vanished_unread_bytes_total 7",
+        ] {
+            assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+        }
+        // Every family the README and the tests name is there, even empty.
+        for family in [
+            "seldom_records_skipped_total",
+            "seldom_alerts_total",
+            "seldom_alerts_suppressed_total",
+            "seldom_events_detected_total",
+            "seldom_queue_depth",
+            "seldom_ingest_refused_total",
+            "seldom_checkpoint_failures_total",
+            "seldom_future_events_total",
+            "seldom_reorder_buffered_events",
+            "seldom_reorder_buffered_bytes",
+            "seldom_reorder_overflow_total",
+            "seldom_baseline_keys",
+            "seldom_tail_offset_bytes",
+            "seldom_tail_vanished_files_total",
+        ] {
+            assert!(text.contains(&format!("# TYPE {family} ")), "no {family}");
+        }
     }
 }

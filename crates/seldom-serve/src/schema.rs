@@ -6,11 +6,11 @@
 
 use std::borrow::Cow;
 
+use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{
     AnyOfBuilder, ArrayBuilder, KnownFormat, Object, ObjectBuilder, Schema, SchemaFormat,
     SchemaType, Type,
 };
-use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
 /// A string that is one of `values`.
@@ -27,7 +27,11 @@ pub fn time_filter() -> Schema {
         .schema_type(Type::String)
         .max_length(Some(0))
         .build();
-    AnyOfBuilder::new().item(date_time()).item(empty).build().into()
+    AnyOfBuilder::new()
+        .item(date_time())
+        .item(empty)
+        .build()
+        .into()
 }
 
 fn string() -> Object {
@@ -167,7 +171,9 @@ impl PartialSchema for TextBatch {
             .schema_type(Type::String)
             .min_length(Some(1))
             .pattern(Some(r"\S"))
-            .description(Some("Records, one per line (or any text format `scan` reads)"))
+            .description(Some(
+                "Records, one per line (or any text format `scan` reads)",
+            ))
             .build()
             .into()
     }

@@ -205,9 +205,7 @@ impl Service {
     /// An ingest request asks for a place in the queue: counted, refused when
     /// the service is not ready or the queue is full.
     pub fn admit(&self) -> Result<QueueSlot, Refusal> {
-        self.metrics
-            .ingest_requests
-            .fetch_add(1, Ordering::Relaxed);
+        self.metrics.ingest_requests.fetch_add(1, Ordering::Relaxed);
         if let Some(reason) = self.unready_reason() {
             return Err(Refusal::Unready(reason));
         }
@@ -258,7 +256,9 @@ impl Service {
     /// The alert index, to read. Lock order, as everywhere: allowlist, then
     /// alerts.
     pub fn alerts(&self) -> Result<RwLockReadGuard<'_, AlertIndex>> {
-        self.alerts.read().map_err(|_| anyhow!("alert index poisoned"))
+        self.alerts
+            .read()
+            .map_err(|_| anyhow!("alert index poisoned"))
     }
 
     /// The alert index, to change (detection, triage, checkpoints).

@@ -36,7 +36,10 @@ pub(super) async fn list_alerts(
         Err(rejection) => {
             return error(
                 StatusCode::BAD_REQUEST,
-                format!("unknown or malformed query parameter: {}", rejection.body_text()),
+                format!(
+                    "unknown or malformed query parameter: {}",
+                    rejection.body_text()
+                ),
             );
         }
     };

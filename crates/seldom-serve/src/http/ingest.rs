@@ -187,18 +187,12 @@ pub(super) async fn ingest(
                     "the detection queue is full; retry after a second".to_owned(),
                 ),
             };
-            return (
-                [(header::RETRY_AFTER, "1")],
-                not_durable(status, message),
-            )
-                .into_response();
+            return ([(header::RETRY_AFTER, "1")], not_durable(status, message)).into_response();
         }
     };
     // The slot moves into the task: a panic there drops it, and gives it back.
-    let outcome = tokio::task::spawn_blocking(move || {
-        service.ingest(slot, &body, batch_id.as_deref())
-    })
-    .await;
+    let outcome =
+        tokio::task::spawn_blocking(move || service.ingest(slot, &body, batch_id.as_deref())).await;
     match outcome {
         Ok(Ok(Accepted::Stored {
             batch,

@@ -74,3 +74,88 @@ pub(super) async fn document(Extension(document): Extension<Document>) -> Respon
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use serde_json::Value;
+
+    use super::super::{App, document};
+
+    fn served() -> Value {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App {
+            service: crate::service::tests::service(dir.path(), 1),
+            token: None,
+            max_body_bytes: 1024,
+        };
+        serde_json::to_value(document(app)).unwrap()
+    }
+
+    #[test]
+    fn every_route_is_documented_with_what_the_server_takes() {
+        let doc = served();
+        let paths = doc["paths"].as_object().unwrap();
+        for path in [
+            "/api/v1/ingest",
+            "/api/v1/alerts",
+            "/api/v1/alerts/{id}",
+            "/api/v1/destinations/{key}",
+            "/api/v1/allowlist",
+            "/api/v1/allowlist/{id}",
+            "/api/v1/status",
+            "/api/v1/openapi.json",
+            "/metrics",
+            "/healthz",
+            "/readyz",
+        ] {
+            assert!(paths.contains_key(path), "no {path}");
+        }
+        // What a schema-driven fuzzer found the old document allowed and
+        // the server refused.
+        let params = doc["paths"]["/api/v1/alerts"]["get"]["parameters"]
+            .as_array()
+            .unwrap();
+        let param = |name: &str| params.iter().find(|p| p["name"] == name).unwrap().clone();
+        for name in ["limit", "offset"] {
+            assert_eq!(param(name)["schema"]["minimum"], 0, "{name}");
+        }
+        assert_eq!(param("to")["schema"]["anyOf"][0]["format"], "date-time");
+        let entry = &doc["components"]["schemas"]["NewEntry"]["properties"]["value"];
+        assert!(
+            entry["pattern"].as_str().unwrap().contains("\\s"),
+            "{entry}"
+        );
+        let body = &doc["paths"]["/api/v1/ingest"]["post"]["requestBody"];
+        assert_eq!(body["required"], true);
+        assert_eq!(doc["components"]["schemas"]["TextBatch"]["minLength"], 1);
+        assert!(
+            doc["paths"]["/api/v1/ingest"]["post"]["responses"]
+                .get("400")
+                .is_some()
+        );
+    }
+
+    #[test]
+    fn the_api_needs_the_token_and_the_probes_do_not() {
+        let doc = served();
+        assert_eq!(doc["security"][0]["bearer"], Value::Array(Vec::new()));
+        assert_eq!(
+            doc["components"]["securitySchemes"]["bearer"]["scheme"],
+            "bearer"
+        );
+        for path in ["/healthz", "/readyz", "/api/v1/openapi.json"] {
+            assert_eq!(
+                doc["paths"][path]["get"]["security"],
+                serde_json::json!([{}]),
+                "{path}"
+            );
+        }
+        for (path, method) in [("/api/v1/alerts", "get"), ("/metrics", "get")] {
+            let operation = &doc["paths"][path][method];
+            assert!(operation.get("security").is_none(), "{path}");
+            assert!(operation["responses"].get("401").is_some(), "{path}");
+        }
+    }
+}

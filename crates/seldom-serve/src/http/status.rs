@@ -37,7 +37,11 @@ pub(super) async fn status(State(app): State<App>) -> Json<StatusSnapshot> {
 )]
 pub(super) async fn metrics(State(app): State<App>) -> Response {
     match crate::prometheus::render(app.service.status()) {
-        Ok(text) => ([(header::CONTENT_TYPE, crate::prometheus::CONTENT_TYPE)], text).into_response(),
+        Ok(text) => (
+            [(header::CONTENT_TYPE, crate::prometheus::CONTENT_TYPE)],
+            text,
+        )
+            .into_response(),
         Err(e) => super::error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     }
 }

@@ -86,11 +86,7 @@ impl Service {
         self.metrics.count(&stats);
         let accepted = events.len();
         // Stored: were detection gone, the next start replays it.
-        self.send(Work::Http {
-            seq,
-            events,
-            slot,
-        });
+        self.send(Work::Http { seq, events, slot });
         Ok(Accepted::Stored {
             batch: seq,
             stats,

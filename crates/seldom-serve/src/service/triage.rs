@@ -120,7 +120,7 @@ impl Service {
             .values()
             .filter(|r| r.alert.destination.key.to_string() == key)
             .collect();
-        recent.sort_by(|a, b| b.alert.first_seen.cmp(&a.alert.first_seen));
+        recent.sort_by_key(|r| std::cmp::Reverse(r.alert.first_seen));
         recent.truncate(limit);
         recent.into_iter().cloned().collect()
     }
