@@ -21,12 +21,12 @@ use axum::http::{StatusCode, header};
 use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::{Extension, Json, Router};
-use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
+use axum::{Extension, Router};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::error_body::{ErrorBody, error};
 use crate::guards::{require_token, same_origin, security_headers};
 use crate::request_body;
 use crate::service::Service;
@@ -65,7 +65,10 @@ pub fn router(app: App) -> Router {
             max_body_bytes,
             request_body::refuse_declared_oversize,
         ))
-        .layer(middleware::from_fn_with_state(app.clone(), same_origin))
+        .layer(middleware::from_fn_with_state(
+            app.token.clone(),
+            same_origin,
+        ))
         .layer(middleware::from_fn(security_headers))
         .with_state(app)
 }
@@ -82,7 +85,7 @@ fn api_routes(app: App) -> OpenApiRouter<App> {
         .routes(routes!(allowlist::delete_allow))
         .routes(routes!(status::status))
         .routes(routes!(status::metrics))
-        .route_layer(middleware::from_fn_with_state(app, require_token));
+        .route_layer(middleware::from_fn_with_state(app.token, require_token));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .routes(routes!(status::healthz))
         .routes(routes!(status::readyz))
@@ -97,36 +100,6 @@ pub fn document(app: App) -> utoipa::openapi::OpenApi {
 
 async fn asset(body: &'static str, kind: &'static str) -> Response {
     ([(header::CONTENT_TYPE, kind)], body).into_response()
-}
-
-/// Every refusal and failure: what was wrong, and what to do about it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: String,
-    /// Ingest: whether any of the batch was stored (never, on an error).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub durable: Option<bool>,
-    /// Ingest, 409: the batch the id was first given to.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub batch: Option<u64>,
-    /// 413: the limit the body passed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub max_body_bytes: Option<usize>,
-}
-
-impl ErrorBody {
-    pub fn new(message: impl Into<String>) -> ErrorBody {
-        ErrorBody {
-            error: message.into(),
-            durable: None,
-            batch: None,
-            max_body_bytes: None,
-        }
-    }
-}
-
-pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(ErrorBody::new(message))).into_response()
 }
 
 /// Runs store work off the async workers; a failure becomes a 500 that

@@ -15,7 +15,9 @@
 //! decide), [`status`] (the figures, one snapshot), [`http`] (the edge, one
 //! module per resource, and its OpenAPI document), [`schema`] (OpenAPI
 //! schemas of other crates' types), [`prometheus`] (`/metrics`),
-//! [`request_body`] (what a body must be before it is read or stored),
+//! [`queue`] (work for the detection thread, queue slots), [`error_body`]
+//! (every refusal's JSON), [`request_body`] (what a body must be before it
+//! is read or stored),
 //! [`connections`] (slow and idle clients), [`guards`] (token, origin).
 
 #![forbid(unsafe_code)]
@@ -24,11 +26,13 @@ pub mod alerts;
 pub mod allowlist;
 pub mod config;
 pub mod connections;
+pub mod error_body;
 pub mod file_identity;
 pub mod guards;
 pub mod http;
 pub mod pipeline;
 pub mod prometheus;
+pub mod queue;
 pub mod request_body;
 pub mod schema;
 pub mod service;
@@ -46,7 +50,8 @@ pub use config::{ServeConfig, TlsFiles};
 
 use crate::alerts::AlertIndex;
 use crate::connections::ConnectionGuard;
-use crate::pipeline::{Detection, Work};
+use crate::pipeline::Detection;
+use crate::queue::Work;
 use crate::service::{Opened, Service};
 use crate::store::Store;
 use crate::tail::Tailer;

@@ -15,74 +15,17 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use seldom_detect::{AlertUpdate, DestinationView, Detector};
-use seldom_ingest::{IngestOptions, IngestStats, Ingestor, NormalizeOptions};
-use seldom_model::{Event, HostNaming, Timestamp};
+use seldom_detect::{AlertUpdate, Detector};
+use seldom_model::{Event, Timestamp};
 
 use crate::alerts::{AlertRecord, Triage};
-use crate::service::{QueueSlot, Service};
+use crate::service::Service;
 use crate::store::{Checkpoint, TailOffset};
 
-/// The tailer's name for the [`Service`] (`tail.rs` is reworked elsewhere;
-/// it can name `Service` when it next changes).
+// The tailer's names for these (`tail.rs` is reworked elsewhere; it can
+// import them from where they live when it next changes).
+pub(crate) use crate::queue::{Work, decode_bytes, name_batch};
 pub(crate) use crate::service::Service as Shared;
-
-/// One unit of work for the detection thread.
-pub enum Work {
-    /// An acknowledged ingest batch (already in the store's inbox), with
-    /// the queue slot it holds until it is detected.
-    Http {
-        seq: u64,
-        events: Vec<Event>,
-        slot: QueueSlot,
-    },
-    /// Lines of a tailed file, up to `offset`; `key` is the file's identity
-    /// ([`crate::file_identity::FileId::key`]).
-    Tail {
-        key: String,
-        offset: TailOffset,
-        events: Vec<Event>,
-    },
-    /// A tailed file is done with (read to its end and gone from the
-    /// patterns, continued under another identity, or vanished): its
-    /// offset is no longer kept.
-    TailDone { key: String },
-    /// An analyst asks what the baseline knows of a destination.
-    Destination {
-        key: String,
-        reply: tokio::sync::oneshot::Sender<Option<DestinationView>>,
-    },
-    /// Checkpoint and stop.
-    Shutdown,
-}
-
-/// Decodes bytes of any format `scan` reads (gzip is recognized), naming
-/// their events' source `name`: `http/SEQ` for an ingest batch, `PATH@OFFSET`
-/// for the lines of a tailed file read from that byte.
-pub fn decode_bytes(
-    bytes: &[u8],
-    name: &str,
-    host_naming: HostNaming,
-) -> (Vec<Event>, IngestStats) {
-    let mut ingestor = Ingestor::new(IngestOptions {
-        normalize: NormalizeOptions { host_naming },
-        // A batch is small: decoding it on the calling thread is enough.
-        decode_threads: 1,
-        ..IngestOptions::default()
-    });
-    let mut events = Vec::new();
-    ingestor.read_reader(bytes, name, &mut |e| events.push(e));
-    (events, ingestor.into_stats())
-}
-
-/// Names a decoded ingest batch's events after its sequence number
-/// (`http/SEQ`), the same whether it is detected live or replayed.
-pub fn name_batch(events: &mut [Event], seq: u64) {
-    let source: std::sync::Arc<str> = std::sync::Arc::from(format!("http/{seq}"));
-    for event in events {
-        event.origin.source = source.clone();
-    }
-}
 
 /// The detection thread's own state.
 pub struct Detection {

@@ -24,7 +24,7 @@ use seldom_model::HostNaming;
 
 use crate::alerts::AlertIndex;
 use crate::allowlist::Entry;
-use crate::pipeline::Work;
+use crate::queue::{QueueSlot, Work};
 use crate::status::{DetectorStatus, Metrics, SnapshotParts, StatusSnapshot, TailSnapshot};
 use crate::store::Store;
 use crate::tail::{InputOffset, TailStatus};
@@ -77,19 +77,6 @@ pub struct Opened {
     /// The tailed files as the last checkpoint left them: a file read to its
     /// end before a restart has nothing new to report, yet is not unread.
     pub inputs: BTreeMap<String, InputOffset>,
-}
-
-/// A place in the detection queue. It travels with its batch to the
-/// detection thread and is given back when dropped: after detection, or on
-/// any path that returns before the batch was queued (a refusal, a failed
-/// write, a panic).
-#[derive(Debug)]
-pub struct QueueSlot(Arc<AtomicUsize>);
-
-impl Drop for QueueSlot {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
 }
 
 /// Why a batch was given no queue slot.
@@ -194,12 +181,7 @@ impl Service {
     /// A queue slot if one is free, without the readiness check (the tailer
     /// waits for a slot instead of being refused).
     pub fn try_slot(&self) -> Option<QueueSlot> {
-        // Counted before the check, so that concurrent callers cannot all
-        // pass a check that none of them has yet counted against.
-        let waiting = self.queued.fetch_add(1, Ordering::AcqRel);
-        let slot = QueueSlot(self.queued.clone());
-        // Dropped at once when the queue is full: the count is given back.
-        (waiting < self.queue_capacity).then_some(slot)
+        QueueSlot::take(&self.queued, self.queue_capacity)
     }
 
     /// An ingest request asks for a place in the queue: counted, refused when

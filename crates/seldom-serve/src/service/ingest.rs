@@ -6,8 +6,8 @@
 
 use seldom_ingest::IngestStats;
 
-use super::{QueueSlot, Service};
-use crate::pipeline::{Work, decode_bytes, name_batch};
+use super::Service;
+use crate::queue::{QueueSlot, Work, decode_bytes, name_batch};
 use crate::store::body_digest;
 
 /// A batch the service took.

@@ -10,7 +10,7 @@ use seldom_model::Timestamp;
 use super::Service;
 use crate::alerts::{AlertRecord, Status, TriageChange};
 use crate::allowlist::{Entry, NewEntry};
-use crate::pipeline::Work;
+use crate::queue::Work;
 
 /// Why a destination could not be looked up.
 #[derive(Debug, PartialEq, Eq)]
