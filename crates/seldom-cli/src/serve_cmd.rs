@@ -1,47 +1,47 @@
 //! `seldom serve`: the config file, then the flags over it, then the service.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use seldom_detect::DetectConfig;
-use seldom_serve::{ServeConfig, TlsFiles};
+use seldom_serve::ServeConfig;
+use seldom_serve::config::FileInput;
 
 use crate::cli::ServeArgs;
 use crate::settings;
 
 pub fn run(args: &ServeArgs) -> Result<ExitCode> {
-    let default_state = PathBuf::from("seldom-state");
     let mut config = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("reading {}", path.display()))?;
-            ServeConfig::from_toml(&text, default_state)
-                .with_context(|| format!("in {}", path.display()))?
+            ServeConfig::from_toml(&text).with_context(|| format!("in {}", path.display()))?
         }
-        None => ServeConfig::new(DetectConfig::default(), default_state),
+        None => ServeConfig::default(),
     };
+    let serve = &mut config.serve;
     if let Some(listen) = &args.listen {
-        config.listen = listen
+        serve.listen = listen
             .parse()
             .with_context(|| format!("--listen: {listen:?} is not an address:port"))?;
     }
     if let Some(state) = &args.state {
-        config.state_dir = state.clone();
+        serve.state = state.clone();
     }
     if let Some(token) = &args.token {
-        config.token = Some(token.clone());
+        serve.token = Some(token.clone());
     }
     if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
-        config.tls = Some(TlsFiles {
-            cert: cert.clone(),
-            key: key.clone(),
-        });
+        serve.tls_cert = Some(cert.clone());
+        serve.tls_key = Some(key.clone());
     }
-    config.tail.extend(args.tail.iter().cloned());
     if let Some(interval) = args.checkpoint_interval {
-        config.checkpoint_interval = interval;
+        serve.checkpoint_interval = interval;
     }
+    let tails = args
+        .tail
+        .iter()
+        .map(|path| FileInput { path: path.clone() });
+    config.input.file.extend(tails);
     if let Some(days) = args.activation_days {
         config.detect.activation_days = days;
     }

@@ -272,3 +272,38 @@ fn connections_past_the_cap_are_closed_and_the_api_answers_again_once_they_time_
     assert_eq!(server.get("/api/v1/status").0, 200);
     drop(held);
 }
+
+#[test]
+fn an_empty_body_and_values_the_document_excludes_are_refused_with_400() {
+    let work = tempfile::tempdir().unwrap();
+    let server = serve::start(&work.path().join("s"), None, &[]);
+    for body in [&b""[..], b"\n \r\n\t"] {
+        let (status, answer) = server.send("POST", "/api/v1/ingest", body, &[]);
+        assert_eq!(status, 400, "{answer}");
+        assert_eq!(answer["durable"], false);
+        assert!(
+            answer["error"].as_str().unwrap().contains("empty"),
+            "{answer}"
+        );
+    }
+    let (_, status) = server.get("/api/v1/status");
+    assert_eq!(status["events_detected"], 0);
+    for (query, field) in [
+        ("to=yesterday", "to"),
+        ("offset=-1", "offset"),
+        ("limit=-5", "limit"),
+    ] {
+        let (status, answer) = server.get(&format!("/api/v1/alerts?{query}"));
+        assert_eq!(status, 400, "{query}: {answer}");
+        assert!(
+            answer["error"].as_str().unwrap().contains(field),
+            "{answer}"
+        );
+    }
+    // An empty filter is no filter; any RFC 3339 time is a bound.
+    for query in ["to=&severity=&status=", "from=0001-01-01T00:00:00Z"] {
+        assert_eq!(server.get(&format!("/api/v1/alerts?{query}")).0, 200);
+    }
+    let (status, answer) = allow(&server, "ip", "  ");
+    assert_eq!(status, 400, "{answer}");
+}

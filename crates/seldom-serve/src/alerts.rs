@@ -1,6 +1,7 @@
 //! The alerts the service keeps: each with its triage (status, who, when,
 //! note) and the events it was raised on, queried by the API with filters,
-//! sorting and pages.
+//! sorting and pages. The types the API shows derive their OpenAPI schema
+//! here, beside what they mean.
 
 use std::collections::BTreeMap;
 
@@ -8,8 +9,11 @@ use seldom_detect::Alert;
 use seldom_detect::catalog::Severity;
 use seldom_model::{Event, Timestamp};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+use crate::schema::{AlertSchema, EventSchema, choice, time_filter};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     New,
@@ -25,10 +29,11 @@ impl Status {
 }
 
 /// An analyst's (or an allowlist entry's) decision on an alert.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Triage {
     pub status: Status,
     pub by: Option<String>,
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub at: Option<Timestamp>,
     pub note: Option<String>,
     /// Why it was closed without an analyst (an allowlist entry).
@@ -47,41 +52,89 @@ impl Default for Triage {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An alert with its triage, and (from `GET /api/v1/alerts/{id}`) the
+/// events it was raised on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AlertRecord {
+    #[schema(value_type = AlertSchema)]
     pub alert: Alert,
     pub triage: Triage,
     /// The normalized events the alert was raised on.
     #[serde(default)]
+    #[schema(value_type = Vec<EventSchema>)]
     pub source_events: Vec<Event>,
 }
 
-/// A query of `GET /api/v1/alerts`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// What `PATCH /api/v1/alerts/{id}` takes: the fields to change (`by`
+/// defaults to "analyst").
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct TriageChange {
+    pub status: Option<Status>,
+    pub note: Option<String>,
+    pub by: Option<String>,
+}
+
+/// A query of `GET /api/v1/alerts`. An empty filter (`from=`, `severity=`,
+/// ...) is no filter, as a form sends it; the document says so.
+#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AlertQuery {
+    /// Alerts last seen at or after this time (RFC 3339; empty: no filter).
+    #[param(schema_with = time_filter)]
     pub from: Option<String>,
+    /// Alerts first seen at or before this time (RFC 3339; empty: no filter).
+    #[param(schema_with = time_filter)]
     pub to: Option<String>,
+    #[param(schema_with = severity_choice)]
     pub severity: Option<String>,
+    /// A catalog row id.
     pub variation: Option<String>,
+    /// A host name (case-insensitive).
     pub host: Option<String>,
+    /// A triage status (empty: no filter).
+    #[param(schema_with = status_choice)]
     pub status: Option<String>,
+    /// Free text over host, variation, user, process, command line,
+    /// destination, explanation and note (case-insensitive).
     pub q: Option<String>,
+    /// The order (default `-time`, the latest first).
+    #[param(schema_with = sort_choice)]
     pub sort: Option<String>,
-    pub limit: Option<usize>,
-    pub offset: Option<usize>,
+    /// Page size (default 50; more than 1000 is 1000).
+    #[param(minimum = 0)]
+    pub limit: Option<i64>,
+    /// Alerts skipped before the page.
+    #[param(minimum = 0)]
+    pub offset: Option<i64>,
+}
+
+fn severity_choice() -> utoipa::openapi::Object {
+    choice(&["high", "medium", "low", "informational", ""])
+}
+
+fn status_choice() -> utoipa::openapi::Object {
+    choice(&["new", "acknowledged", "resolved", "false_positive", ""])
+}
+
+fn sort_choice() -> utoipa::openapi::Object {
+    choice(&["time", "-time", "severity", "-severity"])
 }
 
 /// A page of alerts, without their source events (those come with one alert).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AlertPage<'a> {
+    /// Alerts that match, over every page.
     pub total: usize,
     pub alerts: Vec<AlertSummary<'a>>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 pub struct AlertSummary<'a> {
+    #[schema(value_type = AlertSchema)]
     pub alert: &'a Alert,
+    #[schema(value_type = Triage)]
     pub triage: &'a Triage,
 }
 
@@ -95,13 +148,19 @@ pub struct AlertIndex {
 #[derive(Debug)]
 pub struct BadQuery(pub String);
 
+/// A filter's time: any RFC 3339 date-time, whatever its year (a range
+/// bound of 0001 or 9999 is a fine filter, though no event has such a time),
+/// or the forms event times take (a space for `T`, no offset).
 fn parse_time(name: &str, text: &Option<String>) -> Result<Option<Timestamp>, BadQuery> {
-    match text.as_deref().filter(|t| !t.is_empty()) {
-        None => Ok(None),
-        Some(t) => Timestamp::parse(t)
-            .map(Some)
-            .ok_or_else(|| BadQuery(format!("{name}: {t:?} is not a time (RFC 3339)"))),
+    let Some(t) = text.as_deref().filter(|t| !t.is_empty()) else {
+        return Ok(None);
+    };
+    if let Some(time) = Timestamp::parse(t) {
+        return Ok(Some(time));
     }
+    chrono::DateTime::parse_from_rfc3339(t.trim())
+        .map(|time| Some(Timestamp::from_micros(time.timestamp_micros())))
+        .map_err(|_| BadQuery(format!("{name}: {t:?} is not a time (RFC 3339)")))
 }
 
 /// One of an enum's snake_case names, or absent when empty.
@@ -212,8 +271,14 @@ impl AlertIndex {
             }
         }
         let total = hits.len();
-        let offset = q.offset.unwrap_or(0);
-        let limit = q.limit.unwrap_or(50).min(1000);
+        // Signed as the document's int64 is, so that the server takes exactly
+        // what the document allows; negative values are refused.
+        let count = |name: &str, value: Option<i64>, default: i64| {
+            let value = value.unwrap_or(default);
+            usize::try_from(value).map_err(|_| BadQuery(format!("{name}: {value} is negative")))
+        };
+        let offset = count("offset", q.offset, 0)?;
+        let limit = count("limit", q.limit, 50)?.min(1000);
         let alerts = hits
             .into_iter()
             .skip(offset)
@@ -246,4 +311,51 @@ fn matches_text(record: &AlertRecord, text: &str) -> bool {
         .flatten()
         .any(|f| f.to_lowercase().contains(text))
         || a.destination.ip.to_string().contains(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page(query: AlertQuery) -> Result<usize, String> {
+        AlertIndex::default()
+            .query(&query)
+            .map(|p| p.total)
+            .map_err(|bad| bad.0)
+    }
+
+    #[test]
+    fn a_filter_takes_any_rfc_3339_time_and_refuses_what_is_none() {
+        for time in [
+            "0001-01-01T00:00:00Z",
+            "9999-12-31T23:59:59.999999+14:00",
+            "2024-01-01 00:00:00",
+            "",
+        ] {
+            let query = AlertQuery {
+                to: Some(time.into()),
+                ..AlertQuery::default()
+            };
+            assert_eq!(page(query), Ok(0), "{time}");
+        }
+        let query = AlertQuery {
+            to: Some("yesterday".into()),
+            ..AlertQuery::default()
+        };
+        assert!(page(query).unwrap_err().starts_with("to:"));
+    }
+
+    #[test]
+    fn a_negative_page_bound_is_refused_naming_it() {
+        let query = AlertQuery {
+            offset: Some(-1),
+            ..AlertQuery::default()
+        };
+        assert!(page(query).unwrap_err().starts_with("offset:"));
+        let query = AlertQuery {
+            limit: Some(i64::MAX),
+            ..AlertQuery::default()
+        };
+        assert_eq!(page(query), Ok(0));
+    }
 }

@@ -15,8 +15,9 @@ use seldom_detect::destination::registered_domain;
 use seldom_detect::image::image_name;
 use seldom_model::Timestamp;
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     /// A registered domain; covers its subdomains.
@@ -29,23 +30,37 @@ pub enum Kind {
     Variation,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[schema(as = AllowlistEntry)]
 pub struct Entry {
     pub id: String,
     pub kind: Kind,
+    /// In canonical form: a network truncated to its prefix, a domain or
+    /// name in lower case.
     pub value: String,
     pub reason: String,
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     pub created_by: String,
 }
 
-/// What `POST /api/v1/allowlist` takes.
-#[derive(Debug, Clone, Deserialize)]
+/// What `POST /api/v1/allowlist` takes. `value` must also name what `kind`
+/// says: an IP address, a network no wider than /8 (IPv4) or /16 (IPv6), a
+/// registered domain or a name under one (not a public suffix), a process
+/// image, a host, or one of the catalog's variations; the server refuses
+/// (400) a value that does not, naming the field.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEntry {
     pub kind: Kind,
+    /// Matched exactly (a domain also covers its subdomains): something
+    /// besides white space, and no wildcard (`*`, `?`).
+    #[schema(pattern = r"^[^*?]*[^*?\s][^*?]*$")]
     pub value: String,
+    /// Why: shown as the reason of every alert the entry resolves.
+    #[schema(pattern = r"\S")]
     pub reason: String,
+    /// Who adds it (default "analyst").
     pub by: Option<String>,
 }
 

@@ -1,6 +1,10 @@
-//! `seldom serve`'s settings: a TOML file with the detection's own keys under
-//! `[detect]`, the service's under `[serve]`, and `[[input.file]]` tails;
-//! flags override the file. Unknown keys are refused by name.
+//! `seldom serve`'s settings: one serde struct, [`ServeConfig`], read whole
+//! from a TOML file with the detection's own keys under `[detect]` (the
+//! keys of `scan --config`), the service's under `[serve]`, and
+//! `[[input.file]]` tails; flags override the file. Unknown keys and values
+//! of the wrong type are refused by the parser, naming the key; values that
+//! parse but cannot work by [`ServeConfig::validate`], naming the field.
+//! [`crate::serve`] builds the running service from it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -10,17 +14,33 @@ use anyhow::{Context, Result, bail};
 use seldom_detect::DetectConfig;
 use serde::Deserialize;
 
-/// Everything the service needs to start.
-#[derive(Debug, Clone)]
+/// Everything the service needs to start, as the file says it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
 pub struct ServeConfig {
+    /// The detection's settings (`scan --config`'s keys).
     pub detect: DetectConfig,
+    /// The service's own settings.
+    pub serve: ServiceSettings,
+    /// What is read besides HTTP ingest.
+    pub input: Inputs,
+}
+
+/// `[serve]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServiceSettings {
+    /// Address and port to listen on (`127.0.0.1:8470`).
     pub listen: SocketAddr,
     /// The folder of the state store (`seldom.redb`).
-    pub state_dir: PathBuf,
+    pub state: PathBuf,
     /// Bearer token for the API; without one, only loopback is served.
     pub token: Option<String>,
-    pub tls: Option<TlsFiles>,
+    /// TLS certificate chain (PEM); with `tls_key`, serves HTTPS.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     /// The baseline, tables, alerts and input offsets are committed together this often.
+    #[serde(with = "humantime_serde")]
     pub checkpoint_interval: Duration,
     /// Ingest batches accepted but not yet detected; past it, ingest answers 429.
     pub queue_batches: usize,
@@ -28,35 +48,31 @@ pub struct ServeConfig {
     pub max_body_bytes: usize,
     /// A client must send a request's head (and a new connection its first
     /// bytes) within this; an idle keep-alive connection closes after it.
+    #[serde(with = "humantime_serde")]
     pub header_timeout: Duration,
     /// Open connections at most; one more is closed at once.
     pub max_connections: usize,
     /// Alerts older than this (by last seen) are dropped at a checkpoint.
+    #[serde(with = "humantime_serde")]
     pub alert_retention: Duration,
-    /// Files (paths or globs) followed as they grow.
-    pub tail: Vec<String>,
     /// How often tailed files are looked at.
+    #[serde(with = "humantime_serde")]
     pub tail_interval: Duration,
     /// Events held in the reorder buffer this long (wall time) are released
     /// even if the organization's clock has not passed them: a quiet feed
     /// still alerts within seconds.
+    #[serde(with = "humantime_serde")]
     pub reorder_wall_timeout: Duration,
 }
 
-#[derive(Debug, Clone)]
-pub struct TlsFiles {
-    pub cert: PathBuf,
-    pub key: PathBuf,
-}
-
-impl ServeConfig {
-    pub fn new(detect: DetectConfig, state_dir: PathBuf) -> Self {
-        ServeConfig {
-            detect,
+impl Default for ServiceSettings {
+    fn default() -> Self {
+        ServiceSettings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8470)),
-            state_dir,
+            state: PathBuf::from("seldom-state"),
             token: None,
-            tls: None,
+            tls_cert: None,
+            tls_key: None,
             checkpoint_interval: Duration::from_secs(5),
             queue_batches: 64,
             max_body_bytes: 64 << 20,
@@ -68,149 +84,105 @@ impl ServeConfig {
             // store, tailed files and the runtime.
             max_connections: 512,
             alert_retention: Duration::from_secs(90 * 86_400),
-            tail: Vec::new(),
             tail_interval: Duration::from_millis(250),
             reorder_wall_timeout: Duration::from_secs(5),
         }
     }
+}
 
-    /// Reads a config file; `state_dir` is the default when the file names none.
-    pub fn from_toml(text: &str, state_dir: PathBuf) -> Result<ServeConfig> {
-        let file: ServeFile = toml::from_str(text)?;
-        let detect = match file.detect {
-            Some(table) => {
-                DetectConfig::from_toml(&toml::to_string(&table)?).context("in [detect]")?
-            }
-            None => DetectConfig::default(),
-        };
-        let mut config = ServeConfig::new(detect, state_dir);
-        let serve = file.serve.unwrap_or_default();
-        if let Some(listen) = serve.listen {
-            config.listen = listen
-                .parse()
-                .with_context(|| format!("serve.listen: {listen:?} is not an address:port"))?;
-        }
-        if let Some(dir) = serve.state {
-            config.state_dir = dir;
-        }
-        config.token = serve.token.or(config.token);
-        match (serve.tls_cert, serve.tls_key) {
-            (Some(cert), Some(key)) => config.tls = Some(TlsFiles { cert, key }),
-            (None, None) => {}
-            _ => bail!("serve.tls_cert and serve.tls_key go together"),
-        }
-        if let Some(d) = serve.checkpoint_interval {
-            config.checkpoint_interval = d;
-        }
-        if let Some(n) = serve.queue_batches {
-            config.queue_batches = n;
-        }
-        if let Some(n) = serve.max_body_bytes {
-            config.max_body_bytes = n;
-        }
-        if let Some(d) = serve.header_timeout {
-            config.header_timeout = d;
-        }
-        if let Some(n) = serve.max_connections {
-            config.max_connections = n;
-        }
-        if let Some(d) = serve.alert_retention {
-            config.alert_retention = d;
-        }
-        if let Some(d) = serve.reorder_wall_timeout {
-            config.reorder_wall_timeout = d;
-        }
-        if let Some(d) = serve.tail_interval {
-            config.tail_interval = d;
-        }
-        config.tail = file
-            .input
-            .unwrap_or_default()
-            .file
-            .into_iter()
-            .map(|f| f.path)
-            .collect();
+/// `[input]`: files (paths or globs) followed as they grow, one
+/// `[[input.file]]` each.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Inputs {
+    #[serde(default)]
+    pub file: Vec<FileInput>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileInput {
+    pub path: String,
+}
+
+/// A certificate chain and its key.
+#[derive(Debug, Clone)]
+pub struct TlsFiles {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+}
+
+impl ServeConfig {
+    /// Reads a config file and checks it.
+    pub fn from_toml(text: &str) -> Result<ServeConfig> {
+        let config: ServeConfig = toml::from_str(text)?;
         config.validate()?;
         Ok(config)
     }
 
-    /// Refuses settings that cannot work, naming the field.
+    /// The TLS files, when both are given.
+    pub fn tls(&self) -> Option<TlsFiles> {
+        match (&self.serve.tls_cert, &self.serve.tls_key) {
+            (Some(cert), Some(key)) => Some(TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The patterns of the files to follow.
+    pub fn tail_patterns(&self) -> Vec<String> {
+        self.input.file.iter().map(|f| f.path.clone()).collect()
+    }
+
+    /// Refuses settings that cannot work, naming the field. (The detector's
+    /// bounds are checked as it is built, naming theirs.)
     pub fn validate(&self) -> Result<()> {
-        if self.token.as_deref().is_some_and(|t| t.trim().len() < 16) {
+        let s = &self.serve;
+        if s.token.as_deref().is_some_and(|t| t.trim().len() < 16) {
             bail!("serve.token: a token needs at least 16 characters");
         }
-        if self.token.is_none() && !self.listen.ip().is_loopback() {
+        if s.token.is_none() && !s.listen.ip().is_loopback() {
             bail!(
                 "serve.listen: {} is not loopback; a token (--token, SELDOM_TOKEN or serve.token) is required to listen there",
-                self.listen
+                s.listen
             );
         }
-        if self.checkpoint_interval.is_zero() {
-            bail!("serve.checkpoint_interval: must be more than zero");
+        if s.tls_cert.is_some() != s.tls_key.is_some() {
+            bail!("serve.tls_cert and serve.tls_key go together");
         }
-        if self.queue_batches == 0 {
-            bail!("serve.queue_batches: must be at least 1");
+        for (field, zero) in [
+            ("checkpoint_interval", s.checkpoint_interval.is_zero()),
+            ("header_timeout", s.header_timeout.is_zero()),
+        ] {
+            if zero {
+                bail!("serve.{field}: must be more than zero");
+            }
         }
-        if self.max_body_bytes == 0 {
-            bail!("serve.max_body_bytes: must be at least 1");
+        for (field, n) in [
+            ("queue_batches", s.queue_batches),
+            ("max_body_bytes", s.max_body_bytes),
+            ("max_connections", s.max_connections),
+        ] {
+            if n == 0 {
+                bail!("serve.{field}: must be at least 1");
+            }
         }
-        if self.header_timeout.is_zero() {
-            bail!("serve.header_timeout: must be more than zero");
-        }
-        if self.max_connections == 0 {
-            bail!("serve.max_connections: must be at least 1");
-        }
+        self.detect.internal_networks().context("in [detect]")?;
         Ok(())
     }
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ServeFile {
-    detect: Option<toml::Table>,
-    serve: Option<ServeSection>,
-    input: Option<InputSection>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ServeSection {
-    listen: Option<String>,
-    state: Option<PathBuf>,
-    token: Option<String>,
-    tls_cert: Option<PathBuf>,
-    tls_key: Option<PathBuf>,
-    #[serde(default, with = "humantime_serde")]
-    checkpoint_interval: Option<Duration>,
-    queue_batches: Option<usize>,
-    max_body_bytes: Option<usize>,
-    #[serde(default, with = "humantime_serde")]
-    header_timeout: Option<Duration>,
-    max_connections: Option<usize>,
-    #[serde(default, with = "humantime_serde")]
-    alert_retention: Option<Duration>,
-    #[serde(default, with = "humantime_serde")]
-    tail_interval: Option<Duration>,
-    #[serde(default, with = "humantime_serde")]
-    reorder_wall_timeout: Option<Duration>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct InputSection {
-    #[serde(default)]
-    file: Vec<FileInput>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileInput {
-    path: String,
-}
-
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
+
+    fn refused(text: &str) -> String {
+        format!("{:#}", ServeConfig::from_toml(text).unwrap_err())
+    }
 
     #[test]
     fn a_full_file_is_read_and_unknown_keys_are_named() {
@@ -224,41 +196,58 @@ mod tests {
             [[input.file]]
             path = "/var/log/*.json"
             "#,
-            PathBuf::from("state"),
         )
         .unwrap();
         assert_eq!(config.detect.activation_days, 3);
-        assert_eq!(config.listen.port(), 9000);
-        assert_eq!(config.checkpoint_interval, Duration::from_secs(2));
-        assert_eq!(config.tail, vec!["/var/log/*.json"]);
-        assert_eq!(config.header_timeout, Duration::from_secs(20));
-        assert_eq!(config.max_connections, 512);
-        let slow = ServeConfig::from_toml(
-            "[serve]\nheader_timeout = \"3s\"\nmax_connections = 9\n",
-            PathBuf::new(),
-        )
-        .unwrap();
+        assert_eq!(config.serve.listen.port(), 9000);
+        assert_eq!(config.serve.checkpoint_interval, Duration::from_secs(2));
+        assert_eq!(config.tail_patterns(), vec!["/var/log/*.json"]);
+        assert_eq!(config.serve.header_timeout, Duration::from_secs(20));
+        assert_eq!(config.serve.max_connections, 512);
+        assert_eq!(config.serve.state, PathBuf::from("seldom-state"));
+        let slow =
+            ServeConfig::from_toml("[serve]\nheader_timeout = \"3s\"\nmax_connections = 9\n")
+                .unwrap();
         assert_eq!(
-            (slow.header_timeout, slow.max_connections),
+            (slow.serve.header_timeout, slow.serve.max_connections),
             (Duration::from_secs(3), 9)
         );
-        let e =
-            ServeConfig::from_toml("[serve]\nmax_connections = 0\n", PathBuf::new()).unwrap_err();
-        assert!(format!("{e:#}").contains("max_connections"), "{e:#}");
-        let e = ServeConfig::from_toml("[serve]\nlisten_on = \"x\"\n", PathBuf::new()).unwrap_err();
-        assert!(format!("{e:#}").contains("listen_on"), "{e:#}");
-        let e = ServeConfig::from_toml("[detect]\nrare = 1\n", PathBuf::new()).unwrap_err();
-        assert!(format!("{e:#}").contains("rare"), "{e:#}");
+        let e = refused("[serve]\nmax_connections = 0\n");
+        assert!(e.contains("max_connections"), "{e}");
+        let e = refused("[serve]\nlisten_on = \"x\"\n");
+        assert!(e.contains("listen_on"), "{e}");
+        let e = refused("[detect]\nrare = 1\n");
+        assert!(e.contains("rare"), "{e}");
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_kind_is_refused_naming_its_field() {
+        for (text, field) in [
+            ("[serve]\nlisten = \"nowhere\"\n", "listen"),
+            (
+                "[serve]\ncheckpoint_interval = \"soon\"\n",
+                "checkpoint_interval",
+            ),
+            ("[serve]\nqueue_batches = -1\n", "queue_batches"),
+            ("[detect]\nrare_hosts = \"three\"\n", "rare_hosts"),
+            (
+                "[detect]\ninternal_networks = [\"10.0.0.0/33\"]\n",
+                "internal_networks",
+            ),
+            ("[serve]\ntls_cert = \"c.pem\"\n", "tls_key"),
+            ("[[input.file]]\nglob = \"*.json\"\n", "glob"),
+        ] {
+            let e = refused(text);
+            assert!(e.contains(field), "{text}: {e}");
+        }
     }
 
     #[test]
     fn a_public_address_needs_a_token() {
-        let e = ServeConfig::from_toml("[serve]\nlisten = \"0.0.0.0:8470\"\n", PathBuf::new())
-            .unwrap_err();
-        assert!(format!("{e:#}").contains("token"), "{e:#}");
+        let e = refused("[serve]\nlisten = \"0.0.0.0:8470\"\n");
+        assert!(e.contains("token"), "{e}");
         let ok = ServeConfig::from_toml(
             "[serve]\nlisten = \"0.0.0.0:8470\"\ntoken = \"0123456789abcdef0\"\n",
-            PathBuf::new(),
         );
         assert!(ok.is_ok());
     }

@@ -3,6 +3,8 @@
 //! bearer token on the API. Request sizes and encodings are
 //! [`crate::request_body`]'s; slow clients are [`crate::connections`]'.
 
+use std::sync::Arc;
+
 use axum::Json;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, Method, StatusCode, header};
@@ -10,7 +12,10 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use crate::http::{App, error};
+use crate::error_body::error;
+
+/// The server's bearer token, if it has one.
+pub type Token = Option<Arc<str>>;
 
 /// The UI loads nothing from elsewhere and runs no inline script.
 pub async fn security_headers(request: Request, next: Next) -> Response {
@@ -37,13 +42,13 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
 /// refused: browsers send it on cross-site requests, so a page the analyst
 /// happens to open cannot post telemetry or triage to the service. Without
 /// a token, the `Host` must also name loopback, which defeats DNS rebinding.
-pub async fn same_origin(State(app): State<App>, request: Request, next: Next) -> Response {
+pub async fn same_origin(State(token): State<Token>, request: Request, next: Next) -> Response {
     let headers = request.headers();
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if app.token.is_none() && !is_loopback_host(host) {
+    if token.is_none() && !is_loopback_host(host) {
         return error(
             StatusCode::FORBIDDEN,
             "without a token this server answers only requests addressed to loopback",
@@ -77,8 +82,8 @@ fn is_loopback_host(host: &str) -> bool {
 }
 
 /// `Authorization: Bearer TOKEN` on the API and metrics, compared in constant time.
-pub async fn require_token(State(app): State<App>, request: Request, next: Next) -> Response {
-    if let Some(token) = &app.token {
+pub async fn require_token(State(token): State<Token>, request: Request, next: Next) -> Response {
+    if let Some(token) = &token {
         let given = request
             .headers()
             .get(header::AUTHORIZATION)

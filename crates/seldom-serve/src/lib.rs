@@ -8,13 +8,17 @@
 //! restart after a crash loses no alert and raises none twice. Analysts work
 //! in the REST API ([`http`]) or the embedded web UI.
 //!
-//! Modules: [`config`] (settings), [`store`] (durable state), [`pipeline`]
-//! (the detection thread), [`tail`] (followed files, by
+//! Modules: [`config`] (settings), [`service`] (what the edges and the
+//! detection thread share, behind methods), [`store`] (durable state),
+//! [`pipeline`] (the detection thread), [`tail`] (followed files, by
 //! [`file_identity`]), [`alerts`] and [`allowlist`] (what analysts see and
-//! decide), [`http`] (the edge), [`prometheus`] (`/metrics`),
-//! [`request_body`] (what a body must be before it is read or stored),
-//! [`connections`] (slow and idle clients), [`guards`] (token, origin),
-//! [`ui_assets`] (the web UI's embedded files).
+//! decide), [`status`] (the figures, one snapshot), [`http`] (the edge, one
+//! module per resource, and its OpenAPI document), [`schema`] (OpenAPI
+//! schemas of other crates' types), [`prometheus`] (`/metrics`),
+//! [`queue`] (work for the detection thread, queue slots), [`error_body`]
+//! (every refusal's JSON), [`request_body`] (what a body must be before it
+//! is read or stored), [`connections`] (slow and idle clients), [`guards`]
+//! (token, origin), [`ui_assets`] (the web UI's embedded files).
 
 #![forbid(unsafe_code)]
 
@@ -22,19 +26,23 @@ pub mod alerts;
 pub mod allowlist;
 pub mod config;
 pub mod connections;
+pub mod error_body;
 pub mod file_identity;
 pub mod guards;
 pub mod http;
 pub mod pipeline;
 pub mod prometheus;
+pub mod queue;
 pub mod request_body;
+pub mod schema;
+pub mod service;
+pub mod status;
 pub mod store;
 pub mod tail;
 pub mod ui_assets;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::Instant;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::{Context, Result};
 use seldom_detect::Catalog;
@@ -43,7 +51,9 @@ pub use config::{ServeConfig, TlsFiles};
 
 use crate::alerts::AlertIndex;
 use crate::connections::ConnectionGuard;
-use crate::pipeline::{AliveGuard, Detection, DetectorStatus, Metrics, Shared, Work};
+use crate::pipeline::Detection;
+use crate::queue::Work;
+use crate::service::{Opened, Service};
 use crate::store::Store;
 use crate::tail::Tailer;
 
@@ -51,9 +61,9 @@ use crate::tail::Tailer;
 /// finishes the queued work, checkpoints and returns.
 pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
     config.validate()?;
-    let (store, restored) = Store::open(&config.state_dir, &config.detect)?;
+    let (store, restored) = Store::open(&config.serve.state, &config.detect)?;
     let variations: Arc<[String]> = catalog.variations().iter().map(|v| v.id.clone()).collect();
-    let mut detector = config.detect.build(catalog)?;
+    let mut detector = config.detect.build(catalog).context("in [detect]")?;
     if let Some(state) = restored.state {
         detector.restore(state);
         detector.restore_reorder(restored.reorder);
@@ -63,37 +73,27 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         index.insert(record);
     }
     let (work_tx, work_rx) = std::sync::mpsc::channel::<Work>();
-    let shared = Arc::new(Shared {
+    let opened = Opened {
         store,
-        alerts: RwLock::new(index),
-        allowlist: RwLock::new(restored.allowlist),
-        metrics: Metrics::default(),
-        // The tailed files as the last checkpoint left them: a file read to its
-        // end before a restart has nothing new to report, yet is not unread.
-        status: RwLock::new(DetectorStatus {
-            inputs: crate::tail::inputs(&restored.offsets),
-            ..DetectorStatus::default()
-        }),
-        ready: AtomicBool::new(false),
-        store_ok: AtomicBool::new(true),
-        store_error: Mutex::new(None),
-        detection_alive: AtomicBool::new(true),
-        queued: AtomicUsize::new(0),
-        queue_capacity: config.queue_batches,
-        work: Mutex::new(work_tx),
-        ingest_order: Mutex::new(()),
-        host_naming: config.detect.host_naming,
-        started: Instant::now(),
-        tail: Mutex::default(),
-    });
+        alerts: index,
+        allowlist: restored.allowlist,
+        inputs: crate::tail::inputs(&restored.offsets),
+    };
+    let shared = Arc::new(Service::new(
+        opened,
+        config.serve.queue_batches,
+        config.detect.host_naming,
+        variations,
+        work_tx,
+    ));
     let mut detection = Detection::new(
         detector,
         restored.offsets.clone(),
         restored.inbox_done,
-        config.alert_retention,
-        config.checkpoint_interval,
+        config.serve.alert_retention,
+        config.serve.checkpoint_interval,
     );
-    detection.reorder_wall_timeout = config.reorder_wall_timeout;
+    detection.reorder_wall_timeout = config.serve.reorder_wall_timeout;
     // The listener binds at once: while the detection thread replays the
     // batches acknowledged after the last checkpoint (in order, before
     // anything new), `/readyz` and ingest answer 503 instead of refusing
@@ -104,18 +104,19 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         std::thread::Builder::new()
             .name("seldom-detect".into())
             .spawn(move || {
-                let _alive = AliveGuard(shared.clone());
+                let _alive = shared.alive_guard();
                 detection.replay(inbox, &shared);
-                shared.ready.store(true, Ordering::Release);
+                shared.mark_replayed();
                 detection.run(shared, work_rx)
             })
             .context("starting the detection thread")?
     };
     let stop_tail = Arc::new(AtomicBool::new(false));
-    let tail_thread = if config.tail.is_empty() {
+    let patterns = config.tail_patterns();
+    let tail_thread = if patterns.is_empty() {
         None
     } else {
-        let tailer = Tailer::new(config.tail.clone(), config.tail_interval, restored.offsets);
+        let tailer = Tailer::new(patterns, config.serve.tail_interval, restored.offsets);
         let shared = shared.clone();
         let stop = stop_tail.clone();
         Some(
@@ -131,75 +132,74 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         .build()
         .context("starting the async runtime")?;
     let app = http::App {
-        shared: shared.clone(),
-        token: config.token.as_deref().map(Arc::from),
-        variations,
-        max_body_bytes: config.max_body_bytes,
+        service: shared.clone(),
+        token: config.serve.token.as_deref().map(Arc::from),
+        max_body_bytes: config.serve.max_body_bytes,
     };
-    let router = http::router(app, config.max_body_bytes);
-    let served =
-        runtime.block_on(async {
-            let handle = axum_server::Handle::new();
-            let on_signal = handle.clone();
-            tokio::spawn(async move {
-                shutdown_signal().await;
-                on_signal.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
-            });
-            // The bound address (the port, when 0 asked for any): scripts and
-            // tests read it from this line.
-            let scheme = if config.tls.is_some() {
-                "https"
-            } else {
-                "http"
-            };
-            let on_listen = handle.clone();
-            tokio::spawn(async move {
-                if let Some(addr) = on_listen.listening().await {
-                    eprintln!("seldom serve: listening on {scheme}://{addr}");
-                }
-            });
-            let service = router.into_make_service();
-            let (max_connections, header_timeout) = (config.max_connections, config.header_timeout);
-            match &config.tls {
-                Some(tls) => {
-                    let _ = rustls::crypto::ring::default_provider().install_default();
-                    let tls_config =
-                        axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
-                            .await
-                            .with_context(|| {
-                                format!(
-                                    "reading serve.tls_cert {} and serve.tls_key {}",
-                                    tls.cert.display(),
-                                    tls.key.display()
-                                )
-                            })?;
-                    let tls = axum_server::tls_rustls::RustlsAcceptor::new(tls_config)
-                        .handshake_timeout(header_timeout);
-                    let mut server = axum_server::bind(config.listen)
-                        .acceptor(ConnectionGuard::new(tls, max_connections, header_timeout));
-                    bound_request_heads(server.http_builder(), header_timeout);
-                    server
-                        .handle(handle)
-                        .serve(service)
-                        .await
-                        .with_context(|| format!("serving on {}", config.listen))
-                }
-                None => {
-                    let mut server =
-                        axum_server::bind(config.listen).acceptor(ConnectionGuard::new(
-                            axum_server::accept::DefaultAcceptor::new(),
-                            max_connections,
-                            header_timeout,
-                        ));
-                    bound_request_heads(server.http_builder(), header_timeout);
-                    server
-                        .handle(handle)
-                        .serve(service)
-                        .await
-                        .with_context(|| format!("serving on {}", config.listen))
-                }
+    let router = http::router(app);
+    let served = runtime.block_on(async {
+        let handle = axum_server::Handle::new();
+        let on_signal = handle.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            on_signal.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+        });
+        // The bound address (the port, when 0 asked for any): scripts and
+        // tests read it from this line.
+        let tls = config.tls();
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let on_listen = handle.clone();
+        tokio::spawn(async move {
+            if let Some(addr) = on_listen.listening().await {
+                eprintln!("seldom serve: listening on {scheme}://{addr}");
             }
         });
+        let service = router.into_make_service();
+        let (max_connections, header_timeout) =
+            (config.serve.max_connections, config.serve.header_timeout);
+        let listen = config.serve.listen;
+        match &tls {
+            Some(tls) => {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let tls_config =
+                    axum_server::tls_rustls::RustlsConfig::from_pem_file(&tls.cert, &tls.key)
+                        .await
+                        .with_context(|| {
+                            format!(
+                                "reading serve.tls_cert {} and serve.tls_key {}",
+                                tls.cert.display(),
+                                tls.key.display()
+                            )
+                        })?;
+                let tls = axum_server::tls_rustls::RustlsAcceptor::new(tls_config)
+                    .handshake_timeout(header_timeout);
+                let mut server = axum_server::bind(listen).acceptor(ConnectionGuard::new(
+                    tls,
+                    max_connections,
+                    header_timeout,
+                ));
+                bound_request_heads(server.http_builder(), header_timeout);
+                server
+                    .handle(handle)
+                    .serve(service)
+                    .await
+                    .with_context(|| format!("serving on {}", listen))
+            }
+            None => {
+                let mut server = axum_server::bind(listen).acceptor(ConnectionGuard::new(
+                    axum_server::accept::DefaultAcceptor::new(),
+                    max_connections,
+                    header_timeout,
+                ));
+                bound_request_heads(server.http_builder(), header_timeout);
+                server
+                    .handle(handle)
+                    .serve(service)
+                    .await
+                    .with_context(|| format!("serving on {}", listen))
+            }
+        }
+    });
     // Stop taking input, let detection finish what was acknowledged, checkpoint.
     stop_tail.store(true, Ordering::Release);
     if let Some(thread) = tail_thread {

@@ -1,202 +1,27 @@
-//! The detection thread and what it shares with the async edges.
+//! The detection thread.
 //!
 //! DESIGN §4: only the edges are async. HTTP handlers and the file tailer
 //! decode their input and hand over batches of events through one channel;
 //! a single thread owns the [`Detector`], keeps the alert index up to date
 //! (visible to the API at once) and checkpoints everything at an interval
-//! and on shutdown. The batch count in the channel is bounded by the ingest
-//! handlers (429 when full), so memory stays bounded when detection lags.
+//! and on shutdown. Each batch holds a queue slot of the [`Service`] until
+//! it is detected (ingest answers 429 when none is free), so memory stays
+//! bounded when detection lags.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use seldom_detect::{ActivationProgress, AlertUpdate, DestinationView, Detector};
-use seldom_ingest::{IngestOptions, IngestStats, Ingestor, NormalizeOptions};
-use seldom_model::{Event, HostNaming, Timestamp};
+use seldom_detect::{AlertUpdate, Detector};
+use seldom_model::{Event, Timestamp};
 
-use crate::alerts::{AlertIndex, AlertRecord, Triage};
-use crate::allowlist::Entry;
-use crate::store::{Checkpoint, Store, TailOffset};
-
-/// One unit of work for the detection thread.
-pub enum Work {
-    /// An acknowledged ingest batch (already in the store's inbox).
-    Http { seq: u64, events: Vec<Event> },
-    /// Lines of a tailed file, up to `offset`; `key` is the file's identity
-    /// ([`crate::file_identity::FileId::key`]).
-    Tail {
-        key: String,
-        offset: TailOffset,
-        events: Vec<Event>,
-    },
-    /// A tailed file is done with (read to its end and gone from the
-    /// patterns, continued under another identity, or vanished): its
-    /// offset is no longer kept.
-    TailDone { key: String },
-    /// An analyst asks what the baseline knows of a destination.
-    Destination {
-        key: String,
-        reply: tokio::sync::oneshot::Sender<Option<DestinationView>>,
-    },
-    /// Checkpoint and stop.
-    Shutdown,
-}
-
-/// Counters for `/metrics` and the status page.
-#[derive(Default)]
-pub struct Metrics {
-    pub events_in: Mutex<BTreeMap<&'static str, u64>>,
-    pub skipped: Mutex<BTreeMap<&'static str, u64>>,
-    pub alerts_by_variation: Mutex<BTreeMap<String, u64>>,
-    pub events_detected: AtomicU64,
-    pub suppressed_by_allowlist: AtomicU64,
-    pub ingest_requests: AtomicU64,
-    pub ingest_refused_full: AtomicU64,
-    pub checkpoints: AtomicU64,
-    pub checkpoint_failures: AtomicU64,
-}
-
-impl Metrics {
-    /// Adds what one decoded batch held.
-    pub fn count(&self, stats: &IngestStats) {
-        if let Ok(mut events) = self.events_in.lock() {
-            for (format, kinds) in &stats.events_by_format {
-                *events.entry(format).or_default() += kinds.values().sum::<u64>();
-            }
-        }
-        if let Ok(mut skipped) = self.skipped.lock() {
-            for (reason, count) in &stats.skipped {
-                *skipped.entry(reason).or_default() += count.count;
-            }
-        }
-    }
-}
-
-/// What the detection thread publishes after each batch.
-#[derive(Default, Clone)]
-pub struct DetectorStatus {
-    pub baseline_keys: usize,
-    pub activation: Vec<ActivationProgress>,
-    pub last_checkpoint: Option<Instant>,
-    pub latest_event: Option<Timestamp>,
-    /// The organization's clock (see `seldom_detect::clock`).
-    pub clock: Option<Timestamp>,
-    pub late_events: u64,
-    pub future_events: u64,
-    /// Events (and about how many bytes) waiting in the reorder buffer.
-    pub buffered_events: usize,
-    pub buffered_bytes: usize,
-    pub reorder_overflow: u64,
-    /// Tailed files: bytes detected so far (committed at the next
-    /// checkpoint), by identity key.
-    pub inputs: BTreeMap<String, crate::tail::InputOffset>,
-}
-
-/// Everything the edges and the detection thread share.
-pub struct Shared {
-    pub store: Store,
-    pub alerts: RwLock<AlertIndex>,
-    pub allowlist: RwLock<Vec<Entry>>,
-    pub metrics: Metrics,
-    pub status: RwLock<DetectorStatus>,
-    /// The inbox has been replayed after a start.
-    pub ready: AtomicBool,
-    /// The store takes writes; false from a failed write (a full disk) until
-    /// a checkpoint after reopening it succeeds.
-    pub store_ok: AtomicBool,
-    pub store_error: Mutex<Option<String>>,
-    /// The detection thread runs (a guard in it clears this as it ends,
-    /// panics included).
-    pub detection_alive: AtomicBool,
-    /// Batches handed to the detection thread and not yet processed.
-    pub queued: AtomicUsize,
-    pub queue_capacity: usize,
-    pub work: Mutex<Sender<Work>>,
-    /// Held while an ingest batch is stored and queued, so that batches reach
-    /// the detection thread in the order of their sequence numbers.
-    pub ingest_order: Mutex<()>,
-    pub host_naming: HostNaming,
-    pub started: Instant,
-    /// The tailed files as the tailer last saw them.
-    pub tail: Mutex<crate::tail::TailStatus>,
-}
-
-impl Shared {
-    /// Why the service cannot take work now, if it cannot: `/readyz` and
-    /// ingest answer 503 with it.
-    pub fn unready_reason(&self) -> Option<String> {
-        if !self.detection_alive.load(Ordering::Acquire) {
-            return Some("detection has stopped".to_owned());
-        }
-        if !self.store_ok.load(Ordering::Acquire) {
-            let error = self
-                .store_error
-                .lock()
-                .ok()
-                .and_then(|e| e.clone())
-                .unwrap_or_default();
-            return Some(format!("the store cannot write ({error}); retrying"));
-        }
-        if !self.ready.load(Ordering::Acquire) {
-            return Some("replaying the inbox after a restart".to_owned());
-        }
-        None
-    }
-
-    /// A write to the store failed: not ready until a checkpoint succeeds.
-    pub fn store_failed(&self, error: &anyhow::Error) {
-        if let Ok(mut slot) = self.store_error.lock() {
-            *slot = Some(format!("{error:#}"));
-        }
-        self.store_ok.store(false, Ordering::Release);
-    }
-
-    pub fn send(&self, work: Work) -> bool {
-        self.work.lock().is_ok_and(|tx| tx.send(work).is_ok())
-    }
-}
-
-/// Decodes bytes of any format `scan` reads (gzip is recognized), naming
-/// their events' source `name` (`http/SEQ` for an ingest batch). Tailed
-/// files are decoded by `tail`, which keeps a decoder per file.
-pub fn decode_bytes(
-    bytes: &[u8],
-    name: &str,
-    host_naming: HostNaming,
-) -> (Vec<Event>, IngestStats) {
-    let mut ingestor = Ingestor::new(IngestOptions {
-        normalize: NormalizeOptions { host_naming },
-        // A batch is small: decoding it on the calling thread is enough.
-        decode_threads: 1,
-        ..IngestOptions::default()
-    });
-    let mut events = Vec::new();
-    ingestor.read_reader(bytes, name, &mut |e| events.push(e));
-    (events, ingestor.into_stats())
-}
-
-/// Names a decoded ingest batch's events after its sequence number
-/// (`http/SEQ`), the same whether it is detected live or replayed.
-pub fn name_batch(events: &mut [Event], seq: u64) {
-    let source: std::sync::Arc<str> = std::sync::Arc::from(format!("http/{seq}"));
-    for event in events {
-        event.origin.source = source.clone();
-    }
-}
-
-/// Held by the detection thread: as it ends (a panic included), the
-/// service stops saying it is ready.
-pub struct AliveGuard(pub Arc<Shared>);
-
-impl Drop for AliveGuard {
-    fn drop(&mut self) {
-        self.0.detection_alive.store(false, Ordering::Release);
-    }
-}
+use crate::alerts::{AlertRecord, Triage};
+use crate::queue::{Work, decode_bytes, name_batch};
+use crate::service::Service;
+use crate::store::{Checkpoint, TailOffset};
 
 /// The detection thread's own state.
 pub struct Detection {
@@ -243,7 +68,7 @@ impl Detection {
     /// Detects the batches acknowledged after the last checkpoint again, in
     /// order, decoded exactly as live (under the name `http`, then named
     /// after their batch).
-    pub fn replay(&mut self, inbox: Vec<(u64, Vec<u8>)>, shared: &Shared) {
+    pub fn replay(&mut self, inbox: Vec<(u64, Vec<u8>)>, shared: &Service) {
         // What the last checkpoint left in the reorder buffer waits its
         // wall-time turn like a batch that has just arrived.
         if let Some(latest) = self.detector.latest_buffered() {
@@ -265,7 +90,7 @@ impl Detection {
 
     /// Runs until `Shutdown` (or every sender is gone), then checkpoints;
     /// returns whether that final checkpoint was committed.
-    pub fn run(mut self, shared: Arc<Shared>, work: Receiver<Work>) -> bool {
+    pub fn run(mut self, shared: Arc<Service>, work: Receiver<Work>) -> bool {
         let mut last = Instant::now();
         loop {
             let mut wait = self.checkpoint_interval.saturating_sub(last.elapsed());
@@ -292,12 +117,13 @@ impl Detection {
         self.checkpoint(&shared)
     }
 
-    pub fn handle(&mut self, item: Work, shared: &Shared) {
+    pub fn handle(&mut self, item: Work, shared: &Service) {
         match item {
-            Work::Http { seq, events } => {
+            Work::Http { seq, events, slot } => {
                 self.detect(events, shared);
                 self.inbox_done = self.inbox_done.max(seq);
-                shared.queued.fetch_sub(1, Ordering::AcqRel);
+                // Detected: its place in the queue is free.
+                drop(slot);
             }
             Work::Tail {
                 key,
@@ -310,6 +136,7 @@ impl Detection {
                 self.changed |= self.offsets.get(&key) != Some(&offset);
                 self.offsets.insert(key, offset);
                 self.publish_inputs(shared);
+                // The tailer counts its own batches (not yet a `QueueSlot`).
                 shared.queued.fetch_sub(1, Ordering::AcqRel);
             }
             Work::TailDone { key } => {
@@ -327,7 +154,7 @@ impl Detection {
     /// Detects one batch (also used to replay the inbox at start). Events
     /// stamped more than `future_tolerance` ahead of the wall clock are
     /// counted and refused: they would hold the buffer for ever.
-    pub fn detect(&mut self, events: Vec<Event>, shared: &Shared) {
+    pub fn detect(&mut self, events: Vec<Event>, shared: &Service) {
         let n = events.len() as u64;
         self.changed = true;
         let wall_now = Timestamp::now();
@@ -352,15 +179,13 @@ impl Detection {
     }
 
     /// The tailed files' detected offsets, by identity key.
-    fn publish_inputs(&self, shared: &Shared) {
-        if let Ok(mut status) = shared.status.write() {
-            status.inputs = crate::tail::inputs(&self.offsets);
-        }
+    fn publish_inputs(&self, shared: &Service) {
+        shared.publish(|status| status.inputs = crate::tail::inputs(&self.offsets));
     }
 
     /// What the status page and metrics show of the detector.
-    fn publish_status(&self, shared: &Shared) {
-        if let Ok(mut status) = shared.status.write() {
+    fn publish_status(&self, shared: &Service) {
+        shared.publish(|status| {
             status.baseline_keys = self.detector.baseline_keys();
             status.activation = self.detector.activation();
             status.latest_event = self.detector.latest_event_time();
@@ -369,12 +194,12 @@ impl Detection {
             status.future_events = self.detector.stats().future_events;
             (status.buffered_events, status.buffered_bytes) = self.detector.buffered();
             status.reorder_overflow = self.detector.stats().reorder_overflow;
-        }
+        });
     }
 
     /// Releases the reorder buffer up to the latest time of the batches that
     /// have waited `reorder_wall_timeout`: on a quiet feed, nothing else would.
-    fn release_held(&mut self, shared: &Shared) {
+    fn release_held(&mut self, shared: &Service) {
         let mut upto = None::<Timestamp>;
         while let Some((arrived, latest)) = self.held.front() {
             if arrived.elapsed() < self.reorder_wall_timeout {
@@ -393,13 +218,13 @@ impl Detection {
         }
     }
 
-    fn apply_updates(&mut self, shared: &Shared) {
+    fn apply_updates(&mut self, shared: &Service) {
         // Read in place: this runs for every event that raises or repeats
         // an alert. Lock order, as everywhere: allowlist, then alerts.
-        let Ok(allowlist) = shared.allowlist.read() else {
+        let Ok(allowlist) = shared.allowlist() else {
             return;
         };
-        let Ok(mut alerts) = shared.alerts.write() else {
+        let Ok(mut alerts) = shared.alerts_mut() else {
             return;
         };
         for update in self.updates.drain(..) {
@@ -449,25 +274,23 @@ impl Detection {
     /// alerts together; drops alerts past retention. After a failed write
     /// the store is reopened first (redb takes no write until then), and the
     /// service is ready again only once a checkpoint has been committed.
-    pub fn checkpoint(&mut self, shared: &Shared) -> bool {
-        let store_ok = shared.store_ok.load(Ordering::Acquire);
+    pub fn checkpoint(&mut self, shared: &Service) -> bool {
+        let store_ok = shared.store_ok();
         let result = if store_ok {
             self.try_checkpoint(shared)
         } else {
             shared
-                .store
+                .store()
                 .reopen()
                 .and_then(|()| self.try_checkpoint(shared))
         };
         match result {
             Ok(()) => {
                 shared.metrics.checkpoints.fetch_add(1, Ordering::Relaxed);
-                if let Ok(mut status) = shared.status.write() {
-                    status.last_checkpoint = Some(Instant::now());
-                }
+                shared.publish(|status| status.last_checkpoint = Some(Instant::now()));
                 if !store_ok {
                     eprintln!("seldom serve: the store takes writes again");
-                    shared.store_ok.store(true, Ordering::Release);
+                    shared.store_recovered();
                 }
                 true
             }
@@ -485,8 +308,8 @@ impl Detection {
         }
     }
 
-    fn try_checkpoint(&mut self, shared: &Shared) -> Result<()> {
-        let store_ok = shared.store_ok.load(Ordering::Acquire);
+    fn try_checkpoint(&mut self, shared: &Service) -> Result<()> {
+        let store_ok = shared.store_ok();
         if store_ok && !self.changed && self.dirty.is_empty() {
             return Ok(());
         }
@@ -495,10 +318,7 @@ impl Detection {
         let state = crate::store::encode(self.detector.state())?;
         let delta = self.detector.reorder_delta();
         let reorder = crate::store::encode_reorder(&delta)?;
-        let mut alerts = shared
-            .alerts
-            .write()
-            .map_err(|_| anyhow::anyhow!("alert index poisoned"))?;
+        let mut alerts = shared.alerts_mut()?;
         // Retention follows the organization's clock (which no single host
         // moves), and never runs ahead of the wall clock.
         let expired = match self.detector.clock() {
@@ -513,7 +333,7 @@ impl Detection {
         };
         let changed: Vec<&AlertRecord> =
             self.dirty.iter().filter_map(|id| alerts.get(id)).collect();
-        shared.store.checkpoint(Checkpoint {
+        shared.store().checkpoint(Checkpoint {
             state,
             offsets: &self.offsets,
             inbox_done: self.inbox_done,
@@ -525,67 +345,5 @@ impl Detection {
         self.changed = false;
         self.dirty.clear();
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use super::*;
-
-    fn shared(dir: &std::path::Path) -> Arc<Shared> {
-        let config = seldom_detect::DetectConfig::default();
-        let (store, _) = Store::open(dir, &config).unwrap();
-        let (work, _) = std::sync::mpsc::channel();
-        Arc::new(Shared {
-            store,
-            alerts: RwLock::new(AlertIndex::default()),
-            allowlist: RwLock::new(Vec::new()),
-            metrics: Metrics::default(),
-            status: RwLock::new(DetectorStatus::default()),
-            ready: AtomicBool::new(true),
-            store_ok: AtomicBool::new(true),
-            store_error: Mutex::new(None),
-            detection_alive: AtomicBool::new(true),
-            queued: AtomicUsize::new(0),
-            queue_capacity: 1,
-            work: Mutex::new(work),
-            ingest_order: Mutex::new(()),
-            host_naming: HostNaming::Short,
-            started: Instant::now(),
-            tail: Mutex::default(),
-        })
-    }
-
-    #[test]
-    fn a_detection_thread_that_dies_makes_the_service_unready() {
-        let dir = tempfile::tempdir().unwrap();
-        let shared = shared(dir.path());
-        assert_eq!(shared.unready_reason(), None);
-        let thread = {
-            let shared = shared.clone();
-            std::thread::spawn(move || {
-                let _alive = AliveGuard(shared);
-                panic!("a bug in detection");
-            })
-        };
-        assert!(thread.join().is_err());
-        assert_eq!(
-            shared.unready_reason().as_deref(),
-            Some("detection has stopped")
-        );
-    }
-
-    #[test]
-    fn a_failed_write_makes_the_service_unready_and_says_why() {
-        let dir = tempfile::tempdir().unwrap();
-        let shared = shared(dir.path());
-        shared.store_failed(&anyhow::anyhow!("No space left on device"));
-        let reason = shared.unready_reason().unwrap();
-        assert!(reason.contains("No space left on device"), "{reason}");
-        shared.ready.store(false, Ordering::Release);
-        shared.store_ok.store(true, Ordering::Release);
-        assert!(shared.unready_reason().unwrap().contains("replaying"));
     }
 }

@@ -41,7 +41,8 @@ use seldom_model::Timestamp;
 
 pub use self::status::{FileStatus, InputOffset, TailStatus, Vanished, inputs};
 use crate::file_identity::{FileId, Seen, compressed_length, look};
-use crate::pipeline::{Shared, Work};
+use crate::queue::Work;
+use crate::service::Service;
 use crate::store::TailOffset;
 use decoding::{Batch, MAX_LINE_BYTES, StreamDecoder};
 
@@ -154,7 +155,7 @@ impl Tailer {
         }
     }
 
-    pub fn run(mut self, shared: Arc<Shared>, stop: Arc<AtomicBool>) {
+    pub fn run(mut self, shared: Arc<Service>, stop: Arc<AtomicBool>) {
         while !stop.load(Ordering::Acquire) {
             self.look(&shared);
             std::thread::sleep(self.interval);
@@ -196,7 +197,7 @@ impl Tailer {
     }
 
     /// One pass: match the files to the streams, then read.
-    fn look(&mut self, shared: &Shared) {
+    fn look(&mut self, shared: &Service) {
         let mut compressed = 0;
         let found = self.matches(&mut compressed);
         let mut present = BTreeSet::new();
@@ -289,7 +290,7 @@ impl Tailer {
         &mut self,
         mut old: Stream,
         unknown: &mut Vec<(PathBuf, File, Seen)>,
-        shared: &Shared,
+        shared: &Service,
     ) {
         let old_key = old.id.key();
         let among = unknown.iter().position(|(_, _, seen)| old.id.is_copy(seen));
@@ -398,7 +399,7 @@ impl Tailer {
 
     /// Tells detection to keep no offset for this key any more (through the
     /// same queue as the lines, so after them).
-    fn forget(&self, key: &str, shared: &Shared) {
+    fn forget(&self, key: &str, shared: &Service) {
         shared.queued.fetch_add(1, Ordering::AcqRel);
         if !shared.send(Work::TailDone {
             key: key.to_owned(),
@@ -412,7 +413,7 @@ impl Tailer {
     /// recently written first: files rotated before the tailer ever saw
     /// them (while it was down) come before the file that replaced them,
     /// whatever their names.
-    fn read(&mut self, shared: &Shared) {
+    fn read(&mut self, shared: &Service) {
         let mut order: Vec<(bool, Option<SystemTime>, PathBuf, String)> = self
             .streams
             .iter()
@@ -456,7 +457,7 @@ impl Tailer {
         }
     }
 
-    fn publish(&self, shared: &Shared, compressed: usize) {
+    fn publish(&self, shared: &Service, compressed: usize) {
         let files = self
             .streams
             .values()
@@ -486,7 +487,7 @@ fn open(path: &Path) -> std::io::Result<(File, Seen)> {
 /// Reads after the offset (one read's worth) and hands the events of its
 /// whole lines on; returns whether the offset moved. Once the file has
 /// paused, the events its decoder held open are handed on too.
-fn read_lines(key: &str, stream: &mut Stream, shared: &Shared) -> std::io::Result<bool> {
+fn read_lines(key: &str, stream: &mut Stream, shared: &Service) -> std::io::Result<bool> {
     let Some(file) = stream.file.as_mut() else {
         return Ok(false);
     };
@@ -525,7 +526,7 @@ fn read_lines(key: &str, stream: &mut Stream, shared: &Shared) -> std::io::Resul
 /// The stream's content ended here (closed, cut short, gone, or the tailer
 /// stops): the events its decoder still holds are complete, and handed on.
 /// Its next content, if any, starts a decoder of its own.
-fn finish_decoding(key: &str, stream: &mut Stream, shared: &Shared) {
+fn finish_decoding(key: &str, stream: &mut Stream, shared: &Service) {
     let Some(mut lines) = stream.lines.take() else {
         return;
     };
@@ -539,7 +540,7 @@ fn finish_decoding(key: &str, stream: &mut Stream, shared: &Shared) {
 }
 
 /// Hands lines (or only the stream's position) to the detection thread.
-fn send(key: &str, stream: &Stream, events: Vec<seldom_model::Event>, shared: &Shared) {
+fn send(key: &str, stream: &Stream, events: Vec<seldom_model::Event>, shared: &Service) {
     shared.queued.fetch_add(1, Ordering::AcqRel);
     let sent = shared.send(Work::Tail {
         key: key.to_owned(),

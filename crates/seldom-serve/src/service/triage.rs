@@ -1,0 +1,127 @@
+//! What analysts decide: an alert's triage, allowlist entries (an entry
+//! resolves the open alerts it covers at once), and what the baseline knows
+//! of a destination. Each change is written to the store before it is
+//! answered. Blocking, except [`Service::destination`].
+
+use anyhow::{Result, anyhow};
+use seldom_detect::DestinationView;
+use seldom_model::Timestamp;
+
+use super::Service;
+use crate::alerts::{AlertRecord, Status, TriageChange};
+use crate::allowlist::{Entry, NewEntry};
+use crate::queue::Work;
+
+/// Why a destination could not be looked up.
+#[derive(Debug, PartialEq, Eq)]
+pub struct DetectionStopping;
+
+impl Service {
+    /// The catalog's variation ids, which allowlist entries must name.
+    pub fn variations(&self) -> &[String] {
+        &self.variations
+    }
+
+    /// Applies an analyst's change to alert `id`, saved at once; `None` when
+    /// there is no such alert.
+    pub fn triage(&self, id: &str, change: TriageChange) -> Result<Option<AlertRecord>> {
+        let mut alerts = self.alerts_mut()?;
+        let Some(record) = alerts.get_mut(id) else {
+            return Ok(None);
+        };
+        if let Some(status) = change.status {
+            record.triage.status = status;
+        }
+        if change.note.is_some() {
+            record.triage.note = change.note;
+        }
+        record.triage.by = Some(change.by.unwrap_or_else(|| "analyst".into()));
+        record.triage.at = Some(Timestamp::now());
+        self.store.put_alert(record)?;
+        Ok(Some(record.clone()))
+    }
+
+    pub fn allow_entries(&self) -> Vec<Entry> {
+        self.allowlist().map(|a| a.clone()).unwrap_or_default()
+    }
+
+    /// Adds a checked entry, then resolves the open alerts it covers; returns
+    /// it and how many it resolved.
+    pub fn add_allow(&self, new: NewEntry) -> Result<(Entry, usize)> {
+        let now = Timestamp::now();
+        let entry = Entry {
+            id: format!(
+                "{:016x}",
+                xxhash_rust::xxh3::xxh3_64(
+                    format!("{:?}{}{}", new.kind, new.value, now).as_bytes()
+                )
+            ),
+            kind: new.kind,
+            value: new.value,
+            reason: new.reason,
+            created_at: now,
+            created_by: new.by.unwrap_or_else(|| "analyst".into()),
+        };
+        self.store.put_allow(&entry)?;
+        self.allowlist
+            .write()
+            .map_err(|_| anyhow!("allowlist poisoned"))?
+            .push(entry.clone());
+        let mut alerts = self.alerts_mut()?;
+        let mut changed = Vec::new();
+        for record in alerts.iter_mut() {
+            if record.triage.status.is_open() && entry.covers(&record.alert) {
+                record.triage.status = Status::Resolved;
+                record.triage.reason = Some(entry.describe());
+                record.triage.by = Some(entry.created_by.clone());
+                record.triage.at = Some(now);
+                changed.push(record.clone());
+            }
+        }
+        // Written while the index is still locked, so that no triage or
+        // checkpoint in between is overwritten by these copies.
+        self.store.put_alerts(&changed)?;
+        drop(alerts);
+        Ok((entry, changed.len()))
+    }
+
+    /// Deletes entry `id`; false when there was none.
+    pub fn delete_allow(&self, id: &str) -> Result<bool> {
+        let existed = self.store.delete_allow(id)?;
+        if let Ok(mut list) = self.allowlist.write() {
+            list.retain(|e| e.id != id);
+        }
+        Ok(existed)
+    }
+
+    /// What the baseline knows of destination `key`, asked of the detection
+    /// thread (which owns the detector) and awaited without blocking.
+    pub async fn destination(
+        &self,
+        key: &str,
+    ) -> Result<Option<DestinationView>, DetectionStopping> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let asked = Work::Destination {
+            key: key.to_owned(),
+            reply,
+        };
+        if !self.send(asked) {
+            return Err(DetectionStopping);
+        }
+        answer.await.map_err(|_| DetectionStopping)
+    }
+
+    /// The latest `limit` alerts on destination `key`, most recent first.
+    pub fn alerts_on(&self, key: &str, limit: usize) -> Vec<AlertRecord> {
+        let Ok(index) = self.alerts() else {
+            return Vec::new();
+        };
+        let mut recent: Vec<&AlertRecord> = index
+            .values()
+            .filter(|r| r.alert.destination.key.to_string() == key)
+            .collect();
+        recent.sort_by_key(|r| std::cmp::Reverse(r.alert.first_seen));
+        recent.truncate(limit);
+        recent.into_iter().cloned().collect()
+    }
+}
