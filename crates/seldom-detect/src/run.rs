@@ -1,14 +1,14 @@
 //! The run loop: events in, through the detector, alert updates out to a
 //! [`Sink`]. `seldom scan`, `seldom demo` and the tests call [`run`]; a
-//! service keeps its detector between batches and hands each batch's
-//! updates to the same [`Sink`] trait.
+//! service keeps its detector between batches and calls [`feed_live`] for
+//! each batch it takes in, and [`release_live`] when its feed goes quiet.
 //!
 //! Where events come from is the caller's: any iterator of batches in input
 //! order (`seldom-ingest`'s sources decode files, archives, stdin, tailed
 //! files and HTTP bodies into such batches). Where alerts go is a [`Sink`]:
 //! JSON lines, a table, ECS, OCSF, a service's store, or a `Vec` in a test.
 
-use seldom_model::Event;
+use seldom_model::{Event, Timestamp};
 
 use crate::alert::Alert;
 use crate::engine::Detector;
@@ -103,6 +103,41 @@ pub fn run(
     detector.flush(&mut updates);
     drain(&mut updates, sink)?;
     sink.finish()
+}
+
+/// A live batch through a long-running detector: each event is pushed with
+/// the wall time it arrived at (`Detector::push_live`, which refuses one
+/// stamped too far ahead of it); nothing is flushed, the reorder buffer
+/// carries over to the next batch. Returns the latest time among the events
+/// taken.
+pub fn feed_live(
+    detector: &mut Detector,
+    batch: impl IntoIterator<Item = Event>,
+    wall_now: Timestamp,
+    sink: &mut dyn Sink,
+) -> Result<Option<Timestamp>, SinkError> {
+    let mut updates = Vec::new();
+    let mut latest = None::<Timestamp>;
+    for event in batch {
+        let time = event.time;
+        if detector.push_live(event, wall_now, &mut updates) {
+            latest = Some(latest.map_or(time, |l| l.max(time)));
+        }
+        drain(&mut updates, sink)?;
+    }
+    Ok(latest)
+}
+
+/// Releases what is buffered up to `upto` on a feed gone quiet
+/// (`Detector::release_through`), its alerts to the sink.
+pub fn release_live(
+    detector: &mut Detector,
+    upto: Timestamp,
+    sink: &mut dyn Sink,
+) -> Result<(), SinkError> {
+    let mut updates = Vec::new();
+    detector.release_through(upto, &mut updates);
+    drain(&mut updates, sink)
 }
 
 fn drain(updates: &mut Vec<AlertUpdate>, sink: &mut dyn Sink) -> Result<(), SinkError> {

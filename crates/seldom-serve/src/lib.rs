@@ -22,6 +22,7 @@
 
 #![forbid(unsafe_code)]
 
+mod alert_sink;
 pub mod alerts;
 pub mod allowlist;
 pub mod config;

@@ -15,10 +15,11 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use anyhow::Result;
-use seldom_detect::{AlertUpdate, Detector};
+use seldom_detect::Detector;
 use seldom_model::{Event, Timestamp};
 
-use crate::alerts::{AlertRecord, Triage};
+use crate::alert_sink::AlertIndexSink;
+use crate::alerts::AlertRecord;
 use crate::queue::{Work, decode_bytes, name_batch};
 use crate::service::Service;
 use crate::store::{Checkpoint, TailOffset};
@@ -40,7 +41,6 @@ pub struct Detection {
     /// service writes nothing.
     changed: bool,
     dirty: BTreeSet<String>,
-    updates: Vec<AlertUpdate>,
 }
 
 impl Detection {
@@ -61,7 +61,6 @@ impl Detection {
             held: VecDeque::new(),
             changed: false,
             dirty: BTreeSet::new(),
-            updates: Vec::new(),
         }
     }
 
@@ -157,19 +156,15 @@ impl Detection {
     pub fn detect(&mut self, events: Vec<Event>, shared: &Service) {
         let n = events.len() as u64;
         self.changed = true;
-        let wall_now = Timestamp::now();
-        let mut latest = None::<Timestamp>;
-        for event in events {
-            let time = event.time;
-            if self.detector.push_live(event, wall_now, &mut self.updates) {
-                latest = Some(latest.map_or(time, |l| l.max(time)));
-            }
-            if !self.updates.is_empty() {
-                self.apply_updates(shared);
-            }
-        }
-        if let Some(latest) = latest {
-            self.held.push_back((Instant::now(), latest));
+        let mut sink = AlertIndexSink {
+            shared,
+            dirty: &mut self.dirty,
+        };
+        match seldom_detect::run::feed_live(&mut self.detector, events, Timestamp::now(), &mut sink)
+        {
+            Ok(Some(latest)) => self.held.push_back((Instant::now(), latest)),
+            Ok(None) => {}
+            Err(e) => eprintln!("seldom serve: alerts not indexed: {e}"),
         }
         shared
             .metrics
@@ -210,63 +205,14 @@ impl Detection {
         }
         if let Some(upto) = upto {
             self.changed = true;
-            self.detector.release_through(upto, &mut self.updates);
-            if !self.updates.is_empty() {
-                self.apply_updates(shared);
+            let mut sink = AlertIndexSink {
+                shared,
+                dirty: &mut self.dirty,
+            };
+            if let Err(e) = seldom_detect::run::release_live(&mut self.detector, upto, &mut sink) {
+                eprintln!("seldom serve: alerts not indexed: {e}");
             }
             self.publish_status(shared);
-        }
-    }
-
-    fn apply_updates(&mut self, shared: &Service) {
-        // Read in place: this runs for every event that raises or repeats
-        // an alert. Lock order, as everywhere: allowlist, then alerts.
-        let Ok(allowlist) = shared.allowlist() else {
-            return;
-        };
-        let Ok(mut alerts) = shared.alerts_mut() else {
-            return;
-        };
-        for update in self.updates.drain(..) {
-            match update {
-                AlertUpdate::New(alert, event) => {
-                    if allowlist.iter().any(|e| e.covers(&alert)) {
-                        shared
-                            .metrics
-                            .suppressed_by_allowlist
-                            .fetch_add(1, Ordering::Relaxed);
-                        continue;
-                    }
-                    if let Ok(mut by) = shared.metrics.alerts_by_variation.lock() {
-                        *by.entry(alert.variation.clone()).or_default() += 1;
-                    }
-                    self.dirty.insert(alert.id.clone());
-                    match alerts.get_mut(&alert.id) {
-                        // Raised again by a replay after a crash: the analyst's
-                        // triage, saved at once, stays.
-                        Some(known) => {
-                            known.alert = *alert;
-                            known.source_events = vec![*event];
-                        }
-                        None => alerts.insert(AlertRecord {
-                            alert: *alert,
-                            triage: Triage::default(),
-                            source_events: vec![*event],
-                        }),
-                    }
-                }
-                AlertUpdate::Repeat {
-                    id,
-                    count,
-                    last_seen,
-                } => {
-                    if let Some(record) = alerts.get_mut(&id) {
-                        record.alert.count = count;
-                        record.alert.last_seen = last_seen;
-                        self.dirty.insert(id);
-                    }
-                }
-            }
         }
     }
 
