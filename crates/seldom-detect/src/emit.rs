@@ -5,7 +5,7 @@
 use seldom_model::{EventKind, Platform};
 
 use crate::alert::{Alert, AlertDestination, AlertProcess, PrevalenceEvidence};
-use crate::candidate::Candidate;
+use crate::enriched::EnrichedConnection;
 use crate::catalog::{MatchSubject, ProcessView};
 use crate::dedup::DedupKey;
 use crate::destination::registered_domain;
@@ -15,13 +15,14 @@ use crate::process_table::Ancestor;
 use crate::report::AlertUpdate;
 
 impl Detector {
-    pub(crate) fn emit(&mut self, candidate: Candidate, out: &mut Vec<AlertUpdate>) {
-        let Candidate {
+    pub(crate) fn emit(&mut self, candidate: EnrichedConnection, out: &mut Vec<AlertUpdate>) {
+        let EnrichedConnection {
             event,
             forward_name,
             key,
             prevalence,
             deadline,
+            process,
         } = candidate;
         let EventKind::NetworkConnection(c) = &event.kind else {
             return;
@@ -34,13 +35,16 @@ impl Detector {
             return;
         }
         let tables = &self.state.processes;
-        // The process as of the connection; failing that, as of the deadline,
-        // since its start may be stamped after the connection. (With a pid
-        // only, the first lookup keeps a pid reused later from being taken.)
-        let record = tables
-            .find(&event.host, &c.process, event.time)
-            .or_else(|| tables.find(&event.host, &c.process, deadline))
-            .cloned();
+        // Found when it was judged; else, after its wait, the process as of
+        // the connection, failing that as of the deadline, since its start
+        // may be stamped after the connection. (With a pid only, the first
+        // lookup keeps a pid reused later from being taken.)
+        let record = process.or_else(|| {
+            tables
+                .find(&event.host, &c.process, event.time)
+                .or_else(|| tables.find(&event.host, &c.process, deadline))
+                .cloned()
+        });
         let depth = self.config.chain_depth as usize;
         let chain: Vec<Ancestor> = match &record {
             Some(r) => tables.chain(&event.host, r, depth),

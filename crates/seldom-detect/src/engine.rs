@@ -14,7 +14,7 @@ use seldom_model::{Event, EventKind, HostName, Micros, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{Baseline, HostId, HostInterner};
-use crate::candidate::Candidate;
+use crate::enriched::EnrichedConnection;
 use crate::catalog::Catalog;
 use crate::clock::OrgClock;
 use crate::config::DetectConfig;
@@ -48,7 +48,7 @@ pub struct DetectorState {
     pub(crate) activity: FastMap<HostId, i64>,
     pub(crate) processes: ProcessTables,
     pub(crate) dns: DnsAttribution,
-    pub(crate) pending: Pending<Candidate>,
+    pub(crate) pending: Pending<EnrichedConnection>,
     /// Network sensors' external connections, held for the reorder window
     /// before they count (see `Detector::hold_network`).
     pub(crate) held_network: Pending<Event>,

@@ -10,7 +10,7 @@ use seldom_model::{
 };
 
 use crate::baseline::HostId;
-use crate::candidate::Candidate;
+use crate::enriched::EnrichedConnection;
 use crate::engine::Detector;
 use crate::process_table::ProcessRecord;
 use crate::report::AlertUpdate;
@@ -149,15 +149,20 @@ impl Detector {
         // A network sensor's connection has waited out the reorder window
         // already (held before it counted); one whose process is unknown
         // waits for its start.
-        let known = event.platform == Platform::Network
-            || c.process.is_empty()
-            || self.find_process(&event, c).is_some();
-        let candidate = Candidate {
+        let process = if event.platform == Platform::Network || c.process.is_empty() {
+            None
+        } else {
+            self.find_process(&event, c).cloned()
+        };
+        let known =
+            event.platform == Platform::Network || c.process.is_empty() || process.is_some();
+        let candidate = EnrichedConnection {
             event,
             forward_name,
             key,
             prevalence,
             deadline,
+            process,
         };
         if known {
             self.emit(candidate, out);

@@ -11,7 +11,7 @@
 
 pub mod alert;
 pub mod baseline;
-mod candidate;
+mod enriched;
 pub mod catalog;
 pub mod clock;
 pub mod config;
