@@ -43,9 +43,11 @@ pub struct Service {
     started: Instant,
     /// The catalog's variation ids, which allowlist entries must name.
     variations: Arc<[String]>,
-    // The tailer (`tail.rs`) still reads these five directly: it counts its
-    // own queue slots, names its events and publishes its status. When it
-    // takes a `QueueSlot` through `try_slot` instead, they can be private.
+    // Crate-visible for the tailer (`tail.rs`, reworked elsewhere), which
+    // counts its own queue slots, names its events and publishes its status
+    // through them; the detection thread adds to the counters. Once the
+    // tailer takes a `QueueSlot` through `try_slot`, and the counters have
+    // methods, they can be private.
     pub(crate) metrics: Metrics,
     /// Batches handed to the detection thread and not yet processed; shared
     /// with every [`QueueSlot`].
