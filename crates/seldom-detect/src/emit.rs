@@ -5,11 +5,11 @@
 use seldom_model::{EventKind, Platform};
 
 use crate::alert::{Alert, AlertDestination, AlertProcess, PrevalenceEvidence};
-use crate::enriched::EnrichedConnection;
 use crate::catalog::{MatchSubject, ProcessView};
 use crate::dedup::DedupKey;
 use crate::destination::registered_domain;
 use crate::engine::Detector;
+use crate::enriched::EnrichedConnection;
 use crate::image::image_name;
 use crate::process_table::Ancestor;
 use crate::report::AlertUpdate;

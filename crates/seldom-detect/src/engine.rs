@@ -14,13 +14,13 @@ use seldom_model::{Event, EventKind, HostName, Micros, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{Baseline, HostId, HostInterner};
-use crate::enriched::EnrichedConnection;
 use crate::catalog::Catalog;
 use crate::clock::OrgClock;
 use crate::config::DetectConfig;
 use crate::dedup::DedupTable;
 use crate::destination::DestinationClassifier;
 use crate::dns::DnsAttribution;
+use crate::enriched::EnrichedConnection;
 use crate::fast_map::FastMap;
 use crate::pending::Pending;
 use crate::process_table::ProcessTables;

@@ -10,8 +10,8 @@ use seldom_model::{
 };
 
 use crate::baseline::HostId;
-use crate::enriched::EnrichedConnection;
 use crate::engine::Detector;
+use crate::enriched::EnrichedConnection;
 use crate::process_table::ProcessRecord;
 use crate::report::AlertUpdate;
 

@@ -11,7 +11,6 @@
 
 pub mod alert;
 pub mod baseline;
-mod enriched;
 pub mod catalog;
 pub mod clock;
 pub mod config;
@@ -20,6 +19,7 @@ pub mod destination;
 pub mod dns;
 mod emit;
 mod engine;
+mod enriched;
 mod fast_map;
 pub mod formats;
 pub mod image;
