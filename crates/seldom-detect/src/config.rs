@@ -8,11 +8,9 @@ use ipnet::IpNet;
 use seldom_model::HostNaming;
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::Catalog;
 use crate::destination::{
     DEFAULT_INTERNAL_DOMAINS, DEFAULT_INTERNAL_NETWORKS, DestinationClassifier,
 };
-use crate::engine::Detector;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -147,8 +145,9 @@ impl DetectConfig {
             .collect()
     }
 
-    /// Checks every field and builds the detector.
-    pub fn build(&self, catalog: Catalog) -> Result<Detector, ConfigError> {
+    /// Checks every field; returns the destination classifier the settings
+    /// describe (`build`, beside the detector, makes the detector of it).
+    pub(crate) fn checked(&self) -> Result<DestinationClassifier, ConfigError> {
         if self.rare_hosts == 0 {
             return Err(invalid("rare_hosts", "must be at least 1"));
         }
@@ -173,9 +172,10 @@ impl DetectConfig {
                 return Err(invalid(field, "must be at least 1"));
             }
         }
-        let classifier =
-            DestinationClassifier::new(self.internal_networks()?, &self.internal_domains);
-        Ok(Detector::new(self.clone(), classifier, catalog))
+        Ok(DestinationClassifier::new(
+            self.internal_networks()?,
+            &self.internal_domains,
+        ))
     }
 
     /// What the saved state depends on: a state written under other values of

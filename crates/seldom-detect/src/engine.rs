@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::{Baseline, HostId, HostInterner};
 use crate::catalog::Catalog;
 use crate::clock::OrgClock;
-use crate::config::DetectConfig;
+use crate::config::{ConfigError, DetectConfig};
 use crate::dedup::DedupTable;
 use crate::destination::DestinationClassifier;
 use crate::dns::DnsAttribution;
@@ -58,6 +58,14 @@ pub struct DetectorState {
     /// connections): a network sensor's event from one is that host's.
     pub(crate) address_hosts: FastMap<std::net::IpAddr, HostName>,
     pub(crate) stats: DetectStats,
+}
+
+impl DetectConfig {
+    /// Checks every field and builds the detector.
+    pub fn build(&self, catalog: Catalog) -> Result<Detector, ConfigError> {
+        let classifier = self.checked()?;
+        Ok(Detector::new(self.clone(), classifier, catalog))
+    }
 }
 
 impl DetectorState {

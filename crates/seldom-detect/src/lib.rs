@@ -24,12 +24,14 @@ mod fast_map;
 pub mod formats;
 pub mod image;
 mod judge;
+mod live;
 mod pending;
 pub mod process_table;
 pub mod reorder;
 mod report;
 pub mod run;
 mod spans;
+mod views;
 
 pub use alert::Alert;
 pub use catalog::Catalog;

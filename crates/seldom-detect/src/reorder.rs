@@ -17,9 +17,6 @@ use std::collections::BTreeMap;
 
 use seldom_model::{Event, EventKind, Timestamp};
 
-use crate::engine::Detector;
-use crate::report::AlertUpdate;
-
 /// Where an event sits in the buffer.
 pub type ReorderKey = (Timestamp, u8, u64, u64);
 
@@ -128,64 +125,6 @@ impl ReorderBuffer {
             self.insert(key, event);
         }
         self.checkpointed_seq = next_seq;
-    }
-}
-
-/// The reorder stage as the detector's callers see it.
-impl Detector {
-    /// Takes one event of a live feed, whose time can be checked against the
-    /// wall clock: one more than `future_tolerance` ahead of `wall_now` is
-    /// counted as a future event and refused. Returns whether it was taken.
-    pub fn push_live(
-        &mut self,
-        event: Event,
-        wall_now: Timestamp,
-        out: &mut Vec<AlertUpdate>,
-    ) -> bool {
-        if event.time > wall_now.plus(self.spans.future) {
-            self.state.stats.future_events += 1;
-            return false;
-        }
-        self.push(event, out);
-        true
-    }
-
-    /// Releases what is buffered up to `upto` even though the organization's
-    /// clock has not passed it, and judges the rare connections of that time
-    /// still waiting for their process: a service calls this when a feed has
-    /// gone quiet, so that the last events still alert.
-    pub fn release_through(&mut self, upto: Timestamp, out: &mut Vec<AlertUpdate>) {
-        self.release_upto(upto, out);
-        let due = upto.plus(self.spans.reorder);
-        self.release_held_network(Some(due), usize::MAX, out);
-        while let Some(candidate) = self.state.pending.pop_due(Some(due)) {
-            self.emit(candidate, out);
-        }
-    }
-
-    /// Events held in the reorder buffer, and about how many bytes they hold.
-    pub fn buffered(&self) -> (usize, usize) {
-        (self.state.reorder.len(), self.state.reorder.bytes())
-    }
-
-    /// The time of the latest event waiting in the reorder buffer.
-    pub fn latest_buffered(&self) -> Option<Timestamp> {
-        self.state.reorder.latest()
-    }
-
-    /// What changed in the reorder buffer since the last committed checkpoint.
-    pub fn reorder_delta(&self) -> ReorderDelta {
-        self.state.reorder.delta(self.state.seq)
-    }
-
-    /// The checkpoint holding `delta` was committed.
-    pub fn reorder_committed(&mut self, delta: &ReorderDelta) {
-        self.state.reorder.committed(delta);
-    }
-
-    /// Refills the reorder buffer from a checkpoint (after [`Detector::restore`]).
-    pub fn restore_reorder(&mut self, entries: impl IntoIterator<Item = (ReorderKey, Event)>) {
-        self.state.reorder.restore(entries, self.state.seq);
     }
 }
 

@@ -114,7 +114,7 @@ impl JsonDecoder {
         if self.local_offset_micros.is_none()
             && fields
                 .get(Field::TimeCreatedText)
-                .is_some_and(|t| !has_zone(t))
+                .is_some_and(|t| !crate::zone::has_zone(t))
         {
             self.needed_earlier_offset = true;
         }
@@ -149,7 +149,7 @@ impl JsonDecoder {
         ) else {
             return;
         };
-        if has_zone(local) {
+        if crate::zone::has_zone(local) {
             return;
         }
         if let (Some(utc), Some(local)) = (Timestamp::parse(utc), Timestamp::parse(local)) {
@@ -175,14 +175,6 @@ fn auoms_row(
         .into_iter()
         .next()
         .unwrap_or(Ok(Decoded::Ignored(IgnoreReason::OtherEventId)))
-}
-
-/// Whether a timestamp text names its zone (`Z` or `±hh:mm`).
-pub(crate) fn has_zone(text: &str) -> bool {
-    let text = text.trim();
-    // Byte 19 follows the seconds of a well-formed timestamp; on anything else it
-    // may fall inside a character, so it is looked at without slicing.
-    text.ends_with(['Z', 'z']) || text.get(19..).is_some_and(|zone| zone.contains(['+', '-']))
 }
 
 /// Sysmon for Linux writes its escapes with a space where the `;` belongs
@@ -237,8 +229,8 @@ mod tests {
 
     #[test]
     fn zones_are_recognized() {
-        assert!(has_zone("2020-10-22T02:21:38.485Z"));
-        assert!(has_zone("2020-10-22T02:21:38+02:00"));
-        assert!(!has_zone("2020-10-18 02:17:12.527"));
+        assert!(crate::zone::has_zone("2020-10-22T02:21:38.485Z"));
+        assert!(crate::zone::has_zone("2020-10-22T02:21:38+02:00"));
+        assert!(!crate::zone::has_zone("2020-10-18 02:17:12.527"));
     }
 }

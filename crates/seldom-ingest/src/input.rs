@@ -18,7 +18,8 @@ use std::thread::JoinHandle;
 
 use seldom_model::Event;
 
-use crate::source::{IngestOptions, Ingestor, OpenError};
+use crate::options::IngestOptions;
+use crate::source::{Ingestor, OpenError};
 use crate::stats::IngestStats;
 
 /// Something that holds telemetry.

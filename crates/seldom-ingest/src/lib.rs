@@ -30,6 +30,7 @@ mod limits;
 mod lines;
 mod normalize;
 mod ocsf;
+mod options;
 mod parallel;
 mod source;
 mod stats;
@@ -37,6 +38,7 @@ mod text_stream;
 mod value_path;
 mod xml;
 mod zeek;
+mod zone;
 
 pub use decode::{JsonDecoder, decode_xml};
 pub use input::{
@@ -45,6 +47,7 @@ pub use input::{
 };
 pub use lines::{Line, LineFramer};
 pub use normalize::{Decoded, NormalizeOptions, parse_ip, query_results};
-pub use source::{IngestOptions, Ingestor, OpenError};
+pub use options::IngestOptions;
+pub use source::{Ingestor, OpenError};
 pub use stats::{IgnoreReason, IngestStats, Malformed, SkipCount, SkipExample, SkipReason};
 pub use text_stream::TextDecoder;

@@ -157,7 +157,7 @@ fn event_time(
         .ok_or_else(|| Malformed::new(SkipReason::MissingField, "no event time"))?;
     let parsed = Timestamp::parse(text)
         .ok_or_else(|| Malformed::new(SkipReason::BadTimestamp, format!("{field:?} {text:?}")))?;
-    if field == Field::TimeCreatedText && !crate::decode::has_zone(text) {
+    if field == Field::TimeCreatedText && !crate::zone::has_zone(text) {
         // Local time of the host: usable once the stream has shown its offset.
         let offset = local_offset_micros.ok_or_else(|| {
             Malformed::new(

@@ -14,7 +14,7 @@ use seldom_model::{Event, Location, SourceFormat};
 use crate::audit::{AuditAssembler, parse_record};
 use crate::decode::{JsonDecoder, decode_xml};
 use crate::normalize::{Decoded, NormalizeOptions};
-use crate::source::IngestOptions;
+use crate::options::IngestOptions;
 use crate::stats::{IgnoreReason, IngestStats, Malformed, SkipReason};
 use crate::zeek::ZeekTsv;
 

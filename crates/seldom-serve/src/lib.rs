@@ -40,6 +40,7 @@ pub mod service;
 pub mod status;
 pub mod store;
 pub mod tail;
+pub mod tail_status;
 pub mod ui_assets;
 
 use std::sync::Arc;
@@ -78,7 +79,7 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         store,
         alerts: index,
         allowlist: restored.allowlist,
-        inputs: crate::tail::inputs(&restored.offsets),
+        inputs: crate::tail_status::inputs(&restored.offsets),
     };
     let shared = Arc::new(Service::new(
         opened,

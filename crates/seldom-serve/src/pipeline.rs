@@ -175,7 +175,7 @@ impl Detection {
 
     /// The tailed files' detected offsets, by identity key.
     fn publish_inputs(&self, shared: &Service) {
-        shared.publish(|status| status.inputs = crate::tail::inputs(&self.offsets));
+        shared.publish(|status| status.inputs = crate::tail_status::inputs(&self.offsets));
     }
 
     /// What the status page and metrics show of the detector.

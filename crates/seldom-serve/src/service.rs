@@ -27,7 +27,7 @@ use crate::allowlist::Entry;
 use crate::queue::{QueueSlot, Work};
 use crate::status::{DetectorStatus, Metrics, SnapshotParts, StatusSnapshot, TailSnapshot};
 use crate::store::Store;
-use crate::tail::{InputOffset, TailStatus};
+use crate::tail_status::{InputOffset, TailStatus};
 
 /// Everything the edges and the detection thread share.
 pub struct Service {

@@ -16,7 +16,7 @@ use seldom_model::{Platform, Timestamp};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::tail::{InputOffset, TailStatus};
+use crate::tail_status::{InputOffset, TailStatus};
 
 /// Counters since the start, for `/metrics` and the status page.
 #[derive(Default)]

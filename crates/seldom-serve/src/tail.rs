@@ -27,7 +27,6 @@
 //! that a file read a little at a time decodes as `scan` decodes it whole.
 
 mod decoding;
-mod status;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -39,11 +38,11 @@ use std::time::{Duration, Instant, SystemTime};
 
 use seldom_model::Timestamp;
 
-pub use self::status::{FileStatus, InputOffset, TailStatus, Vanished, inputs};
 use crate::file_identity::{FileId, Seen, compressed_length, look};
 use crate::queue::Work;
 use crate::service::Service;
 use crate::store::TailOffset;
+pub use crate::tail_status::{FileStatus, InputOffset, TailStatus, Vanished, inputs};
 use decoding::{Batch, MAX_LINE_BYTES, StreamDecoder};
 
 /// At most this much of one file is read per look, so that one busy file

@@ -15,8 +15,8 @@ use std::net::Ipv4Addr;
 
 use seldom_model::Timestamp;
 
+use crate::day::{Day, TruthRecord};
 use crate::org::{Host, Organization, Role, SimConfig};
-use crate::sim::{Day, TruthRecord};
 
 /// Attacker infrastructure lives here: first octets no benign model uses.
 const ATTACKER_OCTETS: [u8; 3] = [45, 91, 185];

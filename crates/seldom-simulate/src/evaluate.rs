@@ -12,7 +12,7 @@ use std::net::IpAddr;
 use seldom_model::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::sim::TruthRecord;
+use crate::day::TruthRecord;
 
 /// One line of `truth.jsonl`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

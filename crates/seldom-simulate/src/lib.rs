@@ -12,11 +12,14 @@
 
 pub mod attacks;
 pub mod behaviour;
+mod day;
 pub mod evaluate;
+mod internet;
 pub mod org;
 pub mod render;
 mod sim;
 
+pub use day::{SimEvent, SimKind, TruthRecord};
 pub use evaluate::{Evaluation, evaluate};
 pub use org::{Organization, SimConfig};
-pub use sim::{SimEvent, SimKind, Simulator, TruthRecord};
+pub use sim::Simulator;

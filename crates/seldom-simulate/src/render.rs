@@ -5,8 +5,8 @@
 use quick_xml::escape::escape;
 use serde_json::{Value, json};
 
+use crate::day::{Proc, SimEvent, SimKind};
 use crate::org::Host;
-use crate::sim::{Proc, SimEvent, SimKind};
 
 /// One JSON line (without the newline) for one event.
 pub fn render(event: &SimEvent, host: &Host, record_id: u64) -> String {

@@ -21,11 +21,12 @@
 mod codec;
 mod open;
 mod restore;
+mod restored;
 mod tables;
 mod write;
 
 pub use codec::{Encoded, body_digest};
 pub use open::Store;
-pub use restore::Restored;
+pub use restored::Restored;
 pub use tables::{FORMAT, STORE_FILE};
 pub use write::{Checkpoint, EncodedReorder};

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use redb::{Database, ReadableTable};
 use seldom_detect::DetectConfig;
 
-use crate::restore::Restored;
+use crate::restored::Restored;
 use crate::tables::{
     ALERTS, ALLOWLIST, BATCH_DIGESTS, BATCH_IDS, FORMAT, INBOX, META, REORDER, STATE, STORE_FILE,
 };
