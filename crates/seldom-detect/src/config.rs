@@ -195,6 +195,7 @@ impl DetectConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Catalog;
 
     #[test]
     fn unknown_fields_are_rejected_by_name() {

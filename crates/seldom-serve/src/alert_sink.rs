@@ -27,12 +27,12 @@ impl Sink for AlertIndexSink<'_> {
             AlertUpdate::New(alert, event) => {
                 if allowlist.iter().any(|e| e.covers(&alert)) {
                     shared
-                        .metrics
+                        .metrics()
                         .suppressed_by_allowlist
                         .fetch_add(1, Ordering::Relaxed);
                     return Ok(());
                 }
-                if let Ok(mut by) = shared.metrics.alerts_by_variation.lock() {
+                if let Ok(mut by) = shared.metrics().alerts_by_variation.lock() {
                     *by.entry(alert.variation.clone()).or_default() += 1;
                 }
                 self.dirty.insert(alert.id.clone());

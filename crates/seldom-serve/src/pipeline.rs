@@ -76,9 +76,9 @@ impl Detection {
         self.publish_status(shared);
         let replayed = inbox.len();
         for (seq, body) in inbox {
-            let (mut events, stats) = decode_bytes(&body, "http", shared.host_naming);
+            let (mut events, stats) = decode_bytes(&body, "http", shared.host_naming());
             name_batch(&mut events, seq);
-            shared.metrics.count(&stats);
+            shared.metrics().count(&stats);
             self.detect(events, shared);
             self.inbox_done = seq;
         }
@@ -128,6 +128,7 @@ impl Detection {
                 key,
                 offset,
                 events,
+                slot,
             } => {
                 if !events.is_empty() {
                     self.detect(events, shared);
@@ -135,13 +136,12 @@ impl Detection {
                 self.changed |= self.offsets.get(&key) != Some(&offset);
                 self.offsets.insert(key, offset);
                 self.publish_inputs(shared);
-                // The tailer counts its own batches (not yet a `QueueSlot`).
-                shared.queued.fetch_sub(1, Ordering::AcqRel);
+                drop(slot);
             }
-            Work::TailDone { key } => {
+            Work::TailDone { key, slot } => {
                 self.changed |= self.offsets.remove(&key).is_some();
                 self.publish_inputs(shared);
-                shared.queued.fetch_sub(1, Ordering::AcqRel);
+                drop(slot);
             }
             Work::Destination { key, reply } => {
                 let _ = reply.send(self.detector.destination(&key));
@@ -167,7 +167,7 @@ impl Detection {
             Err(e) => eprintln!("seldom serve: alerts not indexed: {e}"),
         }
         shared
-            .metrics
+            .metrics()
             .events_detected
             .fetch_add(n, Ordering::Relaxed);
         self.publish_status(shared);
@@ -232,7 +232,7 @@ impl Detection {
         };
         match result {
             Ok(()) => {
-                shared.metrics.checkpoints.fetch_add(1, Ordering::Relaxed);
+                shared.metrics().checkpoints.fetch_add(1, Ordering::Relaxed);
                 shared.publish(|status| status.last_checkpoint = Some(Instant::now()));
                 if !store_ok {
                     eprintln!("seldom serve: the store takes writes again");
@@ -242,7 +242,7 @@ impl Detection {
             }
             Err(e) => {
                 shared
-                    .metrics
+                    .metrics()
                     .checkpoint_failures
                     .fetch_add(1, Ordering::Relaxed);
                 if store_ok {

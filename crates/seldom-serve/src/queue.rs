@@ -21,6 +21,13 @@ use crate::store::TailOffset;
 pub struct QueueSlot(Arc<AtomicUsize>);
 
 impl QueueSlot {
+    /// A slot counted whatever the queue holds: for work that must not be
+    /// lost and that its sender already waited for (see `Service::queue_full`).
+    pub(crate) fn counted(held: &Arc<AtomicUsize>) -> QueueSlot {
+        held.fetch_add(1, Ordering::AcqRel);
+        QueueSlot(held.clone())
+    }
+
     /// A slot, if fewer than `capacity` of `held` are taken.
     pub(crate) fn take(held: &Arc<AtomicUsize>, capacity: usize) -> Option<QueueSlot> {
         // Counted before the check, so that concurrent callers cannot all
@@ -53,11 +60,12 @@ pub enum Work {
         key: String,
         offset: TailOffset,
         events: Vec<Event>,
+        slot: QueueSlot,
     },
     /// A tailed file is done with (read to its end and gone from the
     /// patterns, continued under another identity, or vanished): its
     /// offset is no longer kept.
-    TailDone { key: String },
+    TailDone { key: String, slot: QueueSlot },
     /// An analyst asks what the baseline knows of a destination.
     Destination {
         key: String,

@@ -48,14 +48,14 @@ pub struct Service {
     // through them; the detection thread adds to the counters. Once the
     // tailer takes a `QueueSlot` through `try_slot`, and the counters have
     // methods, they can be private.
-    pub(crate) metrics: Metrics,
+    metrics: Metrics,
     /// Batches handed to the detection thread and not yet processed; shared
     /// with every [`QueueSlot`].
-    pub(crate) queued: Arc<AtomicUsize>,
-    pub(crate) queue_capacity: usize,
-    pub(crate) host_naming: HostNaming,
+    queued: Arc<AtomicUsize>,
+    queue_capacity: usize,
+    host_naming: HostNaming,
     /// The tailed files as the tailer last saw them.
-    pub(crate) tail: Mutex<TailStatus>,
+    tail: Mutex<TailStatus>,
 }
 
 /// Whether the service can take work, and why not.
@@ -184,6 +184,36 @@ impl Service {
     /// waits for a slot instead of being refused).
     pub fn try_slot(&self) -> Option<QueueSlot> {
         QueueSlot::take(&self.queued, self.queue_capacity)
+    }
+
+    /// Whether the queue is full: the tailer then leaves its files for
+    /// later (nothing is lost; they are read when detection catches up).
+    pub fn queue_full(&self) -> bool {
+        self.queued.load(Ordering::Acquire) >= self.queue_capacity
+    }
+
+    /// A slot for the tailer's work, counted whatever the queue holds: it
+    /// checked [`Service::queue_full`] before reading, and a file's end
+    /// (`Work::TailDone`) must not be dropped.
+    pub fn tail_slot(&self) -> QueueSlot {
+        QueueSlot::counted(&self.queued)
+    }
+
+    /// The service's counters (atomics: the threads count without a lock).
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
+    /// How host names are written, for decoding.
+    pub fn host_naming(&self) -> HostNaming {
+        self.host_naming
+    }
+
+    /// Changes what the status shows of the followed files.
+    pub fn update_tail(&self, update: impl FnOnce(&mut TailStatus)) {
+        if let Ok(mut tail) = self.tail.lock() {
+            update(&mut tail);
+        }
     }
 
     /// An ingest request asks for a place in the queue: counted, refused when

@@ -333,8 +333,8 @@ impl Tailer {
                     _ => old.size,
                 };
                 let unread = size.saturating_sub(old.offset);
-                if let Ok(mut tail) = shared.tail.lock() {
-                    if unread > 0 {
+                if unread > 0 {
+                    shared.update_tail(|tail| {
                         eprintln!(
                             "seldom serve: {} vanished with {unread} bytes never read",
                             old.path.display()
@@ -350,7 +350,7 @@ impl Tailer {
                         });
                         let excess = tail.vanished.len().saturating_sub(VANISHED_SHOWN);
                         tail.vanished.drain(..excess);
-                    }
+                    });
                 }
                 self.forget(&old_key, shared);
             }
@@ -399,12 +399,11 @@ impl Tailer {
     /// Tells detection to keep no offset for this key any more (through the
     /// same queue as the lines, so after them).
     fn forget(&self, key: &str, shared: &Service) {
-        shared.queued.fetch_add(1, Ordering::AcqRel);
-        if !shared.send(Work::TailDone {
+        // Unsent (the detection thread has stopped), the slot is given back.
+        shared.send(Work::TailDone {
             key: key.to_owned(),
-        }) {
-            shared.queued.fetch_sub(1, Ordering::AcqRel);
-        }
+            slot: shared.tail_slot(),
+        });
     }
 
     /// Reads the rotated streams to their end first (a file before its
@@ -429,7 +428,7 @@ impl Tailer {
                 continue;
             };
             loop {
-                if shared.queued.load(Ordering::Acquire) >= shared.queue_capacity {
+                if shared.queue_full() {
                     return; // detection is behind: the files wait, nothing is lost
                 }
                 match read_lines(&key, stream, shared) {
@@ -470,10 +469,10 @@ impl Tailer {
                 rotated: s.rotated,
             })
             .collect();
-        if let Ok(mut tail) = shared.tail.lock() {
+        shared.update_tail(|tail| {
             tail.files = files;
             tail.compressed_skipped = compressed;
-        }
+        });
     }
 }
 
@@ -498,7 +497,8 @@ fn read_lines(key: &str, stream: &mut Stream, shared: &Service) -> std::io::Resu
     let lines = match &mut stream.lines {
         Some(lines) => lines,
         None => {
-            let lines = StreamDecoder::new(&stream.path, stream.offset, file, shared.host_naming)?;
+            let lines =
+                StreamDecoder::new(&stream.path, stream.offset, file, shared.host_naming())?;
             stream.lines.insert(lines)
         }
     };
@@ -513,7 +513,7 @@ fn read_lines(key: &str, stream: &mut Stream, shared: &Service) -> std::io::Resu
     if done == 0 && batch.is_empty() {
         return Ok(false); // no whole line yet
     }
-    shared.metrics.count(&batch.stats);
+    shared.metrics().count(&batch.stats);
     stream.offset += done;
     if done > 0 {
         stream.last_read = Some(Timestamp::now());
@@ -534,19 +534,17 @@ fn finish_decoding(key: &str, stream: &mut Stream, shared: &Service) {
     if batch.is_empty() {
         return;
     }
-    shared.metrics.count(&batch.stats);
+    shared.metrics().count(&batch.stats);
     send(key, stream, batch.events, shared);
 }
 
 /// Hands lines (or only the stream's position) to the detection thread.
 fn send(key: &str, stream: &Stream, events: Vec<seldom_model::Event>, shared: &Service) {
-    shared.queued.fetch_add(1, Ordering::AcqRel);
-    let sent = shared.send(Work::Tail {
+    // Unsent (the detection thread has stopped), the slot is given back.
+    shared.send(Work::Tail {
         key: key.to_owned(),
         offset: stream.saved(),
         events,
+        slot: shared.tail_slot(),
     });
-    if !sent {
-        shared.queued.fetch_sub(1, Ordering::AcqRel);
-    }
 }

@@ -47,7 +47,7 @@ impl Service {
     ) -> Result<Accepted, NotStored> {
         // Decoded before the lock, so that requests decode on every core;
         // the events are named after their batch once it has its number.
-        let (mut events, stats) = decode_bytes(body, "http", self.host_naming);
+        let (mut events, stats) = decode_bytes(body, "http", self.host_naming());
         if events.is_empty()
             && stats.records_read == 0
             && stats.ignored.contains_key("not_telemetry")
