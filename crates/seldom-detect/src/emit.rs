@@ -2,7 +2,7 @@
 //! (or of the deadline, for a start stamped late) and its causality chain,
 //! the catalog's variation, dedup, and the alert with its evidence.
 
-use seldom_model::{EventKind, Platform};
+use seldom_model::EventKind;
 
 use crate::alert::{Alert, AlertDestination, AlertProcess, PrevalenceEvidence};
 use crate::catalog::{MatchSubject, ProcessView};
@@ -27,13 +27,6 @@ impl Detector {
         let EventKind::NetworkConnection(c) = &event.kind else {
             return;
         };
-        if event.platform == Platform::Network
-            && c.source_ip
-                .is_some_and(|ip| self.state.address_hosts.contains_key(&ip))
-        {
-            self.state.stats.covered_by_endpoint += 1;
-            return;
-        }
         let tables = &self.state.processes;
         // Found when it was judged; else, after its wait, the process as of
         // the connection, failing that as of the deadline, since its start

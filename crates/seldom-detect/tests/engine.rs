@@ -404,22 +404,7 @@ fn a_network_sensors_dns_answer_names_an_endpoint_connection_by_client_address()
         "10.9.0.7",
     );
     // Zeek also logs the connection itself: the endpoint's event covers it.
-    let seen_on_the_wire = network(
-        at(0, 10),
-        EventKind::NetworkConnection(NetworkConnection {
-            process: ProcessIdentity::default(),
-            image: None,
-            user: None,
-            protocol: Some("tcp".into()),
-            initiated: Some(true),
-            source_ip: Some("10.9.0.7".parse().unwrap()),
-            source_port: None,
-            destination_ip: "198.18.5.5".parse().unwrap(),
-            destination_port: Some(443),
-            destination_hostname: None,
-        }),
-        "10.9.0.7",
-    );
+    let seen_on_the_wire = wire(at(0, 10), "10.9.0.7", "198.18.5.5");
     let events = vec![
         start("ws1", at(0, 1), "p", "C:\\x.exe", None),
         answer,
