@@ -8,51 +8,29 @@
 mod common;
 
 use std::path::Path;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use common::{assert_success, seldom, serve};
+use seldom_model::{Micros, Timestamp};
 use serde_json::Value;
 
 const SYSMON: &str = r#""Channel":"Microsoft-Windows-Sysmon/Operational""#;
 
-/// `days` since 1970-01-01 as (year, month, day): the civil calendar, in
-/// the proleptic Gregorian way (H. Hinnant's `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
-}
-
-fn now_seconds() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
 /// `YYYY-MM-DD` of the day `days_ago` days before today (UTC).
-fn date(days_ago: i64) -> String {
-    let (y, m, d) = civil_from_days(now_seconds().div_euclid(86_400) - days_ago);
-    format!("{y:04}-{m:02}-{d:02}")
+fn date(days_ago: u32) -> String {
+    Timestamp::now()
+        .minus(Micros::days(days_ago))
+        .to_datetime()
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// Sysmon's `UtcTime` of this moment.
 fn utc_now() -> String {
-    let secs = now_seconds();
-    let of_day = secs.rem_euclid(86_400);
-    format!(
-        "{} {:02}:{:02}:{:02}.000",
-        date(0),
-        of_day / 3600,
-        of_day % 3600 / 60,
-        of_day % 60
-    )
+    Timestamp::now()
+        .to_datetime()
+        .format("%Y-%m-%d %H:%M:%S%.3f")
+        .to_string()
 }
 
 /// A new attack on `host`, now: `curl.exe` (the Informational curl

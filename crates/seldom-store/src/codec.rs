@@ -26,14 +26,6 @@ impl Encoded {
     pub fn decode<T: DeserializeOwned>(&self, what: &str) -> Result<T> {
         decode(&self.0, what)
     }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8], what: &str) -> Result<T> {
