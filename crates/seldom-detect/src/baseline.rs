@@ -76,7 +76,7 @@ impl KeyPrevalence {
 }
 
 /// The evidence behind a rare decision.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Prevalence {
     /// Distinct hosts other than the asking one that contacted the key in the window.
     pub other_hosts_in_window: usize,

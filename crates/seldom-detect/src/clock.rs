@@ -119,6 +119,18 @@ impl OrgClock {
         self.platforms.get(&platform).map(|span| span.start)
     }
 
+    /// The `quorum` highest host clocks, highest first, as (host hash, time).
+    pub fn leaders(&self) -> &[(u64, Timestamp)] {
+        &self.leaders
+    }
+
+    /// Each platform's confirmed telemetry: (platform, start, latest).
+    pub fn spans(&self) -> impl Iterator<Item = (Platform, Timestamp, Timestamp)> + '_ {
+        self.platforms
+            .iter()
+            .map(|(p, span)| (*p, span.start, span.latest))
+    }
+
     pub fn platforms(&self) -> impl Iterator<Item = (Platform, Timestamp)> + '_ {
         self.platforms.iter().map(|(p, span)| (*p, span.start))
     }

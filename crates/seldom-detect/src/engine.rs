@@ -17,6 +17,7 @@ use crate::baseline::{Baseline, HostId, HostInterner};
 use crate::catalog::Catalog;
 use crate::clock::OrgClock;
 use crate::config::{ConfigError, DetectConfig};
+use crate::contact::Contact;
 use crate::dedup::DedupTable;
 use crate::destination::DestinationClassifier;
 use crate::dns::DnsAttribution;
@@ -58,6 +59,10 @@ pub struct DetectorState {
     /// connections): a network sensor's event from one is that host's.
     pub(crate) address_hosts: FastMap<std::net::IpAddr, HostName>,
     pub(crate) stats: DetectStats,
+    /// A host partition's contacts not yet taken by its task
+    /// ([`Stage::Hosts`]); always empty in a whole detector.
+    #[serde(skip)]
+    pub(crate) contacts: Vec<Contact>,
 }
 
 impl DetectConfig {
@@ -88,12 +93,27 @@ impl DetectorState {
             current_day: None,
             address_hosts: FastMap::default(),
             stats: DetectStats::default(),
+            contacts: Vec::new(),
         }
     }
 }
 
+/// Which part of the detection a detector runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stage {
+    /// All of it: one process (`scan`, `serve`).
+    Whole,
+    /// The host side only, for the hosts of one partition: process tables,
+    /// DNS attribution and destination keys; every external connection leaves
+    /// as a [`Contact`] for the partition of its destination key, and the
+    /// reorder buffer is released by the partition's task
+    /// ([`crate::partitioned::HostTask`]), not by the clock alone.
+    Hosts,
+}
+
 #[derive(Debug)]
 pub struct Detector {
+    pub(crate) stage: Stage,
     pub(crate) config: DetectConfig,
     pub(crate) classifier: DestinationClassifier,
     pub(crate) catalog: Catalog,
@@ -108,6 +128,7 @@ impl Detector {
         catalog: Catalog,
     ) -> Self {
         Detector {
+            stage: Stage::Whole,
             state: DetectorState::new(&config),
             spans: Spans::of(&config),
             config,
@@ -190,7 +211,9 @@ impl Detector {
             self.state.released_upto = Some(event.time);
             self.process(event, out);
         }
-        if let Some(now) = self.state.clock.now() {
+        if self.stage == Stage::Whole
+            && let Some(now) = self.state.clock.now()
+        {
             self.release_upto(now.minus(self.spans.reorder), out);
         }
     }

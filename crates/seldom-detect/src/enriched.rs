@@ -23,6 +23,8 @@ pub(crate) struct EnrichedConnection {
     /// When it stops waiting for its process (its time plus the reorder
     /// window).
     pub deadline: Timestamp,
+    /// When the baseline counted it (see [`crate::contact::Contact`]).
+    pub judged_at: Timestamp,
     /// Its process as of the connection, found when it was judged; `None`
     /// while its start has not arrived (or for a network sensor's view).
     pub process: Option<ProcessRecord>,

@@ -9,20 +9,15 @@ use seldom_model::{
     Event, EventKind, HostName, NetworkConnection, Platform, ProcessIdentity, Timestamp,
 };
 
-use crate::baseline::HostId;
-use crate::engine::Detector;
+use crate::baseline::{HostId, Prevalence};
+use crate::destination::DestinationKey;
+use crate::engine::{Detector, Stage};
 use crate::enriched::EnrichedConnection;
 use crate::process_table::ProcessRecord;
+use crate::rarity::{KeyDecision, KeyState};
 use crate::report::AlertUpdate;
 
 impl Detector {
-    pub(crate) fn activated(&self, platform: Platform, at: Timestamp) -> bool {
-        self.state
-            .clock
-            .platform_start(platform)
-            .is_some_and(|first| at.since(first) >= self.spans.activation)
-    }
-
     pub(crate) fn judge(&mut self, mut event: Event, host_id: HostId, out: &mut Vec<AlertUpdate>) {
         // Read before anything looks at the address: the IPv4 address an old
         // Sysmon wrote as IPv6 text is the one keyed, shown and attributed.
@@ -130,21 +125,14 @@ impl Detector {
         let key = self
             .classifier
             .key(c.destination_ip, forward_name.as_deref());
-        let baseline = &mut self.state.baseline;
-        let prevalence = baseline.prevalence(&key, host_id, event.time);
-        baseline.record(&key, host_id, event.time);
-        if baseline.key_count() > self.config.max_keys {
-            self.state.stats.evicted_keys +=
-                baseline.evict_to(self.config.max_keys * 9 / 10) as u64;
-        }
-        if prevalence.other_hosts_in_window >= self.config.rare_hosts as usize {
-            return;
-        }
-        if !self.activated(event.platform, event.time) {
-            self.state.stats.rare_while_training += 1;
-            return;
-        }
-        self.state.stats.rare += 1;
+        let prevalence = match self.stage {
+            Stage::Whole => match self.rare_and_active(&event, &key, host_id) {
+                Some(prevalence) => prevalence,
+                None => return,
+            },
+            // Judged by the partition of its key; every contact goes there.
+            Stage::Hosts => Prevalence::default(),
+        };
         let deadline = event.time.plus(self.spans.reorder);
         // A network sensor's connection has waited out the reorder window
         // already (held before it counted); one whose process is unknown
@@ -156,12 +144,19 @@ impl Detector {
         };
         let known =
             event.platform == Platform::Network || c.process.is_empty() || process.is_some();
+        // A network sensor's connection counts when its hold ends.
+        let judged_at = if event.platform == Platform::Network {
+            deadline
+        } else {
+            event.time
+        };
         let candidate = EnrichedConnection {
             event,
             forward_name,
             key,
             prevalence,
             deadline,
+            judged_at,
             process,
         };
         if known {
@@ -176,6 +171,31 @@ impl Detector {
             let host = candidate.event.host.clone();
             self.state.pending.push(&host, deadline, candidate);
         }
+    }
+
+    /// Counts the contact in the baseline; its prevalence before it counted
+    /// if it is rare and its platform activated, else `None`.
+    fn rare_and_active(
+        &mut self,
+        event: &Event,
+        key: &DestinationKey,
+        host_id: HostId,
+    ) -> Option<Prevalence> {
+        let decision = KeyDecision {
+            config: &self.config,
+            spans: &self.spans,
+        };
+        let platform_start = self.state.clock.platform_start(event.platform);
+        decision.decide(
+            KeyState {
+                baseline: &mut self.state.baseline,
+                stats: &mut self.state.stats,
+            },
+            event,
+            key,
+            host_id,
+            platform_start,
+        )
     }
 
     /// The name the host asked DNS for: from its own sensor's DNS events, else
@@ -220,9 +240,14 @@ impl Detector {
     }
 
     pub(crate) fn release_expired_pending(&mut self, out: &mut Vec<AlertUpdate>) {
-        let Some(now) = self.state.released_upto else {
-            return;
-        };
+        if let Some(now) = self.state.released_upto {
+            self.release_waiting_upto(now, out);
+        }
+    }
+
+    /// Ends the wait of held network-sensor connections and of connections
+    /// waiting for their process whose deadline is at or before `now`.
+    pub(crate) fn release_waiting_upto(&mut self, now: Timestamp, out: &mut Vec<AlertUpdate>) {
         self.release_held_network(Some(now), usize::MAX, out);
         while let Some(candidate) = self.state.pending.pop_due(Some(now)) {
             self.emit(candidate, out);

@@ -36,6 +36,13 @@ impl<T> Pending<T> {
         self.waiting.len()
     }
 
+    /// The earliest deadline waiting.
+    pub fn first_deadline(&self) -> Option<Timestamp> {
+        self.waiting
+            .first_key_value()
+            .map(|((deadline, _), _)| *deadline)
+    }
+
     pub fn push(&mut self, host: &HostName, deadline: Timestamp, item: T) {
         self.arrivals += 1;
         self.waiting

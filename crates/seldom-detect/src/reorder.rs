@@ -110,6 +110,11 @@ impl ReorderBuffer {
         }
     }
 
+    /// Every buffered event, in key order (a partition's snapshot).
+    pub fn entries(&self) -> impl Iterator<Item = (&ReorderKey, &Event)> {
+        self.events.iter()
+    }
+
     /// The checkpoint of `delta` was committed.
     pub fn committed(&mut self, delta: &ReorderDelta) {
         self.checkpointed_seq = self.checkpointed_seq.max(delta.upto_seq);

@@ -4,6 +4,7 @@
 
 use crate::destination::DestinationKey;
 use crate::engine::Detector;
+use crate::rarity::activated;
 use crate::report::{ActivationProgress, DestinationView};
 
 impl Detector {
@@ -54,7 +55,7 @@ impl Detector {
                     platform,
                     days_seen: u32::try_from(seen.max(0)).unwrap_or(u32::MAX),
                     activation_days: self.config.activation_days,
-                    active: now.is_some_and(|n| self.activated(platform, n)),
+                    active: now.is_some_and(|n| activated(Some(first), n, self.spans.activation)),
                 }
             })
             .collect()

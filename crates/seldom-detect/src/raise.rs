@@ -1,0 +1,151 @@
+//! A rare, activated contact becomes an alert: the catalog's variation,
+//! dedup, and the alert with its evidence. This is the destination side of
+//! the alert; the host side (process and chain) is [`crate::emit`]. Both a
+//! whole detector and a destination-key partition
+//! ([`crate::partitioned::KeyTask`]) raise their alerts here.
+
+use crate::alert::{Alert, AlertDestination, AlertProcess, PrevalenceEvidence};
+use crate::baseline::Prevalence;
+use crate::catalog::{Catalog, MatchSubject, ProcessView};
+use crate::config::DetectConfig;
+use crate::contact::Contact;
+use crate::dedup::{DedupKey, DedupTable};
+use crate::destination::registered_domain;
+use crate::image::image_name;
+use crate::report::{AlertUpdate, DetectStats};
+use crate::spans::Spans;
+use seldom_model::EventKind;
+
+/// What raising an alert reads: the settings and the catalog.
+pub(crate) struct Raise<'a> {
+    pub config: &'a DetectConfig,
+    pub spans: &'a Spans,
+    pub catalog: &'a Catalog,
+}
+
+/// What raising an alert changes: the open alerts and the counters.
+pub(crate) struct RaiseState<'a> {
+    pub dedup: &'a mut DedupTable,
+    pub stats: &'a mut DetectStats,
+}
+
+impl Raise<'_> {
+    /// Classifies `contact` by the catalog and raises its alert, or counts a
+    /// repeat of an open one. `active_hosts` is the evidence's count of
+    /// hosts active in the window.
+    pub fn raise(
+        &self,
+        state: RaiseState<'_>,
+        contact: Contact,
+        prevalence: Prevalence,
+        active_hosts: usize,
+        out: &mut Vec<AlertUpdate>,
+    ) {
+        let Contact {
+            event,
+            forward_name,
+            key,
+            process: record,
+            chain,
+            ..
+        } = contact;
+        let EventKind::NetworkConnection(c) = &event.kind else {
+            return;
+        };
+        let image = record
+            .as_ref()
+            .and_then(|r| r.image.clone())
+            .or_else(|| c.image.clone());
+        let original = record.as_ref().and_then(|r| r.original_file_name.clone());
+        let command_line = record.as_ref().and_then(|r| r.command_line.clone());
+        let subject = MatchSubject {
+            platform: event.platform,
+            process: ProcessView {
+                image: image.as_deref(),
+                original_file_name: original.as_deref(),
+                command_line: command_line.as_deref(),
+            },
+            ancestors: chain
+                .iter()
+                .map(|a| ProcessView {
+                    image: a.image.as_deref(),
+                    original_file_name: a.original_file_name.as_deref(),
+                    command_line: a.command_line.as_deref(),
+                })
+                .collect(),
+        };
+        let Some(matched) = self.catalog.classify(&subject) else {
+            return;
+        };
+        let variation = matched.variation;
+        let image_key = image.as_deref().and_then(image_name).unwrap_or_default();
+        let dedup_key = DedupKey {
+            variation: variation.id.clone(),
+            host: event.host.clone(),
+            image: image_key,
+            destination: key.clone(),
+        };
+        if let Some(repeat) = state.dedup.repeat(&dedup_key, event.time, self.spans.dedup) {
+            state.stats.repeats += 1;
+            out.push(repeat);
+            return;
+        }
+        let id = dedup_key.alert_id(event.time);
+        let because = self.catalog.explain(variation, &subject);
+        let first_seen_in_org = prevalence.first_seen_in_org.unwrap_or(event.time);
+        let mut source_events = vec![event.origin.clone()];
+        source_events.extend(record.as_ref().map(|r| r.origin.clone()));
+        let mut alert = Alert {
+            id: id.clone(),
+            variation: variation.id.clone(),
+            name: variation.name.clone(),
+            severity: variation.severity,
+            attack: variation.attack.clone(),
+            first_seen: event.time,
+            last_seen: event.time,
+            count: 1,
+            host: event.host.to_string(),
+            platform: event.platform,
+            user: record
+                .as_ref()
+                .and_then(|r| r.user.clone())
+                .or_else(|| c.user.clone()),
+            process: AlertProcess {
+                image: image.clone(),
+                command_line: command_line.clone(),
+                pid: c.process.pid,
+                guid: c.process.guid.clone(),
+                original_file_name: original.clone(),
+                start: record.as_ref().map(|r| r.start),
+            },
+            chain,
+            destination: AlertDestination {
+                ip: c.destination_ip,
+                port: c.destination_port,
+                protocol: c.protocol.clone(),
+                hostname: c.destination_hostname.clone(),
+                registered_domain: forward_name.as_deref().and_then(registered_domain),
+                forward_name,
+                key,
+            },
+            prevalence: PrevalenceEvidence {
+                hosts_in_window: prevalence.other_hosts_in_window,
+                active_hosts,
+                window_days: self.config.training_days,
+                rare_threshold: self.config.rare_hosts,
+                first_seen_in_org,
+            },
+            matched_because: because,
+            also_matched: matched.also_matched.iter().map(|v| v.id.clone()).collect(),
+            explanation: String::new(),
+            description: variation.description.clone(),
+            attacker_goals: variation.attacker_goals.clone(),
+            investigative_actions: variation.investigative_actions.clone(),
+            source_events,
+        };
+        alert.explanation = alert.sentence();
+        state.dedup.open(dedup_key, id, event.time);
+        state.stats.alerts += 1;
+        out.push(AlertUpdate::New(Box::new(alert), Box::new(event)));
+    }
+}
