@@ -30,6 +30,58 @@ pub enum Command {
     Demo(DemoArgs),
     /// Run the detection as a service: HTTP ingest, tailed files, REST API and web UI.
     Serve(Box<ServeArgs>),
+    /// Run one member of a Kafka deployment: N workers in one consumer group share the work, exactly once.
+    Worker(WorkerArgs),
+    /// Kafka tools: `produce` replays files into the input topic.
+    Kafka(KafkaArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// Bootstrap servers (`host:port,...`); overrides `[kafka] bootstrap`.
+    #[arg(long, value_name = "BOOTSTRAP")]
+    pub kafka: Option<String>,
+    /// A TOML file: `[detect]` (the keys of `scan --config`) and `[kafka]`.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// A variation catalog (TOML) replacing the built-in one.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+    /// This worker's stable name in the deployment (its transactional id is
+    /// GROUP.ID): give a restarted worker the same one.
+    #[arg(long, value_name = "ID", default_value = "worker")]
+    pub id: String,
+    /// Serve the worker's Prometheus metrics at http://ADDR/metrics.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub metrics: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct KafkaArgs {
+    #[command(subcommand)]
+    pub command: KafkaCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KafkaCommand {
+    /// Send files (JSON lines, gzip or not, or EVTX) to the input topic, one record per message.
+    Produce(ProduceArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProduceArgs {
+    /// Bootstrap servers (`host:port,...`); overrides `[kafka] bootstrap`.
+    #[arg(long, value_name = "BOOTSTRAP")]
+    pub kafka: Option<String>,
+    /// The topic (default: `[kafka.topics] input`, `seldom.telemetry`).
+    #[arg(long, value_name = "TOPIC")]
+    pub topic: Option<String>,
+    /// A TOML file with a `[kafka]` section (as the worker's).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Files or folders.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -11,6 +11,7 @@ mod alert_table;
 mod catalog_cmd;
 mod cli;
 mod demo;
+mod kafka_cmd;
 mod output;
 mod progress;
 mod scan;
@@ -39,6 +40,8 @@ fn main() -> ExitCode {
         Command::Evaluate(args) => simulate_cmd::run_evaluate(&args),
         Command::Demo(args) => demo::run(&args),
         Command::Serve(args) => serve_cmd::run(&args),
+        Command::Worker(args) => kafka_cmd::worker(&args),
+        Command::Kafka(args) => kafka_cmd::kafka(&args),
     };
     match result {
         Ok(code) => code,

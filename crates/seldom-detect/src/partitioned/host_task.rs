@@ -126,6 +126,19 @@ impl HostTask {
         }
     }
 
+    /// Where the task stands, for an operator's trace.
+    pub fn describe(&self) -> String {
+        let state = &self.detector.state;
+        format!(
+            "host {}: {} buffered, {} waiting, released {:?}; {}",
+            self.partition,
+            state.reorder.len(),
+            state.pending.len() + state.held_network.len(),
+            self.released.map(|t| t.to_string()),
+            self.upstream.describe()
+        )
+    }
+
     pub fn stats(&self) -> &DetectStats {
         self.detector.stats()
     }

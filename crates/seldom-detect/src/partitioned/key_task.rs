@@ -165,6 +165,17 @@ impl KeyTask {
         raise.raise(state, contact, prevalence, active_hosts, out);
     }
 
+    /// Where the task stands, for an operator's trace.
+    pub fn describe(&self) -> String {
+        format!(
+            "key {}: {} waiting, released {:?}; {}",
+            self.partition,
+            self.state.waiting.len(),
+            self.state.released.map(|t| t.to_string()),
+            self.state.upstream.describe()
+        )
+    }
+
     pub fn stats(&self) -> &DetectStats {
         &self.state.stats
     }

@@ -77,6 +77,22 @@ impl Upstream {
         through.map_or(Watermark::AllIdle, Watermark::Through)
     }
 
+    /// One line for an operator: who has spoken, who holds the others back.
+    pub fn describe(&self) -> String {
+        let busy: Vec<String> = self
+            .marks
+            .values()
+            .filter(|m| !m.idle)
+            .map(|m| format!("{}@{:?}", m.from, m.through.map(|t| t.to_string())))
+            .collect();
+        format!(
+            "{}/{} upstream spoke, busy: [{}]",
+            self.marks.len(),
+            self.expected,
+            busy.join(", ")
+        )
+    }
+
     /// Every expected upstream has spoken and is idle.
     pub fn all_idle(&self) -> bool {
         self.watermark() == Watermark::AllIdle

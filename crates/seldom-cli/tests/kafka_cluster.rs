@@ -1,0 +1,362 @@
+//! `seldom worker` on a real three-broker Kafka cluster (scripts/kafka-cluster:
+//! replication factor 3, `min.insync.replicas` 2): a simulated organization
+//! sent with `seldom kafka produce` through two workers gives exactly the
+//! alerts of one detector on the same file, read from the alerts topic with
+//! `read_committed` (every id, none extra, each id's last record the alert's
+//! final state); and the same when a worker is SIGKILLed mid-stream and
+//! restarted, and when a broker is SIGKILLed mid-stream and restarted.
+//!
+//! The cluster is started by the test if it is not running (`.ci/run`
+//! starts it first). Each scenario has topics and a group of its own.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::Message;
+use rdkafka::{Offset, TopicPartitionList};
+use seldom_detect::{Alert, AlertUpdate, Catalog, DetectConfig, Order, Sink, SinkError};
+use seldom_ingest::{IngestOptions, PathSource, Source, decode_in_background};
+use serde_json::Value;
+
+const SEED_HOSTS: &str = "40";
+const SEED_DAYS: &str = "17";
+const PARTITIONS: u32 = 4;
+/// How long a scenario may take to give every alert.
+const PATIENCE: Duration = Duration::from_secs(300);
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn script(args: &[&str]) -> (bool, String) {
+    let output = Command::new("bash")
+        .arg(repo().join("scripts/kafka-cluster"))
+        .args(args)
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("running scripts/kafka-cluster");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+/// The cluster's bootstrap list, started if need be.
+fn bootstrap() -> &'static str {
+    static BOOTSTRAP: OnceLock<String> = OnceLock::new();
+    BOOTSTRAP.get_or_init(|| {
+        if !script(&["status"]).0 {
+            let (ok, out) = script(&["up"]);
+            assert!(ok, "scripts/kafka-cluster up failed");
+            return out.lines().last().unwrap_or_default().trim().to_owned();
+        }
+        script(&["bootstrap"]).1.trim().to_owned()
+    })
+}
+
+/// Scenarios run one at a time: one of them kills a broker.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The simulated organization's telemetry, and one detector's alerts on it
+/// (repeats applied): written once, shared by the scenarios.
+struct Expected {
+    telemetry: PathBuf,
+    alerts: BTreeMap<String, Value>,
+    _dir: tempfile::TempDir,
+}
+
+#[derive(Default)]
+struct FinalAlerts(BTreeMap<String, Alert>);
+
+impl Sink for FinalAlerts {
+    fn apply(&mut self, update: AlertUpdate) -> Result<(), SinkError> {
+        match update {
+            AlertUpdate::New(alert, _) => {
+                self.0.insert(alert.id.clone(), *alert);
+            }
+            AlertUpdate::Repeat {
+                id,
+                count,
+                last_seen,
+            } => {
+                if let Some(alert) = self.0.get_mut(&id) {
+                    alert.count = count;
+                    alert.last_seen = last_seen;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn expected() -> &'static Expected {
+    static EXPECTED: OnceLock<Expected> = OnceLock::new();
+    EXPECTED.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let status = Command::new(env!("CARGO_BIN_EXE_seldom"))
+            .args(["simulate", "--hosts", SEED_HOSTS, "--days", SEED_DAYS])
+            .args(["--seed", "5", "--out"])
+            .arg(dir.path())
+            .stderr(Stdio::null())
+            .status()
+            .expect("seldom simulate");
+        assert!(status.success());
+        let telemetry = dir.path().join("telemetry.jsonl");
+        let source: Box<dyn Source> = Box::new(PathSource::new(&telemetry));
+        let mut batches =
+            decode_in_background(vec![source], IngestOptions::default(), None).expect("decoding");
+        let events: Vec<_> = batches.by_ref().flatten().collect();
+        batches.finish();
+        let catalog = Catalog::builtin().expect("the built-in catalog");
+        let mut detector = DetectConfig::default().build(catalog).expect("defaults");
+        let mut alerts = FinalAlerts::default();
+        seldom_detect::run(&mut detector, [events], Order::Presort, &mut alerts)
+            .expect("no sink error");
+        assert!(alerts.0.len() > 100, "the simulation raises alerts");
+        let alerts = alerts
+            .0
+            .into_iter()
+            .map(|(id, alert)| (id, comparable(serde_json::to_value(alert).expect("json"))))
+            .collect();
+        Expected {
+            telemetry,
+            alerts,
+            _dir: dir,
+        }
+    })
+}
+
+/// An alert without what differs by deployment: where its source records
+/// were read (a file's line, a topic's offset), and the count of hosts
+/// active in the window, which partitions take as of their progress.
+fn comparable(mut alert: Value) -> Value {
+    if let Some(object) = alert.as_object_mut() {
+        object.remove("source_events");
+        object.remove("explanation");
+        if let Some(prevalence) = object.get_mut("prevalence").and_then(Value::as_object_mut) {
+            prevalence.remove("active_hosts");
+        }
+    }
+    alert
+}
+
+/// One deployment: its own topics and group, its workers.
+struct Deployment {
+    name: String,
+    config: PathBuf,
+    workers: Vec<Option<Child>>,
+    restarts: usize,
+    _dir: tempfile::TempDir,
+}
+
+impl Deployment {
+    fn new(scenario: &str) -> Deployment {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let name = format!("t{nanos}-{scenario}");
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let config = dir.path().join("seldom.toml");
+        let topics = [
+            "input",
+            "by_host",
+            "by_key",
+            "alerts",
+            "host_state",
+            "key_state",
+        ]
+        .iter()
+        .map(|t| format!("{t} = \"{name}.{t}\"\n"))
+        .collect::<String>();
+        std::fs::write(
+            &config,
+            format!(
+                "[kafka]\ngroup_id = \"{name}\"\npartitions = {PARTITIONS}\n\
+                 commit_interval = \"300ms\"\n[kafka.topics]\n{topics}"
+            ),
+        )
+        .expect("writing the config");
+        Deployment {
+            name,
+            config,
+            workers: Vec::new(),
+            restarts: 0,
+            _dir: dir,
+        }
+    }
+
+    fn seldom(&self) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_seldom"));
+        command.env("RUST_BACKTRACE", "1");
+        command
+    }
+
+    fn produce(&self, path: &Path) {
+        let status = self
+            .seldom()
+            .args(["kafka", "produce", "--kafka", bootstrap(), "--config"])
+            .arg(&self.config)
+            .arg(path)
+            .status()
+            .expect("seldom kafka produce");
+        assert!(status.success(), "seldom kafka produce failed");
+    }
+
+    fn start_worker(&mut self, i: usize) {
+        let child = self
+            .seldom()
+            .args(["worker", "--kafka", bootstrap(), "--config"])
+            .arg(&self.config)
+            .args(["--id", &format!("w{i}")])
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("seldom worker");
+        if self.workers.len() <= i {
+            self.workers.resize_with(i + 1, || None);
+        }
+        self.workers[i] = Some(child);
+    }
+
+    fn kill_worker(&mut self, i: usize) {
+        if let Some(mut child) = self.workers[i].take() {
+            child.kill().expect("SIGKILL");
+            child.wait().expect("reaped");
+        }
+    }
+
+    /// Restarts any worker that exited on its own, as a supervisor would
+    /// (the watchdog ends a worker whose transaction call hangs).
+    fn supervise(&mut self) {
+        for i in 0..self.workers.len() {
+            let exited = match &mut self.workers[i] {
+                Some(child) => child.try_wait().expect("a worker's status").is_some(),
+                None => false,
+            };
+            if exited {
+                self.restarts += 1;
+                self.start_worker(i);
+            }
+        }
+    }
+
+    /// Reads the alerts topic (`read_committed`) until every expected id has
+    /// come and nothing new for a few seconds; returns each id's last record.
+    fn alerts(&mut self, want: &BTreeSet<String>) -> BTreeMap<String, Value> {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap())
+            .set("group.id", format!("{}-reader", self.name))
+            .set("isolation.level", "read_committed")
+            .set("enable.auto.commit", "false")
+            .create()
+            .expect("a consumer");
+        let topic = format!("{}.alerts", self.name);
+        let mut assignment = TopicPartitionList::new();
+        for p in 0..PARTITIONS as i32 {
+            assignment
+                .add_partition_offset(&topic, p, Offset::Beginning)
+                .expect("a partition");
+        }
+        consumer.assign(&assignment).expect("assigning");
+        let started = Instant::now();
+        let mut last_new = Instant::now();
+        let mut got: BTreeMap<String, Value> = BTreeMap::new();
+        while started.elapsed() < PATIENCE {
+            self.supervise();
+            // Transient consumer errors (a broker down) are librdkafka's to retry.
+            if let Some(Ok(message)) = consumer.poll(Duration::from_millis(500)) {
+                let key = String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned();
+                let value: Value = serde_json::from_slice(message.payload().unwrap_or_default())
+                    .expect("an alert in JSON");
+                assert_eq!(
+                    value["id"].as_str(),
+                    Some(key.as_str()),
+                    "keyed by alert id"
+                );
+                got.insert(key, comparable(value));
+                last_new = Instant::now();
+            }
+            let complete = want.iter().all(|id| got.contains_key(id));
+            if complete && last_new.elapsed() > Duration::from_secs(8) {
+                break;
+            }
+        }
+        got
+    }
+}
+
+impl Drop for Deployment {
+    fn drop(&mut self) {
+        for i in 0..self.workers.len() {
+            self.kill_worker(i);
+        }
+    }
+}
+
+fn assert_same(got: &BTreeMap<String, Value>, scenario: &str) {
+    let want = &expected().alerts;
+    let missing: Vec<&String> = want.keys().filter(|id| !got.contains_key(*id)).collect();
+    let extra: Vec<&String> = got.keys().filter(|id| !want.contains_key(*id)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "{scenario}: {} of {} alert ids missing (first {:?}), {} extra (first {:?})",
+        missing.len(),
+        want.len(),
+        missing.first(),
+        extra.len(),
+        extra.first()
+    );
+    for (id, alert) in want {
+        assert_eq!(
+            &got[id], alert,
+            "{scenario}: alert {id}, last record against its final state"
+        );
+    }
+}
+
+fn scenario(name: &str, disturb: impl FnOnce(&mut Deployment)) {
+    let _serial = serial();
+    let expected = expected();
+    let mut deployment = Deployment::new(name);
+    deployment.produce(&expected.telemetry);
+    deployment.start_worker(0);
+    deployment.start_worker(1);
+    disturb(&mut deployment);
+    let want: BTreeSet<String> = expected.alerts.keys().cloned().collect();
+    let got = deployment.alerts(&want);
+    assert_same(&got, name);
+}
+
+#[test]
+fn two_workers_raise_the_alerts_of_one_detector() {
+    scenario("plain", |_| {});
+}
+
+#[test]
+fn a_worker_killed_mid_stream_and_restarted_changes_nothing() {
+    scenario("worker-kill", |deployment| {
+        std::thread::sleep(Duration::from_secs(6));
+        deployment.kill_worker(1);
+        std::thread::sleep(Duration::from_secs(2));
+        deployment.start_worker(1);
+    });
+}
+
+#[test]
+fn a_broker_killed_mid_stream_changes_nothing() {
+    scenario("broker-kill", |_| {
+        std::thread::sleep(Duration::from_secs(5));
+        assert!(script(&["kill-broker", "2"]).0, "kill-broker 2");
+        std::thread::sleep(Duration::from_secs(8));
+        assert!(script(&["start-broker", "2"]).0, "start-broker 2");
+    });
+}

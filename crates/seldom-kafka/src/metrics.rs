@@ -1,0 +1,134 @@
+//! A worker's own counters, in the Prometheus text format
+//! (`prometheus-client`): transactions committed and aborted, sessions
+//! restarted, records in and out, events processed, and what restoring
+//! partitions from the changelogs cost. Consumer lag per partition is
+//! measured by the worker's loop and set here.
+
+use std::sync::Mutex;
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::registry::Registry;
+
+#[derive(Default)]
+pub struct WorkerMetrics {
+    pub commits: Counter,
+    pub aborts: Counter,
+    pub sessions_restarted: Counter,
+    pub records_in: Counter,
+    pub records_out: Counter,
+    /// Events the worker's host partitions have processed.
+    pub events: Gauge,
+    pub restored_bytes: Counter,
+    /// How long the last restore of newly assigned partitions took.
+    pub restore_seconds: Gauge<f64, AtomicU64>,
+    /// Bytes of the last snapshot written, per partition of a changelog.
+    pub state_bytes: Family<Vec<(String, String)>, Gauge>,
+    /// Records behind the end, per partition consumed.
+    pub lag: Family<Vec<(String, String)>, Gauge>,
+    registry: Mutex<Option<Registry>>,
+}
+
+impl WorkerMetrics {
+    pub fn new() -> Self {
+        WorkerMetrics::default()
+    }
+
+    pub fn observe_restore(&self, took: Duration) {
+        self.restore_seconds.set(took.as_secs_f64());
+    }
+
+    /// The Prometheus text exposition.
+    pub fn render(&self) -> String {
+        let mut guard = self
+            .registry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let registry = guard.get_or_insert_with(|| self.registry());
+        let mut text = String::new();
+        // Writing to a String cannot fail.
+        let _ = encode(&mut text, registry);
+        text
+    }
+
+    fn registry(&self) -> Registry {
+        let mut r = Registry::with_prefix("seldom_worker");
+        r.register(
+            "transactions_committed",
+            "Transactions committed",
+            self.commits.clone(),
+        );
+        r.register(
+            "transactions_aborted",
+            "Transactions aborted",
+            self.aborts.clone(),
+        );
+        r.register(
+            "sessions_restarted",
+            "Sessions torn down and started afresh from what was committed",
+            self.sessions_restarted.clone(),
+        );
+        r.register(
+            "records_in",
+            "Records consumed and committed",
+            self.records_in.clone(),
+        );
+        r.register(
+            "records_out",
+            "Records produced and committed",
+            self.records_out.clone(),
+        );
+        r.register(
+            "events",
+            "Events processed by this worker's host partitions",
+            self.events.clone(),
+        );
+        r.register(
+            "restored_bytes",
+            "Bytes of state restored from the changelogs",
+            self.restored_bytes.clone(),
+        );
+        r.register(
+            "restore_seconds",
+            "Time the last restore of newly assigned partitions took",
+            self.restore_seconds.clone(),
+        );
+        r.register(
+            "state_bytes",
+            "Bytes of the last snapshot written, per changelog partition",
+            self.state_bytes.clone(),
+        );
+        r.register(
+            "consumer_lag",
+            "Records behind the end, per partition",
+            self.lag.clone(),
+        );
+        r
+    }
+}
+
+/// Answers `GET /metrics` on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, metrics: std::sync::Arc<WorkerMetrics>) {
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let metrics = metrics.clone();
+            async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                    )],
+                    metrics.render(),
+                )
+            }
+        }),
+    );
+    if let Err(e) = axum::serve(listener, app).await {
+        eprintln!("seldom worker: metrics endpoint: {e}");
+    }
+}

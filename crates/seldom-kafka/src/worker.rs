@@ -1,0 +1,496 @@
+//! `seldom worker`: one member of a deployment. It joins the consumer group
+//! on the input, by-host and by-key topics; Kafka assigns it partitions of
+//! each, and it runs the task of every partition it holds
+//! ([`crate::tasks`]). Each batch is one Kafka transaction: the records it
+//! produces (events by host, contacts by key, alerts, progress marks), the
+//! state snapshots of the partitions that changed, and the offsets of what it
+//! consumed commit together or not at all, and every consumer reads
+//! `read_committed`. So a worker killed at any moment leaves nothing half
+//! done: its successor restores the partitions' last committed state from the
+//! changelogs and reads on from the offsets committed with it.
+//!
+//! Rebalances use the eager protocol: every rebalance revokes all partitions
+//! and assigns them anew, fetching from the committed offsets. Records
+//! polled before a rebalance are dropped unprocessed (they will be fetched
+//! again), and no transaction is ever open across a poll, so a task's memory
+//! is always exactly its committed state; a partition kept across the
+//! rebalance keeps its task, a new one is restored from its changelog.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
+use rdkafka::message::Message;
+use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::types::RDKafkaErrorCode;
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use seldom_detect::{Catalog, DetectConfig};
+use seldom_ingest::IngestOptions;
+
+use crate::config::KafkaConfig;
+use crate::error::WorkerError;
+use crate::metrics::WorkerMetrics;
+use crate::restore::latest_snapshot;
+use crate::tasks::{Layout, Outgoing, Tasks};
+use crate::topics::{self, MAX_STATE_BYTES};
+
+/// How long a transaction call may take before the session gives up.
+const TXN_TIMEOUT: Duration = Duration::from_secs(30);
+/// Records per batch at most (a batch is one transaction).
+const MAX_BATCH: usize = 20_000;
+/// Quiet batches after which an input partition one record short of its
+/// end counts as caught up (a transactional producer's last commit marker
+/// is an offset no record is read at).
+const QUIET_BATCHES: u32 = 3;
+
+pub struct WorkerOptions {
+    pub kafka: KafkaConfig,
+    pub detect: DetectConfig,
+    pub catalog: Catalog,
+    pub ingest: IngestOptions,
+    /// This worker's name in the deployment: its transactional id is
+    /// `GROUP.ID`, so a restarted worker fences its predecessor at once.
+    pub id: String,
+    /// Set to stop after the current batch.
+    pub stop: Arc<AtomicBool>,
+}
+
+/// The librdkafka settings every client of a worker shares.
+pub fn client_config(kafka: &KafkaConfig) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", &kafka.bootstrap);
+    for (key, value) in &kafka.properties {
+        config.set(key, value);
+    }
+    config
+}
+
+/// Runs until `stop` is set. A session that fails (a broker gone at the
+/// wrong moment, a fenced transaction) is torn down and started afresh from
+/// what was committed; only a setup error ends the worker.
+pub fn run(options: &WorkerOptions, metrics: &WorkerMetrics) -> Result<(), WorkerError> {
+    options
+        .kafka
+        .checked()
+        .map_err(|e| WorkerError::Setup(e.to_string()))?;
+    let client = client_config(&options.kafka);
+    let layout = topics::ensure(&options.kafka, &client)?;
+    let watchdog = Watchdog::start();
+    while !options.stop.load(Ordering::Relaxed) {
+        let outcome = Session::start(options, &client, layout, metrics, &watchdog)
+            .and_then(|mut session| session.run());
+        match outcome {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_setup() => return Err(e),
+            Err(e) => {
+                metrics.sessions_restarted.inc();
+                eprintln!("seldom worker: {e}; starting afresh from what was committed");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Counts rebalances, so that records polled before one can be told apart.
+struct Rebalances(AtomicU64);
+
+impl ClientContext for Rebalances {}
+
+impl ConsumerContext for Rebalances {
+    fn post_rebalance(&self, _: &BaseConsumer<Self>, _: &Rebalance<'_>) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// A record polled, with the rebalance count at the time.
+struct Polled {
+    topic: String,
+    partition: i32,
+    offset: i64,
+    payload: Vec<u8>,
+    epoch: u64,
+}
+
+struct Session<'a> {
+    options: &'a WorkerOptions,
+    client: &'a ClientConfig,
+    metrics: &'a WorkerMetrics,
+    watchdog: &'a Watchdog,
+    consumer: BaseConsumer<Rebalances>,
+    producer: ThreadedProducer<DefaultProducerContext>,
+    tasks: Tasks,
+    /// The rebalance whose assignment the tasks follow.
+    epoch: u64,
+    /// Input partitions: consecutive batches without a record.
+    quiet: BTreeMap<u32, u32>,
+    /// Input partitions: the next offset to process, once known.
+    next_offset: BTreeMap<u32, i64>,
+    /// Input partitions found at their end and quiet since: no need to ask
+    /// the cluster again until a record comes.
+    at_end: BTreeSet<u32>,
+}
+
+impl<'a> Session<'a> {
+    fn start(
+        options: &'a WorkerOptions,
+        client: &'a ClientConfig,
+        layout: Layout,
+        metrics: &'a WorkerMetrics,
+        watchdog: &'a Watchdog,
+    ) -> Result<Session<'a>, WorkerError> {
+        let kafka = &options.kafka;
+        let mut producer_config = client.clone();
+        producer_config
+            .set(
+                "transactional.id",
+                format!("{}.{}", kafka.group_id, options.id),
+            )
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", "5")
+            .set(
+                "message.max.bytes",
+                (MAX_STATE_BYTES + (1 << 20)).to_string(),
+            )
+            .set("transaction.timeout.ms", "60000");
+        let producer: ThreadedProducer<DefaultProducerContext> = producer_config.create()?;
+        watchdog.guard(|| producer.init_transactions(TXN_TIMEOUT))?;
+        let mut consumer_config = client.clone();
+        consumer_config
+            .set("group.id", &kafka.group_id)
+            .set("isolation.level", "read_committed")
+            .set("enable.auto.commit", "false")
+            .set("auto.offset.reset", "earliest")
+            .set("group.protocol", "classic")
+            .set("partition.assignment.strategy", "range,roundrobin")
+            .set("fetch.message.max.bytes", (8 << 20).to_string());
+        let consumer: BaseConsumer<Rebalances> =
+            consumer_config.create_with_context(Rebalances(AtomicU64::new(0)))?;
+        let t = &kafka.topics;
+        consumer.subscribe(&[&t.input, &t.by_host, &t.by_key])?;
+        let tasks = Tasks::new(
+            kafka.topics.clone(),
+            layout,
+            options.detect.clone(),
+            options.catalog.clone(),
+            options.ingest.clone(),
+        )
+        .map_err(|e| WorkerError::Setup(e.to_string()))?;
+        Ok(Session {
+            options,
+            client,
+            metrics,
+            watchdog,
+            consumer,
+            producer,
+            tasks,
+            epoch: 0,
+            quiet: BTreeMap::new(),
+            next_offset: BTreeMap::new(),
+            at_end: BTreeSet::new(),
+        })
+    }
+
+    fn run(&mut self) -> Result<(), WorkerError> {
+        let trace = std::env::var_os("SELDOM_WORKER_TRACE").is_some();
+        while !self.options.stop.load(Ordering::Relaxed) {
+            let t0 = Instant::now();
+            let batch = self.gather();
+            let n = batch.len();
+            let t1 = Instant::now();
+            self.follow_assignment()?;
+            self.process(batch)?;
+            if trace {
+                eprintln!(
+                    "trace {}: {n} records, gather {:?}, process {:?}",
+                    self.options.id,
+                    t1 - t0,
+                    t1.elapsed()
+                );
+                for line in self.tasks.describe() {
+                    eprintln!("trace {}:   {line}", self.options.id);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Polls for up to `commit_interval` or `MAX_BATCH` records.
+    fn gather(&mut self) -> Vec<Polled> {
+        let deadline = Instant::now() + self.options.kafka.commit_interval;
+        let mut batch = Vec::new();
+        while batch.len() < MAX_BATCH {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match self.consumer.poll(left) {
+                None => {}
+                Some(Ok(message)) => batch.push(Polled {
+                    topic: message.topic().to_owned(),
+                    partition: message.partition(),
+                    offset: message.offset(),
+                    payload: message.payload().unwrap_or_default().to_vec(),
+                    epoch: self.consumer.context().0.load(Ordering::SeqCst),
+                }),
+                // A broker down or a leader moving: librdkafka retries.
+                Some(Err(e)) => eprintln!("seldom worker: consumer: {e}"),
+            }
+        }
+        let epoch = self.consumer.context().0.load(Ordering::SeqCst);
+        batch.retain(|polled| polled.epoch == epoch);
+        batch
+    }
+
+    /// Makes the tasks follow the assignment after a rebalance: partitions
+    /// gone are dropped, new ones restored from their changelogs.
+    fn follow_assignment(&mut self) -> Result<(), WorkerError> {
+        let epoch = self.consumer.context().0.load(Ordering::SeqCst);
+        if epoch == self.epoch {
+            return Ok(());
+        }
+        self.epoch = epoch;
+        let assignment = self.consumer.assignment()?;
+        let t = &self.options.kafka.topics;
+        let mut wanted: [BTreeSet<u32>; 3] = Default::default();
+        for element in assignment.elements() {
+            let stage = [&t.input, &t.by_host, &t.by_key]
+                .iter()
+                .position(|topic| *topic == element.topic());
+            if let Some(stage) = stage {
+                wanted[stage].insert(element.partition() as u32);
+            }
+        }
+        self.tasks.retain(&wanted[0], &wanted[1], &wanted[2]);
+        self.quiet.retain(|p, _| wanted[0].contains(p));
+        // Positions restart from the committed offsets.
+        self.next_offset.clear();
+        self.at_end.clear();
+        let (_, hosts, keys) = self.tasks.owned();
+        for p in &wanted[0] {
+            self.tasks.own_source(*p);
+        }
+        let started = Instant::now();
+        for p in wanted[1].iter().filter(|p| !hosts.contains(p)) {
+            let snapshot = latest_snapshot(self.client, &t.host_state, *p as i32)?;
+            self.metrics
+                .restored_bytes
+                .inc_by(snapshot.as_ref().map_or(0, Vec::len) as u64);
+            self.tasks
+                .own_host(*p, snapshot.as_deref())
+                .map_err(|problem| WorkerError::Restore {
+                    topic: t.host_state.clone(),
+                    partition: *p as i32,
+                    problem,
+                })?;
+        }
+        for p in wanted[2].iter().filter(|p| !keys.contains(p)) {
+            let snapshot = latest_snapshot(self.client, &t.key_state, *p as i32)?;
+            self.metrics
+                .restored_bytes
+                .inc_by(snapshot.as_ref().map_or(0, Vec::len) as u64);
+            self.tasks
+                .own_key(*p, snapshot.as_deref())
+                .map_err(|problem| WorkerError::Restore {
+                    topic: t.key_state.clone(),
+                    partition: *p as i32,
+                    problem,
+                })?;
+        }
+        self.metrics.observe_restore(started.elapsed());
+        eprintln!(
+            "seldom worker {}: assigned input {:?}, by-host {:?}, by-key {:?}",
+            self.options.id, wanted[0], wanted[1], wanted[2]
+        );
+        Ok(())
+    }
+
+    /// One batch as one transaction.
+    fn process(&mut self, batch: Vec<Polled>) -> Result<(), WorkerError> {
+        let t = &self.options.kafka.topics;
+        let mut out = Vec::new();
+        let mut offsets: BTreeMap<(String, i32), i64> = BTreeMap::new();
+        let mut busy_inputs = BTreeSet::new();
+        for polled in &batch {
+            let p = polled.partition as u32;
+            if polled.topic == t.input {
+                self.tasks
+                    .input(p, polled.offset, &polled.payload, &mut out);
+                busy_inputs.insert(p);
+                self.next_offset.insert(p, polled.offset + 1);
+            } else if polled.topic == t.by_host {
+                self.tasks.by_host(p, &polled.payload);
+            } else if polled.topic == t.by_key {
+                self.tasks.by_key(p, &polled.payload, &mut out);
+            }
+            offsets.insert((polled.topic.clone(), polled.partition), polled.offset + 1);
+        }
+        let caught_up = self.caught_up_inputs(&busy_inputs)?;
+        self.tasks.end_batch(|p| caught_up.contains(&p), &mut out);
+        self.tasks.snapshots(&mut out);
+        if out.is_empty() && offsets.is_empty() {
+            return Ok(());
+        }
+        self.producer.begin_transaction()?;
+        let committed = self.produce_and_commit(&out, &offsets);
+        match committed {
+            Ok(()) => {
+                self.metrics.commits.inc();
+                self.metrics.records_in.inc_by(batch.len() as u64);
+                self.metrics.records_out.inc_by(out.len() as u64);
+                let (events, _) = self.tasks.detect_counts();
+                self.metrics.events.set(events as i64);
+                Ok(())
+            }
+            Err(e) => {
+                self.metrics.aborts.inc();
+                // The tasks' memory is ahead of what was committed: the
+                // session ends, and the next one restores.
+                self.tasks.clear();
+                let _ = self
+                    .watchdog
+                    .guard(|| self.producer.abort_transaction(TXN_TIMEOUT));
+                Err(e)
+            }
+        }
+    }
+
+    fn produce_and_commit(
+        &self,
+        out: &[Outgoing],
+        offsets: &BTreeMap<(String, i32), i64>,
+    ) -> Result<(), WorkerError> {
+        for record in out {
+            let mut base = BaseRecord::to(&record.topic)
+                .key(&record.key)
+                .payload(&record.payload);
+            if let Some(p) = record.partition {
+                base = base.partition(p);
+            }
+            loop {
+                match self.producer.send(base) {
+                    Ok(()) => break,
+                    Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                        base = back;
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                    Err((e, _)) => return Err(e.into()),
+                }
+            }
+        }
+        if !offsets.is_empty() {
+            let mut tpl = TopicPartitionList::new();
+            for ((topic, partition), next) in offsets {
+                tpl.add_partition_offset(topic, *partition, Offset::Offset(*next))?;
+            }
+            let group = self
+                .consumer
+                .group_metadata()
+                .ok_or_else(|| WorkerError::Setup("the consumer has no group metadata".into()))?;
+            self.watchdog.guard(|| {
+                self.producer
+                    .send_offsets_to_transaction(&tpl, &group, TXN_TIMEOUT)
+            })?;
+        }
+        self.watchdog
+            .guard(|| self.producer.commit_transaction(TXN_TIMEOUT))?;
+        Ok(())
+    }
+
+    /// The input partitions with nothing more to read for now: quiet in this
+    /// batch and at their end. A partition that is quiet only because its
+    /// fetch has not begun is not at its end, so it still holds the others
+    /// back.
+    fn caught_up_inputs(&mut self, busy: &BTreeSet<u32>) -> Result<BTreeSet<u32>, WorkerError> {
+        let input = self.options.kafka.topics.input.clone();
+        let (sources, _, _) = self.tasks.owned();
+        let mut caught_up = BTreeSet::new();
+        for p in sources {
+            if busy.contains(&p) {
+                self.quiet.insert(p, 0);
+                self.at_end.remove(&p);
+                continue;
+            }
+            if self.at_end.contains(&p) {
+                caught_up.insert(p);
+                continue;
+            }
+            let quiet = self.quiet.entry(p).or_default();
+            *quiet = quiet.saturating_add(1);
+            let quiet = *quiet;
+            let (low, high) =
+                self.consumer
+                    .fetch_watermarks(&input, p as i32, Duration::from_secs(5))?;
+            let next = match self.next_offset.get(&p) {
+                Some(next) => *next,
+                None => self.committed_offset(&input, p)?.unwrap_or(low),
+            };
+            if next >= high || (quiet >= QUIET_BATCHES && next + 1 >= high) {
+                caught_up.insert(p);
+                self.at_end.insert(p);
+                self.next_offset.insert(p, next);
+            }
+        }
+        Ok(caught_up)
+    }
+
+    fn committed_offset(&self, topic: &str, p: u32) -> Result<Option<i64>, WorkerError> {
+        let mut tpl = TopicPartitionList::new();
+        tpl.add_partition(topic, p as i32);
+        let committed = self
+            .consumer
+            .committed_offsets(tpl, Duration::from_secs(10))?;
+        Ok(committed.elements().first().and_then(|e| match e.offset() {
+            Offset::Offset(n) => Some(n),
+            _ => None,
+        }))
+    }
+}
+
+/// librdkafka 2.12 can block in `send_offsets_to_transaction` past its
+/// timeout when the group coordinator dies (librdkafka issues 5456, 5511;
+/// seen with a broker SIGKILLed). Nothing cancels a blocked call, so a call
+/// that overruns twice its timeout ends the process (exit code 3): a
+/// supervisor restarts the worker, and the successor, with the same
+/// transactional id, fences the old producer and aborts what it left open.
+pub struct Watchdog {
+    /// Milliseconds since `origin` by which the current call must return;
+    /// 0 when no call is guarded.
+    deadline: Arc<AtomicU64>,
+    origin: Instant,
+}
+
+impl Watchdog {
+    fn start() -> Watchdog {
+        let deadline = Arc::new(AtomicU64::new(0));
+        let origin = Instant::now();
+        let watched = deadline.clone();
+        std::thread::spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_millis(500));
+                let at = watched.load(Ordering::SeqCst);
+                if at != 0 && origin.elapsed().as_millis() as u64 > at {
+                    eprintln!(
+                        "seldom worker: a transaction call blocked past its timeout; exiting"
+                    );
+                    std::process::exit(3);
+                }
+            }
+        });
+        Watchdog { deadline, origin }
+    }
+
+    fn guard<T>(&self, call: impl FnOnce() -> Result<T, KafkaError>) -> Result<T, WorkerError> {
+        let limit = self.origin.elapsed() + 2 * TXN_TIMEOUT;
+        self.deadline
+            .store(limit.as_millis() as u64, Ordering::SeqCst);
+        let result = call();
+        self.deadline.store(0, Ordering::SeqCst);
+        Ok(result?)
+    }
+}
