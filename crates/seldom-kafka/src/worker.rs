@@ -26,6 +26,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
 use rdkafka::message::Message;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use seldom_detect::{Catalog, DetectConfig};
@@ -72,7 +73,7 @@ pub fn client_config(kafka: &KafkaConfig) -> ClientConfig {
 /// Runs until `stop` is set. A session that fails (a broker gone at the
 /// wrong moment, a fenced transaction) is torn down and started afresh from
 /// what was committed; only a setup error ends the worker.
-pub fn run(options: &WorkerOptions, metrics: &WorkerMetrics) -> Result<(), WorkerError> {
+pub fn run(options: &WorkerOptions, metrics: &Arc<WorkerMetrics>) -> Result<(), WorkerError> {
     options
         .kafka
         .checked()
@@ -96,14 +97,40 @@ pub fn run(options: &WorkerOptions, metrics: &WorkerMetrics) -> Result<(), Worke
     Ok(())
 }
 
-/// Counts rebalances, so that records polled before one can be told apart.
-struct Rebalances(AtomicU64);
+/// Counts rebalances, so that records polled before one can be told apart,
+/// and takes librdkafka's statistics for the lag metric.
+struct Rebalances {
+    count: AtomicU64,
+    metrics: Arc<WorkerMetrics>,
+}
 
-impl ClientContext for Rebalances {}
+impl ClientContext for Rebalances {
+    /// Every `statistics.interval.ms`: records behind the end, per partition
+    /// this consumer fetches.
+    fn stats(&self, statistics: Statistics) {
+        self.metrics.lag.clear();
+        for (name, topic) in &statistics.topics {
+            for (p, partition) in &topic.partitions {
+                // -1: not fetched by this consumer; the internal "-1" partition.
+                if *p < 0 || partition.consumer_lag < 0 {
+                    continue;
+                }
+                let label = vec![
+                    ("topic".to_owned(), name.clone()),
+                    ("partition".to_owned(), p.to_string()),
+                ];
+                self.metrics
+                    .lag
+                    .get_or_create(&label)
+                    .set(partition.consumer_lag);
+            }
+        }
+    }
+}
 
 impl ConsumerContext for Rebalances {
     fn post_rebalance(&self, _: &BaseConsumer<Self>, _: &Rebalance<'_>) {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        self.count.fetch_add(1, Ordering::SeqCst);
     }
 }
 
@@ -119,7 +146,7 @@ struct Polled {
 struct Session<'a> {
     options: &'a WorkerOptions,
     client: &'a ClientConfig,
-    metrics: &'a WorkerMetrics,
+    metrics: &'a Arc<WorkerMetrics>,
     watchdog: &'a Watchdog,
     consumer: BaseConsumer<Rebalances>,
     producer: ThreadedProducer<DefaultProducerContext>,
@@ -140,7 +167,7 @@ impl<'a> Session<'a> {
         options: &'a WorkerOptions,
         client: &'a ClientConfig,
         layout: Layout,
-        metrics: &'a WorkerMetrics,
+        metrics: &'a Arc<WorkerMetrics>,
         watchdog: &'a Watchdog,
     ) -> Result<Session<'a>, WorkerError> {
         let kafka = &options.kafka;
@@ -168,9 +195,13 @@ impl<'a> Session<'a> {
             .set("auto.offset.reset", "earliest")
             .set("group.protocol", "classic")
             .set("partition.assignment.strategy", "range,roundrobin")
-            .set("fetch.message.max.bytes", (8 << 20).to_string());
+            .set("fetch.message.max.bytes", (8 << 20).to_string())
+            .set("statistics.interval.ms", "5000");
         let consumer: BaseConsumer<Rebalances> =
-            consumer_config.create_with_context(Rebalances(AtomicU64::new(0)))?;
+            consumer_config.create_with_context(Rebalances {
+                count: AtomicU64::new(0),
+                metrics: metrics.clone(),
+            })?;
         let t = &kafka.topics;
         consumer.subscribe(&[&t.input, &t.by_host, &t.by_key])?;
         let tasks = Tasks::new(
@@ -236,13 +267,13 @@ impl<'a> Session<'a> {
                     partition: message.partition(),
                     offset: message.offset(),
                     payload: message.payload().unwrap_or_default().to_vec(),
-                    epoch: self.consumer.context().0.load(Ordering::SeqCst),
+                    epoch: self.consumer.context().count.load(Ordering::SeqCst),
                 }),
                 // A broker down or a leader moving: librdkafka retries.
                 Some(Err(e)) => eprintln!("seldom worker: consumer: {e}"),
             }
         }
-        let epoch = self.consumer.context().0.load(Ordering::SeqCst);
+        let epoch = self.consumer.context().count.load(Ordering::SeqCst);
         batch.retain(|polled| polled.epoch == epoch);
         batch
     }
@@ -250,7 +281,7 @@ impl<'a> Session<'a> {
     /// Makes the tasks follow the assignment after a rebalance: partitions
     /// gone are dropped, new ones restored from their changelogs.
     fn follow_assignment(&mut self) -> Result<(), WorkerError> {
-        let epoch = self.consumer.context().0.load(Ordering::SeqCst);
+        let epoch = self.consumer.context().count.load(Ordering::SeqCst);
         if epoch == self.epoch {
             return Ok(());
         }
@@ -345,6 +376,23 @@ impl<'a> Session<'a> {
                 self.metrics.records_out.inc_by(out.len() as u64);
                 let (events, _) = self.tasks.detect_counts();
                 self.metrics.events.set(events as i64);
+                let t = &self.options.kafka.topics;
+                for record in out
+                    .iter()
+                    .filter(|r| r.topic == t.host_state || r.topic == t.key_state)
+                {
+                    let label = vec![
+                        ("topic".to_owned(), record.topic.clone()),
+                        (
+                            "partition".to_owned(),
+                            record.partition.unwrap_or(-1).to_string(),
+                        ),
+                    ];
+                    self.metrics
+                        .state_bytes
+                        .get_or_create(&label)
+                        .set(record.payload.len() as i64);
+                }
                 Ok(())
             }
             Err(e) => {
