@@ -66,6 +66,27 @@ pub struct KafkaArgs {
 pub enum KafkaCommand {
     /// Send files (JSON lines, gzip or not, or EVTX) to the input topic, one record per message.
     Produce(ProduceArgs),
+    /// Print each alert's latest record from the alerts topic (read_committed), as JSON lines.
+    Alerts(AlertsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AlertsArgs {
+    /// Bootstrap servers (`host:port,...`); overrides `[kafka] bootstrap`.
+    #[arg(long, value_name = "BOOTSTRAP")]
+    pub kafka: Option<String>,
+    /// A TOML file with a `[kafka]` section (as the worker's).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Wait until this many distinct alerts have come.
+    #[arg(long, value_name = "N")]
+    pub expect: Option<usize>,
+    /// Stop after this long without a new record (e.g. `5s`).
+    #[arg(long, default_value = "5s", value_parser = humantime::parse_duration)]
+    pub idle: std::time::Duration,
+    /// Stop after this long in any case.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub timeout: std::time::Duration,
 }
 
 #[derive(Debug, Args)]

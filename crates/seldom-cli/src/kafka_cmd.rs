@@ -14,7 +14,7 @@ use seldom_kafka::worker::client_config;
 use seldom_kafka::{KafkaConfig, WorkerMetrics, WorkerOptions};
 use serde::Deserialize;
 
-use crate::cli::{KafkaArgs, KafkaCommand, ProduceArgs, WorkerArgs};
+use crate::cli::{AlertsArgs, KafkaArgs, KafkaCommand, ProduceArgs, WorkerArgs};
 use crate::settings;
 
 /// The worker's settings file.
@@ -112,7 +112,32 @@ fn background(
 pub fn kafka(args: &KafkaArgs) -> Result<ExitCode> {
     match &args.command {
         KafkaCommand::Produce(args) => produce(args),
+        KafkaCommand::Alerts(args) => alerts(args),
     }
+}
+
+fn alerts(args: &AlertsArgs) -> Result<ExitCode> {
+    let file = load(args.config.as_deref(), args.kafka.as_deref())?;
+    let client = client_config(&file.kafka);
+    let until = seldom_kafka::alerts::Until {
+        ids: args.expect,
+        idle: args.idle,
+        timeout: args.timeout,
+    };
+    let latest = seldom_kafka::alerts::latest(&client, &file.kafka.topics.alerts, until)?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    for record in latest.values() {
+        std::io::Write::write_all(&mut out, record)?;
+        std::io::Write::write_all(&mut out, b"\n")?;
+    }
+    std::io::Write::flush(&mut out)?;
+    let short = args.expect.is_some_and(|n| latest.len() < n);
+    eprintln!("seldom kafka alerts: {} alerts", latest.len());
+    Ok(if short {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn produce(args: &ProduceArgs) -> Result<ExitCode> {

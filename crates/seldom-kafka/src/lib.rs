@@ -12,10 +12,12 @@
 //! - [`restore`]: a partition's state from its changelog;
 //! - [`worker`]: the consume-process-produce loop, exactly once;
 //! - [`produce`]: files into the input topic (`seldom kafka produce`);
+//! - [`alerts`]: each alert's latest record (`seldom kafka alerts`);
 //! - [`metrics`]: a worker's counters for Prometheus.
 
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod config;
 mod error;
 pub mod metrics;

@@ -196,7 +196,16 @@ impl<'a> Session<'a> {
             .set("group.protocol", "classic")
             .set("partition.assignment.strategy", "range,roundrobin")
             .set("fetch.message.max.bytes", (8 << 20).to_string())
-            .set("statistics.interval.ms", "5000");
+            .set("statistics.interval.ms", "5000")
+            // A dead worker's partitions move after 10 s, not the classic
+            // protocol's default 45 s.
+            .set("session.timeout.ms", "10000")
+            .set("heartbeat.interval.ms", "3000");
+        // The operator's properties win over these defaults (the ones
+        // exactly-once rests on are refused in the configuration).
+        for (key, value) in &kafka.properties {
+            consumer_config.set(key, value);
+        }
         let consumer: BaseConsumer<Rebalances> =
             consumer_config.create_with_context(Rebalances {
                 count: AtomicU64::new(0),
