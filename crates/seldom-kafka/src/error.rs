@@ -11,6 +11,10 @@ pub enum WorkerError {
     Kafka(#[from] KafkaError),
     #[error("setup: {0}")]
     Setup(String),
+    /// The consumer could not be sent back to its committed offsets after an
+    /// aborted transaction: the session starts afresh instead.
+    #[error("rewinding: {0}")]
+    Rewind(String),
     #[error("restoring partition {partition} of {topic}: {problem}")]
     Restore {
         topic: String,
@@ -24,5 +28,18 @@ impl WorkerError {
     /// disagree, the cluster refuses a topic): retrying will not help.
     pub fn is_setup(&self) -> bool {
         matches!(self, WorkerError::Setup(_))
+    }
+
+    /// The producer cannot go on (fenced by a newer one with the same
+    /// transactional id, or a fatal librdkafka error): the session must
+    /// start afresh. Any other failure of a transaction is abortable.
+    pub fn is_fatal(&self) -> bool {
+        match self {
+            WorkerError::Kafka(KafkaError::Transaction(e)) => e.is_fatal(),
+            WorkerError::Kafka(e) => e
+                .rdkafka_error_code()
+                .is_some_and(|c| c == rdkafka::types::RDKafkaErrorCode::Fatal),
+            _ => true,
+        }
     }
 }

@@ -1,8 +1,9 @@
-//! A partition's state from its changelog: the last committed snapshot, read
-//! by a consumer of its own (no group, `read_committed`) from the start of
+//! Partitions' state from their changelog: each one's last committed
+//! snapshot, read by a consumer of its own (no group, `read_committed`) from the start of
 //! the changelog partition to its end. Compaction keeps one snapshot per
 //! partition; until it runs, the last one read wins.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
@@ -19,17 +20,23 @@ use crate::topics::MAX_STATE_BYTES;
 /// afresh.
 const RESTORE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The last snapshot in partition `partition` of `topic`, if any.
-pub fn latest_snapshot(
+/// The last snapshot of each of `partitions` of `topic` (`None`: no
+/// snapshot yet), read by one consumer.
+pub fn latest_snapshots(
     client: &ClientConfig,
     topic: &str,
-    partition: i32,
-) -> Result<Option<Vec<u8>>, WorkerError> {
-    let fail = |problem: String| WorkerError::Restore {
+    partitions: &[i32],
+) -> Result<BTreeMap<i32, Option<Vec<u8>>>, WorkerError> {
+    let fail = |partition: i32, problem: String| WorkerError::Restore {
         topic: topic.to_owned(),
         partition,
         problem,
     };
+    let mut latest: BTreeMap<i32, Option<Vec<u8>>> =
+        partitions.iter().map(|p| (*p, None)).collect();
+    if partitions.is_empty() {
+        return Ok(latest);
+    }
     let mut config = client.clone();
     config
         .set("group.id", "seldom-restore")
@@ -42,30 +49,45 @@ pub fn latest_snapshot(
             (MAX_STATE_BYTES * 2).to_string(),
         );
     let consumer: BaseConsumer = config.create()?;
-    let (low, high) = consumer.fetch_watermarks(topic, partition, RESTORE_TIMEOUT)?;
-    if high <= low {
-        return Ok(None);
-    }
     let mut assignment = TopicPartitionList::new();
-    assignment.add_partition_offset(topic, partition, Offset::Beginning)?;
+    // Partitions still to read to their end.
+    let mut open = BTreeSet::new();
+    for p in partitions {
+        let (low, high) = consumer.fetch_watermarks(topic, *p, RESTORE_TIMEOUT)?;
+        if high > low {
+            assignment.add_partition_offset(topic, *p, Offset::Beginning)?;
+            open.insert(*p);
+        }
+    }
+    if open.is_empty() {
+        return Ok(latest);
+    }
     consumer.assign(&assignment)?;
     let deadline = Instant::now() + RESTORE_TIMEOUT;
-    let mut latest = None;
-    while Instant::now() < deadline {
+    while !open.is_empty() {
+        if Instant::now() > deadline {
+            let p = open.first().copied().unwrap_or_default();
+            return Err(fail(
+                p,
+                format!("not read to its end in {RESTORE_TIMEOUT:?}"),
+            ));
+        }
         match consumer.poll(Duration::from_millis(500)) {
             None => {}
             Some(Ok(message)) => {
-                latest = message.payload().map(<[u8]>::to_vec);
-                if message.offset() + 1 >= high {
-                    return Ok(latest);
-                }
+                latest.insert(message.partition(), message.payload().map(<[u8]>::to_vec));
             }
             // The end of what is committed (an open transaction may hold
             // records past it that are not the state yet).
-            Some(Err(KafkaError::PartitionEOF(_))) => return Ok(latest),
+            Some(Err(KafkaError::PartitionEOF(p))) => {
+                open.remove(&p);
+            }
             Some(Err(KafkaError::MessageConsumption(code))) if code != RDKafkaErrorCode::Fatal => {}
-            Some(Err(e)) => return Err(fail(e.to_string())),
+            Some(Err(e)) => {
+                let p = open.first().copied().unwrap_or_default();
+                return Err(fail(p, e.to_string()));
+            }
         }
     }
-    Err(fail(format!("not read to its end in {RESTORE_TIMEOUT:?}")))
+    Ok(latest)
 }

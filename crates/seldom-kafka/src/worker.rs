@@ -35,7 +35,7 @@ use seldom_ingest::IngestOptions;
 use crate::config::KafkaConfig;
 use crate::error::WorkerError;
 use crate::metrics::WorkerMetrics;
-use crate::restore::latest_snapshot;
+use crate::restore::latest_snapshots;
 use crate::tasks::{Layout, Outgoing, Tasks};
 use crate::topics::{self, MAX_STATE_BYTES};
 
@@ -316,29 +316,37 @@ impl<'a> Session<'a> {
             self.tasks.own_source(*p);
         }
         let started = Instant::now();
-        for p in wanted[1].iter().filter(|p| !hosts.contains(p)) {
-            let snapshot = latest_snapshot(self.client, &t.host_state, *p as i32)?;
+        let new_hosts: Vec<i32> = wanted[1]
+            .iter()
+            .filter(|p| !hosts.contains(p))
+            .map(|p| *p as i32)
+            .collect();
+        for (p, snapshot) in latest_snapshots(self.client, &t.host_state, &new_hosts)? {
             self.metrics
                 .restored_bytes
                 .inc_by(snapshot.as_ref().map_or(0, Vec::len) as u64);
             self.tasks
-                .own_host(*p, snapshot.as_deref())
+                .own_host(p as u32, snapshot.as_deref())
                 .map_err(|problem| WorkerError::Restore {
                     topic: t.host_state.clone(),
-                    partition: *p as i32,
+                    partition: p,
                     problem,
                 })?;
         }
-        for p in wanted[2].iter().filter(|p| !keys.contains(p)) {
-            let snapshot = latest_snapshot(self.client, &t.key_state, *p as i32)?;
+        let new_keys: Vec<i32> = wanted[2]
+            .iter()
+            .filter(|p| !keys.contains(p))
+            .map(|p| *p as i32)
+            .collect();
+        for (p, snapshot) in latest_snapshots(self.client, &t.key_state, &new_keys)? {
             self.metrics
                 .restored_bytes
                 .inc_by(snapshot.as_ref().map_or(0, Vec::len) as u64);
             self.tasks
-                .own_key(*p, snapshot.as_deref())
+                .own_key(p as u32, snapshot.as_deref())
                 .map_err(|problem| WorkerError::Restore {
                     topic: t.key_state.clone(),
-                    partition: *p as i32,
+                    partition: p,
                     problem,
                 })?;
         }
@@ -376,8 +384,11 @@ impl<'a> Session<'a> {
         if out.is_empty() && offsets.is_empty() {
             return Ok(());
         }
-        self.producer.begin_transaction()?;
-        let committed = self.produce_and_commit(&out, &offsets);
+        let committed = self
+            .producer
+            .begin_transaction()
+            .map_err(WorkerError::from)
+            .and_then(|()| self.produce_and_commit(&out, &offsets));
         match committed {
             Ok(()) => {
                 self.metrics.commits.inc();
@@ -406,15 +417,57 @@ impl<'a> Session<'a> {
             }
             Err(e) => {
                 self.metrics.aborts.inc();
-                // The tasks' memory is ahead of what was committed: the
-                // session ends, and the next one restores.
+                // The tasks' memory is ahead of what was committed.
                 self.tasks.clear();
                 let _ = self
                     .watchdog
                     .guard(|| self.producer.abort_transaction(TXN_TIMEOUT));
-                Err(e)
+                if e.is_fatal() {
+                    return Err(e);
+                }
+                // Without leaving the group (which would make every other
+                // worker rebalance too): back to the committed offsets, and
+                // every partition restored from its changelog again.
+                eprintln!(
+                    "seldom worker {}: {e}; transaction aborted, rewinding",
+                    self.options.id
+                );
+                self.rewind()
             }
         }
+    }
+
+    /// Seeks every assigned partition back to its committed offset (the
+    /// start, if none) and makes the next batch restore every task.
+    fn rewind(&mut self) -> Result<(), WorkerError> {
+        let assignment = self.consumer.assignment()?;
+        let committed = self
+            .consumer
+            .committed_offsets(assignment, Duration::from_secs(10))?;
+        let mut seek = TopicPartitionList::new();
+        for element in committed.elements() {
+            let offset = match element.offset() {
+                Offset::Offset(n) => Offset::Offset(n),
+                _ => Offset::Beginning,
+            };
+            seek.add_partition_offset(element.topic(), element.partition(), offset)?;
+        }
+        let sought = self
+            .consumer
+            .seek_partitions(seek, Duration::from_secs(10))?;
+        if let Some(failed) = sought.elements().iter().find(|e| e.error().is_err()) {
+            return Err(WorkerError::Rewind(format!(
+                "{} [{}]: {:?}",
+                failed.topic(),
+                failed.partition(),
+                failed.error()
+            )));
+        }
+        // Not a rebalance, but every task must be restored as after one.
+        self.epoch = u64::MAX;
+        self.next_offset.clear();
+        self.at_end.clear();
+        Ok(())
     }
 
     fn produce_and_commit(
