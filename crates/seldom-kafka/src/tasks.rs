@@ -64,11 +64,18 @@ struct KeyPartition {
     dirty: bool,
 }
 
-/// A key partition's snapshot in its changelog.
-#[derive(Serialize, Deserialize)]
+/// A key partition's snapshot in its changelog, read back.
+#[derive(Deserialize)]
 pub struct KeySnapshot {
     task: KeyTaskState,
     open: BTreeMap<String, Alert>,
+}
+
+/// The same, as written: borrowed, copying nothing.
+#[derive(Serialize)]
+struct KeySnapshotRef<'a> {
+    task: &'a KeyTaskState,
+    open: &'a BTreeMap<String, Alert>,
 }
 
 /// What went wrong with a record, counted by kind.
@@ -373,9 +380,9 @@ impl Tasks {
         }
         for (p, key) in &mut self.keys {
             if std::mem::take(&mut key.dirty) {
-                let snapshot = KeySnapshot {
+                let snapshot = KeySnapshotRef {
                     task: key.task.snapshot(),
-                    open: key.open.clone(),
+                    open: &key.open,
                 };
                 out.push(Outgoing {
                     topic: self.topics.key_state.clone(),

@@ -24,12 +24,23 @@ pub struct HostTask {
     released: Option<Timestamp>,
 }
 
-/// What a host task remembers: its snapshot in a changelog.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What a host task remembers: its snapshot in a changelog, read back.
+#[derive(Debug, Clone, Deserialize)]
 pub struct HostTaskState {
     detector: DetectorState,
     reorder: Vec<(ReorderKey, Event)>,
     upstream: Upstream,
+    released: Option<Timestamp>,
+}
+
+/// The same snapshot as written: borrowed from the task, so that writing
+/// one copies nothing (a partition's state is written after every batch
+/// that changed it).
+#[derive(Serialize)]
+pub struct HostTaskSnapshot<'a> {
+    detector: &'a DetectorState,
+    reorder: Vec<(&'a ReorderKey, &'a Event)>,
+    upstream: &'a Upstream,
     released: Option<Timestamp>,
 }
 
@@ -143,18 +154,12 @@ impl HostTask {
         self.detector.stats()
     }
 
-    /// Its state, for a changelog.
-    pub fn snapshot(&self) -> HostTaskState {
-        HostTaskState {
-            detector: self.detector.state.clone(),
-            reorder: self
-                .detector
-                .state
-                .reorder
-                .entries()
-                .map(|(k, e)| (*k, e.clone()))
-                .collect(),
-            upstream: self.upstream.clone(),
+    /// Its state, for a changelog (read back as a [`HostTaskState`]).
+    pub fn snapshot(&self) -> HostTaskSnapshot<'_> {
+        HostTaskSnapshot {
+            detector: &self.detector.state,
+            reorder: self.detector.state.reorder.entries().collect(),
+            upstream: &self.upstream,
             released: self.released,
         }
     }

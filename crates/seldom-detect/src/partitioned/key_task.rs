@@ -181,8 +181,8 @@ impl KeyTask {
     }
 
     /// Its state, for a changelog.
-    pub fn snapshot(&self) -> KeyTaskState {
-        self.state.clone()
+    pub fn snapshot(&self) -> &KeyTaskState {
+        &self.state
     }
 
     /// Continues from a snapshot (written under the same configuration).

@@ -46,7 +46,7 @@ mod key_task;
 mod progress;
 mod source_task;
 
-pub use host_task::{HostTask, HostTaskState};
+pub use host_task::{HostTask, HostTaskSnapshot, HostTaskState};
 pub use key_task::{KeyTask, KeyTaskState};
 pub use progress::Progress;
 pub use source_task::SourceTask;
