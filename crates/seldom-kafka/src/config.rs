@@ -125,14 +125,18 @@ impl KafkaConfig {
             }
         }
         for key in self.properties.keys() {
-            // These are what exactly-once rests on: set by the worker.
-            const OWN: [&str; 6] = [
+            // These are what exactly-once rests on: set by the worker. (The
+            // worker drops what it polled before a rebalance, which is right
+            // only with the eager protocol: every partition fetched anew.)
+            const OWN: [&str; 8] = [
                 "group.id",
                 "isolation.level",
                 "enable.auto.commit",
                 "transactional.id",
                 "enable.idempotence",
                 "bootstrap.servers",
+                "group.protocol",
+                "partition.assignment.strategy",
             ];
             if OWN.contains(&key.as_str()) {
                 return Err(KafkaConfigError {
@@ -165,6 +169,12 @@ mod tests {
         let mut c = KafkaConfig::default();
         c.properties
             .insert("isolation.level".into(), "read_uncommitted".into());
+        assert_eq!(c.checked().unwrap_err().field, "properties");
+        let mut c = KafkaConfig::default();
+        c.properties.insert(
+            "partition.assignment.strategy".into(),
+            "cooperative-sticky".into(),
+        );
         assert_eq!(c.checked().unwrap_err().field, "properties");
         let c = KafkaConfig {
             partitions: 0,
