@@ -23,6 +23,8 @@ pub struct WorkerMetrics {
     pub records_out: Counter,
     /// Events the worker's host partitions have processed.
     pub events: Gauge,
+    /// Input records that did not decode (counted by the ingestor, skipped).
+    pub malformed_records: Gauge,
     pub restored_bytes: Counter,
     /// How long the last restore of newly assigned partitions took.
     pub restore_seconds: Gauge<f64, AtomicU64>,
@@ -86,6 +88,11 @@ impl WorkerMetrics {
             "events",
             "Events processed by this worker's host partitions",
             self.events.clone(),
+        );
+        r.register(
+            "malformed_records",
+            "Input records that did not decode, skipped",
+            self.malformed_records.clone(),
         );
         r.register(
             "restored_bytes",

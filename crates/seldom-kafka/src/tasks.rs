@@ -84,8 +84,6 @@ pub struct TaskCounters {
     /// Internal records that did not decode (a stranger writing to an
     /// internal topic, or a version mismatch): skipped.
     pub bad_internal_records: u64,
-    pub alerts: u64,
-    pub repeats: u64,
 }
 
 pub struct Tasks {
@@ -93,7 +91,6 @@ pub struct Tasks {
     layout: Layout,
     detect: DetectConfig,
     catalog: Catalog,
-    ingest: IngestOptions,
     dedup: Micros,
     sources: BTreeMap<u32, SourcePartition>,
     hosts: BTreeMap<u32, HostPartition>,
@@ -116,13 +113,12 @@ impl Tasks {
         // Checked once here, so that a task's construction cannot fail later.
         detect.build(catalog.clone())?;
         Ok(Tasks {
-            ingestor: Ingestor::new(ingest.clone()),
+            ingestor: Ingestor::new(ingest),
             dedup: Micros::days(detect.dedup_days),
             topics,
             layout,
             detect,
             catalog,
-            ingest,
             sources: BTreeMap::new(),
             hosts: BTreeMap::new(),
             keys: BTreeMap::new(),
@@ -130,10 +126,6 @@ impl Tasks {
             touched_keys: BTreeSet::new(),
             counters: TaskCounters::default(),
         })
-    }
-
-    pub fn layout(&self) -> Layout {
-        self.layout
     }
 
     /// Partitions this worker owns, per stage.
@@ -334,7 +326,6 @@ impl Tasks {
         for update in updates {
             let alert = match update {
                 AlertUpdate::New(alert, _) => {
-                    self.counters.alerts += 1;
                     // A repeat comes within the dedup period of its alert's
                     // first time; older ones can no longer repeat.
                     let horizon = alert.first_seen.minus(self.dedup);
@@ -347,7 +338,6 @@ impl Tasks {
                     count,
                     last_seen,
                 } => {
-                    self.counters.repeats += 1;
                     let Some(open) = key.open.get_mut(&id) else {
                         continue;
                     };
@@ -399,20 +389,9 @@ impl Tasks {
         self.ingestor.stats()
     }
 
-    /// The detector's counters, summed over the owned partitions.
-    pub fn detect_counts(&self) -> (u64, u64) {
-        let events = self.hosts.values().map(|h| h.task.stats().events).sum();
-        let late = self
-            .keys
-            .values()
-            .map(|k| k.task.stats().late_events)
-            .sum::<u64>()
-            + self
-                .hosts
-                .values()
-                .map(|h| h.task.stats().late_events)
-                .sum::<u64>();
-        (events, late)
+    /// Events the owned host partitions have processed.
+    pub fn events(&self) -> u64 {
+        self.hosts.values().map(|h| h.task.stats().events).sum()
     }
 
     /// Where every owned task stands, one line each, for a trace.
@@ -428,11 +407,6 @@ impl Tasks {
         let hosts = self.hosts.values().map(|h| h.task.describe());
         let keys = self.keys.values().map(|k| k.task.describe());
         sources.chain(hosts).chain(keys).collect()
-    }
-
-    /// The ingest options the worker decodes with.
-    pub fn ingest_options(&self) -> &IngestOptions {
-        &self.ingest
     }
 }
 

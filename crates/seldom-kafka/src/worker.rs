@@ -134,6 +134,13 @@ impl ConsumerContext for Rebalances {
     }
 }
 
+/// The stages whose partitions keep state in a changelog.
+#[derive(Clone, Copy)]
+enum Stage {
+    Hosts,
+    Keys,
+}
+
 /// A record polled, with the rebalance count at the time.
 struct Polled {
     topic: String,
@@ -312,49 +319,47 @@ impl<'a> Session<'a> {
         self.next_offset.clear();
         self.at_end.clear();
         let (_, hosts, keys) = self.tasks.owned();
+        let (hosts, keys): (BTreeSet<u32>, BTreeSet<u32>) =
+            (hosts.into_iter().collect(), keys.into_iter().collect());
         for p in &wanted[0] {
             self.tasks.own_source(*p);
         }
         let started = Instant::now();
-        let new_hosts: Vec<i32> = wanted[1]
-            .iter()
-            .filter(|p| !hosts.contains(p))
-            .map(|p| *p as i32)
-            .collect();
-        for (p, snapshot) in latest_snapshots(self.client, &t.host_state, &new_hosts)? {
-            self.metrics
-                .restored_bytes
-                .inc_by(snapshot.as_ref().map_or(0, Vec::len) as u64);
-            self.tasks
-                .own_host(p as u32, snapshot.as_deref())
-                .map_err(|problem| WorkerError::Restore {
-                    topic: t.host_state.clone(),
-                    partition: p,
-                    problem,
-                })?;
-        }
-        let new_keys: Vec<i32> = wanted[2]
-            .iter()
-            .filter(|p| !keys.contains(p))
-            .map(|p| *p as i32)
-            .collect();
-        for (p, snapshot) in latest_snapshots(self.client, &t.key_state, &new_keys)? {
-            self.metrics
-                .restored_bytes
-                .inc_by(snapshot.as_ref().map_or(0, Vec::len) as u64);
-            self.tasks
-                .own_key(p as u32, snapshot.as_deref())
-                .map_err(|problem| WorkerError::Restore {
-                    topic: t.key_state.clone(),
-                    partition: p,
-                    problem,
-                })?;
-        }
+        let new_hosts: Vec<u32> = wanted[1].difference(&hosts).copied().collect();
+        let new_keys: Vec<u32> = wanted[2].difference(&keys).copied().collect();
+        self.restore(Stage::Hosts, &new_hosts)?;
+        self.restore(Stage::Keys, &new_keys)?;
         self.metrics.observe_restore(started.elapsed());
         eprintln!(
             "seldom worker {}: assigned input {:?}, by-host {:?}, by-key {:?}",
             self.options.id, wanted[0], wanted[1], wanted[2]
         );
+        Ok(())
+    }
+
+    /// Takes `partitions` of a stage, each from its changelog's last snapshot.
+    fn restore(&mut self, stage: Stage, partitions: &[u32]) -> Result<(), WorkerError> {
+        let t = &self.options.kafka.topics;
+        let topic = match stage {
+            Stage::Hosts => &t.host_state,
+            Stage::Keys => &t.key_state,
+        };
+        let wanted: Vec<i32> = partitions.iter().map(|p| *p as i32).collect();
+        for (p, snapshot) in latest_snapshots(self.client, topic, &wanted)? {
+            let bytes = snapshot.as_deref();
+            self.metrics
+                .restored_bytes
+                .inc_by(bytes.map_or(0, <[u8]>::len) as u64);
+            let owned = match stage {
+                Stage::Hosts => self.tasks.own_host(p as u32, bytes),
+                Stage::Keys => self.tasks.own_key(p as u32, bytes),
+            };
+            owned.map_err(|problem| WorkerError::Restore {
+                topic: topic.clone(),
+                partition: p,
+                problem,
+            })?;
+        }
         Ok(())
     }
 
@@ -394,8 +399,10 @@ impl<'a> Session<'a> {
                 self.metrics.commits.inc();
                 self.metrics.records_in.inc_by(batch.len() as u64);
                 self.metrics.records_out.inc_by(out.len() as u64);
-                let (events, _) = self.tasks.detect_counts();
-                self.metrics.events.set(events as i64);
+                self.metrics.events.set(self.tasks.events() as i64);
+                self.metrics
+                    .malformed_records
+                    .set(self.tasks.ingest_stats().skipped_total() as i64);
                 let t = &self.options.kafka.topics;
                 for record in out
                     .iter()

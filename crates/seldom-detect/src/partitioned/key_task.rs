@@ -73,16 +73,13 @@ impl KeyTask {
         })
     }
 
-    pub fn partition(&self) -> u32 {
-        self.partition
-    }
-
     /// Takes a contact from host partition `from`; one judged before what
     /// this task has already counted is late and is counted at once.
     pub fn push(&mut self, from: u32, contact: Contact, out: &mut Vec<AlertUpdate>) {
         if self.state.released.is_some_and(|r| contact.judged_at <= r) {
             self.state.stats.late_events += 1;
-            self.judge(contact, out);
+            let now = self.now();
+            self.judge(contact, now, out);
             return;
         }
         let host = xxhash_rust::xxh3::xxh3_64(contact.event.host.as_str().as_bytes());
@@ -103,12 +100,14 @@ impl KeyTask {
             Watermark::Through(through) => Some(through),
             Watermark::AllIdle => None,
         };
+        // The marks do not change while contacts are counted.
+        let now = self.now();
         while let Some(entry) = self.state.waiting.first_entry() {
             if upto.is_some_and(|u| entry.key().0 > u) {
                 break;
             }
             let contact = entry.remove();
-            self.judge(contact, out);
+            self.judge(contact, now, out);
         }
         if let Some(upto) = upto {
             self.state.released = Some(self.state.released.map_or(upto, |r| r.max(upto)));
@@ -120,11 +119,17 @@ impl KeyTask {
         self.state.waiting.is_empty()
     }
 
-    fn judge(&mut self, contact: Contact, out: &mut Vec<AlertUpdate>) {
+    /// The organization's clock, from the upstream marks.
+    fn now(&self) -> Option<Timestamp> {
+        let quorum = self.config.clock_quorum as usize;
+        self.state.upstream.clock(quorum).now()
+    }
+
+    /// Counts `contact` at the organization's clock `now`.
+    fn judge(&mut self, contact: Contact, now: Option<Timestamp>, out: &mut Vec<AlertUpdate>) {
         let upstream = &self.state.upstream;
         let at = contact.judged_at;
         // Upkeep follows the organization's clock, as in one detector.
-        let now = upstream.clock(self.config.clock_quorum as usize).now();
         let upkeep = now.map_or(at, |n| at.min(n));
         let day = upkeep.day();
         if self.state.current_day.is_none_or(|d| day > d) {
