@@ -5,11 +5,13 @@
 //! attribution ([`process_table`], [`dns`]), destination classification and
 //! keys ([`destination`]), the org-wide prevalence baseline ([`baseline`]), the
 //! variation catalog ([`catalog`]) and the alert with its evidence ([`alert`]),
-//! rendered for SIEMs as ECS or OCSF by [`formats`].
+//! rendered for SIEMs as ECS or OCSF by [`formats`]; what an allowlist entry
+//! covers is [`allow`].
 
 #![forbid(unsafe_code)]
 
 pub mod alert;
+pub mod allow;
 pub mod baseline;
 pub mod catalog;
 pub mod clock;

@@ -12,28 +12,19 @@
 use ipnet::IpNet;
 use seldom_detect::Alert;
 use seldom_detect::destination::registered_domain;
-use seldom_detect::image::image_name;
 use seldom_model::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// A registered domain; covers its subdomains.
-    Domain,
-    Ip,
-    Cidr,
-    /// A process image: a file name (`curl.exe`) or a full path.
-    Image,
-    Host,
-    Variation,
-}
+/// What an entry's value names (the matching rule is the detector's, shared
+/// with a cluster's workers).
+pub use seldom_detect::allow::AllowKind as Kind;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 #[schema(as = AllowlistEntry)]
 pub struct Entry {
     pub id: String,
+    #[schema(schema_with = crate::schema::allow_kind)]
     pub kind: Kind,
     /// In canonical form: a network truncated to its prefix, a domain or
     /// name in lower case.
@@ -52,6 +43,7 @@ pub struct Entry {
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEntry {
+    #[schema(schema_with = crate::schema::allow_kind)]
     pub kind: Kind,
     /// Matched exactly (a domain also covers its subdomains): something
     /// besides white space, and no wildcard (`*`, `?`).
@@ -133,28 +125,7 @@ impl NewEntry {
 impl Entry {
     /// Whether this entry covers the alert.
     pub fn covers(&self, alert: &Alert) -> bool {
-        let d = &alert.destination;
-        match self.kind {
-            Kind::Domain => [d.registered_domain.as_deref(), d.forward_name.as_deref()]
-                .into_iter()
-                .flatten()
-                .any(|name| {
-                    let name = name.trim_end_matches('.').to_ascii_lowercase();
-                    name == self.value || name.ends_with(&format!(".{}", self.value))
-                }),
-            Kind::Ip => d.ip.to_string() == self.value,
-            Kind::Cidr => self
-                .value
-                .parse::<IpNet>()
-                .is_ok_and(|net| net.contains(&d.ip)),
-            Kind::Image => alert.process.image.as_deref().is_some_and(|image| {
-                let image = image.to_lowercase();
-                image == self.value
-                    || image_name(&image).is_some_and(|n| Some(n) == image_name(&self.value))
-            }),
-            Kind::Host => alert.host.eq_ignore_ascii_case(&self.value),
-            Kind::Variation => alert.variation == self.value,
-        }
+        seldom_detect::allow::covers(self.kind, &self.value, alert)
     }
 
     pub fn describe(&self) -> String {

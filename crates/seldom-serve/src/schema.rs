@@ -21,6 +21,15 @@ pub fn choice(values: &[&str]) -> Object {
         .build()
 }
 
+/// An allowlist entry's kind ([`seldom_detect::allow::AllowKind`]).
+pub fn allow_kind() -> Object {
+    let mut kind = choice(&["domain", "ip", "cidr", "image", "host", "variation"]);
+    kind.description = Some(
+        "What the value names: a registered domain (covers its subdomains), an IP address, a network, a process image, a host, or a variation".into(),
+    );
+    kind
+}
+
 /// A query filter's time: an RFC 3339 date-time, or empty (no filter).
 pub fn time_filter() -> Schema {
     let empty = ObjectBuilder::new()
