@@ -47,6 +47,10 @@ pub struct Topics {
     pub host_state: String,
     /// Internal, compacted: each key partition's state.
     pub key_state: String,
+    /// Compacted, one partition: allowlist entries (key the entry id, value
+    /// the entry as `serve` shows it, a tombstone when deleted), published
+    /// by `seldom serve --kafka` and read whole by every worker.
+    pub allowlist: String,
 }
 
 impl Default for Topics {
@@ -58,6 +62,7 @@ impl Default for Topics {
             alerts: "seldom.alerts".into(),
             host_state: "seldom.host-state".into(),
             key_state: "seldom.key-state".into(),
+            allowlist: "seldom.allowlist".into(),
         }
     }
 }
@@ -115,6 +120,7 @@ impl KafkaConfig {
             ("topics.alerts", &t.alerts),
             ("topics.host_state", &t.host_state),
             ("topics.key_state", &t.key_state),
+            ("topics.allowlist", &t.allowlist),
         ];
         for (i, (field, name)) in names.iter().enumerate() {
             if name.is_empty() || name.len() > 249 || !name.bytes().all(legal_topic_byte) {

@@ -13,15 +13,22 @@
 //! - [`worker`]: the consume-process-produce loop, exactly once;
 //! - [`produce`]: files into the input topic (`seldom kafka produce`);
 //! - [`alerts`]: each alert's latest record (`seldom kafka alerts`);
+//! - [`allowlist`]: the entries that suppress new alerts, cluster-wide;
+//! - [`publish`]: one record, confirmed (allowlist entries from `serve`);
+//! - [`reader`]: a whole topic read outside any group (the allowlist, and
+//!   the alerts for `serve --kafka`);
 //! - [`metrics`]: a worker's counters for Prometheus.
 
 #![forbid(unsafe_code)]
 
 pub mod alerts;
+pub mod allowlist;
 pub mod config;
 mod error;
 pub mod metrics;
 pub mod produce;
+pub mod publish;
+pub mod reader;
 pub mod restore;
 pub mod tasks;
 pub mod topics;

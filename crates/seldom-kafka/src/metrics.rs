@@ -2,7 +2,9 @@
 //! (`prometheus-client`): transactions committed and aborted, sessions
 //! restarted, records in and out, events processed, and what restoring
 //! partitions from the changelogs cost. Consumer lag per partition is
-//! measured by the worker's loop and set here.
+//! measured by the worker's loop and set here. Beside them, the worker's
+//! readiness: `/readyz` answers 503 with the reason while a session starts,
+//! restores partitions or has just aborted a transaction.
 
 use std::sync::Mutex;
 use std::sync::atomic::AtomicU64;
@@ -32,12 +34,44 @@ pub struct WorkerMetrics {
     pub state_bytes: Family<Vec<(String, String)>, Gauge>,
     /// Records behind the end, per partition consumed.
     pub lag: Family<Vec<(String, String)>, Gauge>,
+    /// New alerts an allowlist entry covered, not published.
+    pub suppressed_by_allowlist: Counter,
+    /// Entries of the allowlist topic this worker holds.
+    pub allowlist_entries: Gauge,
     registry: Mutex<Option<Registry>>,
+    /// Why the worker is not ready (`None`: ready). It starts unready.
+    unready: Mutex<Option<String>>,
 }
 
 impl WorkerMetrics {
     pub fn new() -> Self {
-        WorkerMetrics::default()
+        let metrics = WorkerMetrics::default();
+        metrics.set_unready("starting");
+        metrics
+    }
+
+    /// The worker cannot do its work now, and why.
+    pub fn set_unready(&self, reason: impl Into<String>) {
+        *self
+            .unready
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(reason.into());
+    }
+
+    /// A transaction committed (or there was nothing to commit) with every
+    /// assigned partition restored.
+    pub fn set_ready(&self) {
+        *self
+            .unready
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    pub fn unready_reason(&self) -> Option<String> {
+        self.unready
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
     }
 
     pub fn observe_restore(&self, took: Duration) {
@@ -110,6 +144,16 @@ impl WorkerMetrics {
             self.state_bytes.clone(),
         );
         r.register(
+            "suppressed_by_allowlist",
+            "New alerts an allowlist entry covered, not published",
+            self.suppressed_by_allowlist.clone(),
+        );
+        r.register(
+            "allowlist_entries",
+            "Allowlist entries this worker holds",
+            self.allowlist_entries.clone(),
+        );
+        r.register(
             "consumer_lag",
             "Records behind the end, per partition",
             self.lag.clone(),
@@ -118,23 +162,40 @@ impl WorkerMetrics {
     }
 }
 
-/// Answers `GET /metrics` on `listener` until the process ends.
+/// Answers `GET /metrics`, `/healthz` (the process answers) and `/readyz`
+/// (200, or 503 with the reason) on `listener` until the process ends.
 pub async fn serve(listener: tokio::net::TcpListener, metrics: std::sync::Arc<WorkerMetrics>) {
-    let app = axum::Router::new().route(
-        "/metrics",
-        axum::routing::get(move || {
-            let metrics = metrics.clone();
-            async move {
-                (
-                    [(
-                        axum::http::header::CONTENT_TYPE,
-                        "application/openmetrics-text; version=1.0.0; charset=utf-8",
-                    )],
-                    metrics.render(),
-                )
-            }
-        }),
-    );
+    use axum::http::StatusCode;
+    let readiness = metrics.clone();
+    let app = axum::Router::new()
+        .route(
+            "/metrics",
+            axum::routing::get(move || {
+                let metrics = metrics.clone();
+                async move {
+                    (
+                        [(
+                            axum::http::header::CONTENT_TYPE,
+                            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+                        )],
+                        metrics.render(),
+                    )
+                }
+            }),
+        )
+        .route("/healthz", axum::routing::get(|| async { "ok\n" }))
+        .route(
+            "/readyz",
+            axum::routing::get(move || {
+                let reason = readiness.unready_reason();
+                async move {
+                    match reason {
+                        None => (StatusCode::OK, "ready\n".to_owned()),
+                        Some(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")),
+                    }
+                }
+            }),
+        );
     if let Err(e) = axum::serve(listener, app).await {
         eprintln!("seldom worker: metrics endpoint: {e}");
     }

@@ -7,7 +7,8 @@
 //! - a by-host record feeds that partition's [`HostTask`]; its contacts go to
 //!   the by-key partition of their destination key;
 //! - a by-key record feeds that partition's [`KeyTask`]; its alerts go to the
-//!   alerts topic, keyed by alert id, a repeat as the whole alert again.
+//!   alerts topic, keyed by alert id, a repeat as the whole alert again;
+//!   a new alert an allowlist entry covers is not published.
 //!
 //! After each batch every task that moved sends its progress mark to every
 //! partition downstream, if it changed.
@@ -23,6 +24,7 @@ use seldom_ingest::{BytesSource, IngestOptions, IngestStats, Ingestor, Source};
 use seldom_model::Micros;
 use serde::{Deserialize, Serialize};
 
+use crate::allowlist::Allowlist;
 use crate::config::Topics;
 use crate::wire::{ToHosts, ToKeys, decode, encode};
 
@@ -84,6 +86,8 @@ pub struct TaskCounters {
     /// Internal records that did not decode (a stranger writing to an
     /// internal topic, or a version mismatch): skipped.
     pub bad_internal_records: u64,
+    /// New alerts an allowlist entry covered: not published.
+    pub suppressed_by_allowlist: u64,
 }
 
 pub struct Tasks {
@@ -100,6 +104,9 @@ pub struct Tasks {
     touched_keys: BTreeSet<u32>,
     ingestor: Ingestor,
     pub counters: TaskCounters,
+    /// The entries whose alerts are not published (kept current by the
+    /// worker from the allowlist topic).
+    pub allowlist: Allowlist,
 }
 
 impl Tasks {
@@ -125,6 +132,7 @@ impl Tasks {
             touched_hosts: BTreeSet::new(),
             touched_keys: BTreeSet::new(),
             counters: TaskCounters::default(),
+            allowlist: Allowlist::default(),
         })
     }
 
@@ -326,6 +334,13 @@ impl Tasks {
         for update in updates {
             let alert = match update {
                 AlertUpdate::New(alert, _) => {
+                    // Suppressed as a single service suppresses it: the
+                    // dedup table still holds it, so its repeats are not
+                    // published either (they find no open alert).
+                    if self.allowlist.covering(&alert).is_some() {
+                        self.counters.suppressed_by_allowlist += 1;
+                        continue;
+                    }
                     // A repeat comes within the dedup period of its alert's
                     // first time; older ones can no longer repeat.
                     let horizon = alert.first_seen.minus(self.dedup);

@@ -40,6 +40,10 @@ pub fn ensure(config: &KafkaConfig, client: &ClientConfig) -> Result<Layout, Wor
         NewTopic::new(&t.by_host, p, TopicReplication::Fixed(rf)),
         NewTopic::new(&t.by_key, p, TopicReplication::Fixed(rf)),
         NewTopic::new(&t.alerts, p, TopicReplication::Fixed(rf)).set("cleanup.policy", "compact"),
+        // One partition: every worker reads all of it, in the order it was
+        // written.
+        NewTopic::new(&t.allowlist, 1, TopicReplication::Fixed(rf))
+            .set("cleanup.policy", "compact"),
         compacted.iter().fold(
             NewTopic::new(&t.host_state, p, TopicReplication::Fixed(rf)),
             |n, (k, v)| n.set(k, v),

@@ -35,6 +35,7 @@ use seldom_ingest::IngestOptions;
 use crate::config::KafkaConfig;
 use crate::error::WorkerError;
 use crate::metrics::WorkerMetrics;
+use crate::reader::TopicReader;
 use crate::restore::latest_snapshots;
 use crate::tasks::{Layout, Outgoing, Tasks};
 use crate::topics::{self, MAX_STATE_BYTES};
@@ -43,6 +44,8 @@ use crate::topics::{self, MAX_STATE_BYTES};
 const TXN_TIMEOUT: Duration = Duration::from_secs(30);
 /// Records per batch at most (a batch is one transaction).
 const MAX_BATCH: usize = 20_000;
+/// How long a session may take to read the allowlist topic at its start.
+const ALLOWLIST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Quiet batches after which an input partition one record short of its
 /// end counts as caught up (a transactional producer's last commit marker
 /// is an offset no record is read at).
@@ -89,6 +92,7 @@ pub fn run(options: &WorkerOptions, metrics: &Arc<WorkerMetrics>) -> Result<(), 
             Err(e) if e.is_setup() => return Err(e),
             Err(e) => {
                 metrics.sessions_restarted.inc();
+                metrics.set_unready(format!("{e}; starting afresh"));
                 eprintln!("seldom worker: {e}; starting afresh from what was committed");
                 std::thread::sleep(Duration::from_secs(1));
             }
@@ -167,6 +171,10 @@ struct Session<'a> {
     /// Input partitions found at their end and quiet since: no need to ask
     /// the cluster again until a record comes.
     at_end: BTreeSet<u32>,
+    /// The allowlist topic, read whole and followed.
+    allowlist: TopicReader,
+    /// Suppressed alerts already added to the metric.
+    reported_suppressed: u64,
 }
 
 impl<'a> Session<'a> {
@@ -178,6 +186,7 @@ impl<'a> Session<'a> {
         watchdog: &'a Watchdog,
     ) -> Result<Session<'a>, WorkerError> {
         let kafka = &options.kafka;
+        metrics.set_unready("joining the consumer group");
         let mut producer_config = client.clone();
         producer_config
             .set(
@@ -228,6 +237,12 @@ impl<'a> Session<'a> {
             options.ingest.clone(),
         )
         .map_err(|e| WorkerError::Setup(e.to_string()))?;
+        // Every entry there is before the first record: a restarted worker
+        // suppresses what its predecessor did.
+        let mut tasks = tasks;
+        let mut allowlist = TopicReader::open(client, &t.allowlist, &BTreeMap::new())?;
+        allowlist.catch_up(ALLOWLIST_TIMEOUT, |record| tasks.allowlist.apply(&record))?;
+        metrics.allowlist_entries.set(tasks.allowlist.len() as i64);
         Ok(Session {
             options,
             client,
@@ -240,6 +255,8 @@ impl<'a> Session<'a> {
             quiet: BTreeMap::new(),
             next_offset: BTreeMap::new(),
             at_end: BTreeSet::new(),
+            allowlist,
+            reported_suppressed: 0,
         })
     }
 
@@ -250,6 +267,7 @@ impl<'a> Session<'a> {
             let batch = self.gather();
             let n = batch.len();
             let t1 = Instant::now();
+            self.follow_allowlist()?;
             self.follow_assignment()?;
             self.process(batch)?;
             if trace {
@@ -294,6 +312,21 @@ impl<'a> Session<'a> {
         batch
     }
 
+    /// Applies what was added to (or deleted from) the allowlist since the
+    /// last batch.
+    fn follow_allowlist(&mut self) -> Result<(), WorkerError> {
+        let records = self.allowlist.poll(Duration::ZERO, 10_000)?;
+        if !records.is_empty() {
+            for record in &records {
+                self.tasks.allowlist.apply(record);
+            }
+            self.metrics
+                .allowlist_entries
+                .set(self.tasks.allowlist.len() as i64);
+        }
+        Ok(())
+    }
+
     /// Makes the tasks follow the assignment after a rebalance: partitions
     /// gone are dropped, new ones restored from their changelogs.
     fn follow_assignment(&mut self) -> Result<(), WorkerError> {
@@ -302,6 +335,7 @@ impl<'a> Session<'a> {
             return Ok(());
         }
         self.epoch = epoch;
+        self.metrics.set_unready("restoring assigned partitions");
         let assignment = self.consumer.assignment()?;
         let t = &self.options.kafka.topics;
         let mut wanted: [BTreeSet<u32>; 3] = Default::default();
@@ -387,6 +421,7 @@ impl<'a> Session<'a> {
         self.tasks.end_batch(|p| caught_up.contains(&p), &mut out);
         self.tasks.snapshots(&mut out);
         if out.is_empty() && offsets.is_empty() {
+            self.metrics.set_ready();
             return Ok(());
         }
         let committed = self
@@ -396,7 +431,13 @@ impl<'a> Session<'a> {
             .and_then(|()| self.produce_and_commit(&out, &offsets));
         match committed {
             Ok(()) => {
+                self.metrics.set_ready();
                 self.metrics.commits.inc();
+                let suppressed = self.tasks.counters.suppressed_by_allowlist;
+                self.metrics
+                    .suppressed_by_allowlist
+                    .inc_by(suppressed.saturating_sub(self.reported_suppressed));
+                self.reported_suppressed = suppressed;
                 self.metrics.records_in.inc_by(batch.len() as u64);
                 self.metrics.records_out.inc_by(out.len() as u64);
                 self.metrics.events.set(self.tasks.events() as i64);
@@ -424,6 +465,8 @@ impl<'a> Session<'a> {
             }
             Err(e) => {
                 self.metrics.aborts.inc();
+                self.metrics
+                    .set_unready(format!("transaction aborted ({e}); rewinding"));
                 // The tasks' memory is ahead of what was committed.
                 self.tasks.clear();
                 let _ = self

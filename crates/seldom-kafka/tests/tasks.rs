@@ -6,10 +6,12 @@
 
 use std::collections::{BTreeMap, VecDeque};
 
+use seldom_detect::allow::AllowKind;
 use seldom_detect::{Alert, AlertUpdate, Catalog, DetectConfig, Order, Sink, SinkError};
 use seldom_ingest::{BytesSource, IngestOptions, Source, decode_in_background};
+use seldom_kafka::allowlist::{AllowEntry, Allowlist};
 use seldom_kafka::config::Topics;
-use seldom_kafka::tasks::{Layout, Outgoing, Tasks};
+use seldom_kafka::tasks::{Layout, Outgoing, TaskCounters, Tasks};
 use seldom_simulate::render::render;
 use seldom_simulate::{SimConfig, Simulator};
 use serde_json::Value;
@@ -90,15 +92,13 @@ fn comparable(mut alert: Value) -> Value {
     alert
 }
 
-#[test]
-fn a_workers_tasks_give_one_detectors_final_alerts() {
-    let records = simulated_records();
-    let expected = one_detector(&records);
-    assert!(
-        expected.values().any(|a| a["count"].as_u64() > Some(1)),
-        "repeats to check"
-    );
-
+/// The records through one worker's tasks (3 input and 4 internal
+/// partitions), with `allowlist`: each alert id's last record, and what the
+/// tasks counted.
+fn through_tasks(
+    records: &[String],
+    allowlist: Allowlist,
+) -> (BTreeMap<String, Value>, TaskCounters) {
     let topics = Topics::default();
     let layout = Layout {
         input: 3,
@@ -112,6 +112,7 @@ fn a_workers_tasks_give_one_detectors_final_alerts() {
         IngestOptions::default(),
     )
     .expect("a valid configuration");
+    tasks.allowlist = allowlist;
     for p in 0..layout.input {
         tasks.own_source(p);
     }
@@ -202,7 +203,20 @@ fn a_workers_tasks_give_one_detectors_final_alerts() {
             0
         };
     }
-    assert_eq!(tasks.counters.bad_internal_records, 1);
+    (alerts, tasks.counters.clone())
+}
+
+#[test]
+fn a_workers_tasks_give_one_detectors_final_alerts() {
+    let records = simulated_records();
+    let expected = one_detector(&records);
+    assert!(
+        expected.values().any(|a| a["count"].as_u64() > Some(1)),
+        "repeats to check"
+    );
+    let (alerts, counters) = through_tasks(&records, Allowlist::default());
+    assert_eq!(counters.bad_internal_records, 1);
+    assert_eq!(counters.suppressed_by_allowlist, 0);
     let missing = expected
         .keys()
         .filter(|id| !alerts.contains_key(*id))
@@ -213,6 +227,37 @@ fn a_workers_tasks_give_one_detectors_final_alerts() {
         .count();
     assert_eq!((missing, extra), (0, 0), "of {} alerts", expected.len());
     for (id, alert) in &expected {
+        assert_eq!(&alerts[id], alert, "alert {id}");
+    }
+}
+
+/// An allowlist entry for a host withholds exactly that host's alerts, and
+/// their repeats; every other alert is published as before.
+#[test]
+fn an_allowlisted_hosts_alerts_are_not_published() {
+    let records = simulated_records();
+    let expected = one_detector(&records);
+    let host = expected
+        .values()
+        .find(|a| a["count"].as_u64() > Some(1))
+        .and_then(|a| a["host"].as_str())
+        .expect("an alert with repeats")
+        .to_owned();
+    let mut allowlist = Allowlist::default();
+    allowlist.insert(AllowEntry {
+        id: "e1".into(),
+        kind: AllowKind::Host,
+        value: host.to_lowercase(),
+        reason: "the lab's scanner".into(),
+    });
+    let (alerts, counters) = through_tasks(&records, allowlist);
+    let (covered, kept): (Vec<_>, Vec<_>) = expected
+        .iter()
+        .partition(|(_, a)| a["host"].as_str() == Some(host.as_str()));
+    assert!(!covered.is_empty() && !kept.is_empty());
+    assert_eq!(counters.suppressed_by_allowlist, covered.len() as u64);
+    assert_eq!(alerts.len(), kept.len());
+    for (id, alert) in kept {
         assert_eq!(&alerts[id], alert, "alert {id}");
     }
 }
