@@ -51,7 +51,9 @@ pub struct WorkerArgs {
     /// GROUP.ID): give a restarted worker the same one.
     #[arg(long, value_name = "ID", default_value = "worker")]
     pub id: String,
-    /// Serve the worker's Prometheus metrics at http://ADDR/metrics.
+    /// Serve the worker's Prometheus metrics at http://ADDR/metrics, with
+    /// /healthz and /readyz (503 and the reason while it starts, restores or
+    /// has just aborted a transaction).
     #[arg(long, value_name = "ADDR:PORT")]
     pub metrics: Option<String>,
 }
@@ -107,9 +109,14 @@ pub struct ProduceArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// A TOML file: `[detect]` (the keys of `scan --config`), `[serve]`, `[[input.file]]`.
+    /// A TOML file: `[detect]` (the keys of `scan --config`), `[serve]`, `[[input.file]]`, `[kafka]`.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Follow a cluster of `seldom worker`s at these bootstrap servers
+    /// (`host:port,...`; overrides `[kafka] bootstrap`): read their alerts
+    /// into the store, publish allowlist entries to them, detect nothing here.
+    #[arg(long, value_name = "BOOTSTRAP", conflicts_with = "tail")]
+    pub kafka: Option<String>,
     /// The address to listen on (default 127.0.0.1:8470).
     #[arg(long, value_name = "ADDR:PORT")]
     pub listen: Option<String>,

@@ -42,6 +42,9 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         .iter()
         .map(|path| FileInput { path: path.clone() });
     config.input.file.extend(tails);
+    if let Some(bootstrap) = &args.kafka {
+        config.kafka.get_or_insert_with(Default::default).bootstrap = bootstrap.clone();
+    }
     if let Some(days) = args.activation_days {
         config.detect.activation_days = days;
     }

@@ -6,8 +6,15 @@
 //! final state); and the same when a worker is SIGKILLed mid-stream and
 //! restarted, and when a broker is SIGKILLed mid-stream and restarted.
 //!
+//! A `seldom serve --kafka` beside the workers reads their alerts into its
+//! store and publishes an allowlist entry that every worker applies: the
+//! alerts topic and the service's API then hold exactly the detector's
+//! alerts minus the ones the entry covers, and a restart keeps triage.
+//!
 //! The cluster is started by the test if it is not running (`.ci/run`
 //! starts it first). Each scenario has topics and a group of its own.
+
+mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -15,13 +22,14 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use common::serve;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
 use seldom_detect::{Alert, AlertUpdate, Catalog, DetectConfig, Order, Sink, SinkError};
 use seldom_ingest::{IngestOptions, PathSource, Source, decode_in_background};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const SEED_HOSTS: &str = "40";
 const SEED_DAYS: &str = "17";
@@ -174,6 +182,7 @@ impl Deployment {
             "alerts",
             "host_state",
             "key_state",
+            "allowlist",
         ]
         .iter()
         .map(|t| format!("{t} = \"{name}.{t}\"\n"))
@@ -213,11 +222,16 @@ impl Deployment {
     }
 
     fn start_worker(&mut self, i: usize) {
+        self.start_worker_with(i, &[]);
+    }
+
+    fn start_worker_with(&mut self, i: usize, args: &[&str]) {
         let child = self
             .seldom()
             .args(["worker", "--kafka", bootstrap(), "--config"])
             .arg(&self.config)
             .args(["--id", &format!("w{i}")])
+            .args(args)
             .stdout(Stdio::null())
             .spawn()
             .expect("seldom worker");
@@ -303,7 +317,10 @@ impl Drop for Deployment {
 }
 
 fn assert_same(got: &BTreeMap<String, Value>, scenario: &str) {
-    let want = &expected().alerts;
+    assert_same_as(got, &expected().alerts, scenario);
+}
+
+fn assert_same_as(got: &BTreeMap<String, Value>, want: &BTreeMap<String, Value>, scenario: &str) {
     let missing: Vec<&String> = want.keys().filter(|id| !got.contains_key(*id)).collect();
     let extra: Vec<&String> = got.keys().filter(|id| !want.contains_key(*id)).collect();
     assert!(
@@ -359,4 +376,146 @@ fn a_broker_killed_mid_stream_changes_nothing() {
         std::thread::sleep(Duration::from_secs(8));
         assert!(script(&["start-broker", "2"]).0, "start-broker 2");
     });
+}
+
+/// Alert ids the service's API lists.
+fn listed(server: &serve::Server) -> BTreeSet<String> {
+    let (status, page) = server.get("/api/v1/alerts?limit=1000");
+    assert_eq!(status, 200, "{page}");
+    page["alerts"]
+        .as_array()
+        .map(|alerts| {
+            alerts
+                .iter()
+                .filter_map(|a| a["alert"]["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Waits until the service lists exactly `want`.
+fn until_listed(server: &serve::Server, want: &BTreeSet<String>) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let got = listed(server);
+        if &got == want {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the service lists {} alerts, the cluster raised {}",
+            got.len(),
+            want.len()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+/// A port nothing listens on now.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+#[test]
+fn a_service_follows_the_cluster_and_its_allowlist_holds_for_every_worker() {
+    let _serial = serial();
+    let expected = expected();
+    let mut deployment = Deployment::new("serve");
+    let state = deployment._dir.path().join("serve-state");
+    let config = deployment.config.to_str().expect("a UTF-8 path").to_owned();
+    let args = ["--kafka", bootstrap(), "--config", config.as_str()];
+    let server = serve::start(&state, None, &args);
+
+    // Telemetry goes to the cluster, not to this service.
+    let (status, refused) = server.send("POST", "/api/v1/ingest", b"{}\n", &[]);
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains(".input")
+    );
+
+    // An entry for the host with the fewest alerts, published before any
+    // worker starts: every worker reads it before its first record.
+    let mut per_host: BTreeMap<&str, usize> = BTreeMap::new();
+    for alert in expected.alerts.values() {
+        *per_host
+            .entry(alert["host"].as_str().unwrap_or_default())
+            .or_default() += 1;
+    }
+    let (host, _) = per_host
+        .iter()
+        .min_by_key(|(_, n)| **n)
+        .expect("alerts to allowlist");
+    let host = (*host).to_owned();
+    let entry = json!({"kind": "host", "value": host, "reason": "test: the lab's scanner"});
+    let (status, added) = server.send(
+        "POST",
+        "/api/v1/allowlist",
+        entry.to_string().as_bytes(),
+        &[("Content-Type", "application/json")],
+    );
+    assert_eq!(status, 201, "{added}");
+    let want: BTreeMap<String, Value> = expected
+        .alerts
+        .iter()
+        .filter(|(_, a)| a["host"].as_str() != Some(host.as_str()))
+        .map(|(id, a)| (id.clone(), a.clone()))
+        .collect();
+    assert!(want.len() < expected.alerts.len() && !want.is_empty());
+
+    let metrics_port = free_port();
+    let metrics = format!("127.0.0.1:{metrics_port}");
+    deployment.produce(&expected.telemetry);
+    deployment.start_worker_with(0, &["--metrics", &metrics]);
+    deployment.start_worker(1);
+    let ids: BTreeSet<String> = want.keys().cloned().collect();
+    let got = deployment.alerts(&ids);
+    assert_same_as(&got, &want, "serve");
+
+    // The worker says it is ready, and how many alerts the entry withheld.
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let readyz = agent
+        .get(format!("http://{metrics}/readyz"))
+        .call()
+        .map(|r| r.status().as_u16());
+    assert_eq!(readyz.ok(), Some(200));
+    let text = agent
+        .get(format!("http://{metrics}/metrics"))
+        .call()
+        .ok()
+        .and_then(|mut r| r.body_mut().read_to_string().ok())
+        .unwrap_or_default();
+    assert!(text.contains("seldom_worker_allowlist_entries 1"), "{text}");
+
+    // The service holds exactly those alerts; triage survives a restart,
+    // which reads the topic again without doubling anything.
+    until_listed(&server, &ids);
+    let first = ids.first().expect("an alert").clone();
+    let (status, patched) = server.send(
+        "PATCH",
+        &format!("/api/v1/alerts/{first}"),
+        br#"{"status": "acknowledged", "by": "ana"}"#,
+        &[("Content-Type", "application/json")],
+    );
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(server.stop(), Some(0));
+    let server = serve::start(&state, None, &args);
+    until_listed(&server, &ids);
+    let (_, again) = server.get(&format!("/api/v1/alerts/{first}"));
+    assert_eq!(again["triage"]["status"], "acknowledged", "{again}");
+    let (_, entries) = server.get("/api/v1/allowlist");
+    assert_eq!(
+        entries["entries"].as_array().map(Vec::len),
+        Some(1),
+        "{entries}"
+    );
+    assert_eq!(server.stop(), Some(0));
 }

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use seldom_detect::DetectConfig;
+use seldom_kafka::KafkaConfig;
 use serde::Deserialize;
 
 /// Everything the service needs to start, as the file says it.
@@ -24,6 +25,11 @@ pub struct ServeConfig {
     pub serve: ServiceSettings,
     /// What is read besides HTTP ingest.
     pub input: Inputs,
+    /// `[kafka]` (the workers' section): with it, the service follows a
+    /// cluster of `seldom worker`s instead of detecting itself: it reads the
+    /// alerts topic into its store and publishes allowlist entries to the
+    /// allowlist topic.
+    pub kafka: Option<KafkaConfig>,
 }
 
 /// `[serve]`.
@@ -170,6 +176,14 @@ impl ServeConfig {
             }
         }
         self.detect.internal_networks().context("in [detect]")?;
+        if let Some(kafka) = &self.kafka {
+            kafka.checked()?;
+            if !self.input.file.is_empty() {
+                bail!(
+                    "input.file: a service following a Kafka cluster detects nothing itself; send files to the input topic with `seldom kafka produce`"
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -240,6 +254,19 @@ mod tests {
             let e = refused(text);
             assert!(e.contains(field), "{text}: {e}");
         }
+    }
+
+    #[test]
+    fn a_cluster_section_is_checked_and_refuses_tails() {
+        let config = ServeConfig::from_toml("[kafka]\nbootstrap = \"127.0.0.1:19092\"\n").unwrap();
+        assert_eq!(
+            config.kafka.unwrap().topics.allowlist,
+            "seldom.allowlist".to_owned()
+        );
+        let e = refused("[kafka]\ngroup_id = \" \"\n");
+        assert!(e.contains("kafka.group_id"), "{e}");
+        let e = refused("[kafka]\nbootstrap = \"b:1\"\n[[input.file]]\npath = \"x.json\"\n");
+        assert!(e.contains("input.file"), "{e}");
     }
 
     #[test]

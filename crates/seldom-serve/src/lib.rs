@@ -6,7 +6,10 @@
 //! pending connections, dedup table and input offsets are committed together
 //! to a redb store at a checkpoint interval and on shutdown, so that a
 //! restart after a crash loses no alert and raises none twice. Analysts work
-//! in the REST API ([`http`]) or the embedded web UI.
+//! in the REST API ([`http`]) or the embedded web UI. With a `[kafka]`
+//! section (`serve --kafka`) the service detects nothing itself: it follows
+//! a cluster of `seldom worker`s ([`cluster`]), reading their alerts into
+//! its store and publishing allowlist entries to them.
 //!
 //! Modules: [`config`] (settings), [`service`] (what the edges and the
 //! detection thread share, behind methods), [`store`] (durable state),
@@ -25,6 +28,7 @@
 mod alert_sink;
 pub mod alerts;
 pub mod allowlist;
+pub mod cluster;
 pub mod config;
 pub mod connections;
 pub mod error_body;
@@ -66,6 +70,10 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
     let (store, restored) = Store::open(&config.serve.state, &config.detect)?;
     let variations: Arc<[String]> = catalog.variations().iter().map(|v| v.id.clone()).collect();
     let mut detector = config.detect.build(catalog).context("in [detect]")?;
+    let cluster = match &config.kafka {
+        Some(kafka) => Some(connect(kafka)?),
+        None => None,
+    };
     if let Some(state) = restored.state {
         detector.restore(state);
         detector.restore_reorder(restored.reorder);
@@ -81,13 +89,19 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         allowlist: restored.allowlist,
         inputs: crate::tail_status::inputs(&restored.offsets),
     };
-    let shared = Arc::new(Service::new(
+    let mut service = Service::new(
         opened,
         config.serve.queue_batches,
         config.detect.host_naming,
         variations,
         work_tx,
-    ));
+    );
+    let follower = cluster.map(|(link, client)| {
+        let topics = link.topics.clone();
+        service.follow_cluster(link);
+        (client, topics)
+    });
+    let shared = Arc::new(service);
     let mut detection = Detection::new(
         detector,
         restored.offsets.clone(),
@@ -100,18 +114,31 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
     // batches acknowledged after the last checkpoint (in order, before
     // anything new), `/readyz` and ingest answer 503 instead of refusing
     // connections.
-    let detection_thread = {
-        let shared = shared.clone();
-        let inbox = restored.inbox;
-        std::thread::Builder::new()
-            .name("seldom-detect".into())
-            .spawn(move || {
-                let _alive = shared.alive_guard();
-                detection.replay(inbox, &shared);
-                shared.mark_replayed();
-                detection.run(shared, work_rx)
-            })
-            .context("starting the detection thread")?
+    let detection_thread = match follower {
+        // Following a cluster: its alerts and allowlist in place of detection.
+        Some((client, topics)) => {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("seldom-cluster".into())
+                .spawn(move || {
+                    let _alive = shared.alive_guard();
+                    cluster::follow(shared, client, topics, work_rx)
+                })
+                .context("starting the cluster follower")?
+        }
+        None => {
+            let shared = shared.clone();
+            let inbox = restored.inbox;
+            std::thread::Builder::new()
+                .name("seldom-detect".into())
+                .spawn(move || {
+                    let _alive = shared.alive_guard();
+                    detection.replay(inbox, &shared);
+                    shared.mark_replayed();
+                    detection.run(shared, work_rx)
+                })
+                .context("starting the detection thread")?
+        }
     };
     let stop_tail = Arc::new(AtomicBool::new(false));
     let patterns = config.tail_patterns();
@@ -210,6 +237,13 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
     shared.send(Work::Shutdown);
     match detection_thread.join() {
         Ok(true) => eprintln!("seldom serve: stopped after a final checkpoint"),
+        Ok(false) if shared.cluster().is_some() => {
+            eprintln!(
+                "seldom serve: stopped with alerts not saved (the store could not write); the next start reads them from the cluster again"
+            );
+            served?;
+            anyhow::bail!("alerts read from the cluster were not saved");
+        }
         Ok(false) => {
             eprintln!(
                 "seldom serve: stopped WITHOUT a final checkpoint (the store could not write); the next start replays from the last one"
@@ -226,6 +260,24 @@ pub fn serve(config: ServeConfig, catalog: Catalog) -> Result<()> {
         }
     }
     served
+}
+
+/// The cluster's topics (created if missing, as a worker would) and a
+/// publisher for allowlist entries.
+fn connect(
+    kafka: &seldom_kafka::KafkaConfig,
+) -> Result<(service::ClusterLink, rdkafka::config::ClientConfig)> {
+    let client = seldom_kafka::worker::client_config(kafka);
+    seldom_kafka::topics::ensure(kafka, &client)
+        .with_context(|| format!("the Kafka cluster at {}", kafka.bootstrap))?;
+    let publisher =
+        seldom_kafka::publish::Publisher::new(&client, std::time::Duration::from_secs(15))
+            .context("a producer for the allowlist topic")?;
+    let link = service::ClusterLink {
+        publisher,
+        topics: kafka.topics.clone(),
+    };
+    Ok((link, client))
 }
 
 /// HTTP/1 request heads, and the idle wait for the next one on a kept-alive

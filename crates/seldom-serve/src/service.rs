@@ -56,6 +56,15 @@ pub struct Service {
     host_naming: HostNaming,
     /// The tailed files as the tailer last saw them.
     tail: Mutex<TailStatus>,
+    /// Set when the service follows a Kafka cluster (`serve --kafka`).
+    cluster: Option<ClusterLink>,
+}
+
+/// What a service following a Kafka cluster writes there: allowlist
+/// entries, confirmed before they are answered.
+pub struct ClusterLink {
+    pub publisher: seldom_kafka::publish::Publisher,
+    pub topics: seldom_kafka::config::Topics,
 }
 
 /// Whether the service can take work, and why not.
@@ -69,6 +78,9 @@ struct Health {
     /// The detection thread runs (an [`AliveGuard`] in it clears this as it
     /// ends, panics included).
     detection_alive: AtomicBool,
+    /// What the service does before it is ready: replaying its inbox, or
+    /// reading a cluster's alerts and allowlist to their end.
+    catching_up: &'static str,
 }
 
 /// What the store gave back at start, for the service to hold.
@@ -88,6 +100,9 @@ pub enum Refusal {
     Unready(String),
     /// `serve.queue_batches` batches are waiting.
     Full,
+    /// This service detects nothing itself (it follows a Kafka cluster);
+    /// telemetry goes to the cluster's input topic.
+    Elsewhere(String),
 }
 
 impl Service {
@@ -111,6 +126,7 @@ impl Service {
                 store_ok: AtomicBool::new(true),
                 store_error: Mutex::new(None),
                 detection_alive: AtomicBool::new(true),
+                catching_up: "replaying the inbox after a restart",
             },
             work: Mutex::new(work),
             ingest_order: Mutex::new(()),
@@ -121,7 +137,21 @@ impl Service {
             queue_capacity,
             host_naming,
             tail: Mutex::default(),
+            cluster: None,
         }
+    }
+
+    /// Makes this a service that follows a Kafka cluster: ingest is refused
+    /// (telemetry goes to the input topic), allowlist entries are published
+    /// before they are kept.
+    pub fn follow_cluster(&mut self, link: ClusterLink) {
+        self.health.catching_up = "reading the cluster's alerts and allowlist to their end";
+        self.cluster = Some(link);
+    }
+
+    /// The cluster this service follows, if it follows one.
+    pub fn cluster(&self) -> Option<&ClusterLink> {
+        self.cluster.as_ref()
     }
 
     /// Why the service cannot take work now, if it cannot: `/readyz` and
@@ -141,7 +171,7 @@ impl Service {
             return Some(format!("the store cannot write ({error}); retrying"));
         }
         if !h.replayed.load(Ordering::Acquire) {
-            return Some("replaying the inbox after a restart".to_owned());
+            return Some(h.catching_up.to_owned());
         }
         None
     }
@@ -150,7 +180,8 @@ impl Service {
         self.unready_reason().is_none()
     }
 
-    /// The inbox acknowledged before the last stop has been detected again.
+    /// The inbox acknowledged before the last stop has been detected again
+    /// (or, following a cluster, its topics have been read to their end).
     pub fn mark_replayed(&self) {
         self.health.replayed.store(true, Ordering::Release);
     }
@@ -220,6 +251,12 @@ impl Service {
     /// the service is not ready or the queue is full.
     pub fn admit(&self) -> Result<QueueSlot, Refusal> {
         self.metrics.ingest_requests.fetch_add(1, Ordering::Relaxed);
+        if let Some(link) = &self.cluster {
+            return Err(Refusal::Elsewhere(format!(
+                "this service follows a Kafka cluster and detects nothing itself: send telemetry to the topic {} (seldom kafka produce)",
+                link.topics.input
+            )));
+        }
         if let Some(reason) = self.unready_reason() {
             return Err(Refusal::Unready(reason));
         }

@@ -171,7 +171,7 @@ pub struct DestinationAlert {
         (status = 200, description = "Hosts in the window, first seen, daily host counts, recent alerts", body = DestinationAnswer),
         (status = 400, description = "A path that does not decode", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
-        (status = 404, description = "The baseline holds no such destination", body = ErrorBody),
+        (status = 404, description = "The baseline holds no such destination (or the service follows a Kafka cluster, whose workers hold the baseline)", body = ErrorBody),
         (status = 503, description = "Detection is stopping", body = ErrorBody),
     ),
 )]
@@ -185,6 +185,12 @@ pub(super) async fn destination(
     };
     let view = match app.service.destination(&key).await {
         Ok(Some(view)) => view,
+        Ok(None) if app.service.cluster().is_some() => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "this service follows a Kafka cluster: the baseline lives in its workers, and only the alerts are here (GET /api/v1/alerts?q=KEY)",
+            );
+        }
         Ok(None) => {
             return error(
                 StatusCode::NOT_FOUND,

@@ -133,7 +133,7 @@ fn not_durable(status: StatusCode, message: impl Into<String>) -> (StatusCode, J
         (status = 400, description = "An empty body, or a batch id that is not 1 to 128 visible ASCII characters; nothing stored", body = ErrorBody),
         (status = 401, description = "No valid bearer token", body = ErrorBody),
         (status = 403, description = "A cross-origin write", body = ErrorBody),
-        (status = 409, description = "X-Seldom-Batch-Id already names another body (a resend must be the same bytes); nothing stored", body = ErrorBody),
+        (status = 409, description = "X-Seldom-Batch-Id already names another body (a resend must be the same bytes), or the service follows a Kafka cluster (telemetry goes to its input topic); nothing stored", body = ErrorBody),
         (status = 413, description = "Body over serve.max_body_bytes, refused from Content-Length when declared; names `max_body_bytes`", body = ErrorBody),
         (status = 415, description = "Content-Encoding other than gzip, a charset other than UTF-8, or a body that is neither UTF-8 text nor an archive seldom reads (UTF-16); nothing stored", body = ErrorBody),
         (status = 429, description = "Detection queue full; retry after the Retry-After header", body = ErrorBody,
@@ -186,6 +186,9 @@ pub(super) async fn ingest(
                     StatusCode::TOO_MANY_REQUESTS,
                     "the detection queue is full; retry after a second".to_owned(),
                 ),
+                Refusal::Elsewhere(message) => {
+                    return not_durable(StatusCode::CONFLICT, message).into_response();
+                }
             };
             return ([(header::RETRY_AFTER, "1")], not_durable(status, message)).into_response();
         }

@@ -46,7 +46,9 @@ impl Service {
     }
 
     /// Adds a checked entry, then resolves the open alerts it covers; returns
-    /// it and how many it resolved.
+    /// it and how many it resolved. Following a cluster, the entry is first
+    /// published to the allowlist topic (every worker suppresses what it
+    /// covers from then on), and kept only once the cluster has it.
     pub fn add_allow(&self, new: NewEntry) -> Result<(Entry, usize)> {
         let now = Timestamp::now();
         let entry = Entry {
@@ -62,11 +64,31 @@ impl Service {
             created_at: now,
             created_by: new.by.unwrap_or_else(|| "analyst".into()),
         };
-        self.store.put_allow(&entry)?;
-        self.allowlist
+        if let Some(link) = &self.cluster {
+            let payload = serde_json::to_vec(&entry)?;
+            link.publisher
+                .publish(&link.topics.allowlist, entry.id.as_bytes(), Some(&payload))
+                .map_err(|e| anyhow!(e))?;
+        }
+        let resolved = self.adopt_allow(entry.clone())?;
+        Ok((entry, resolved))
+    }
+
+    /// Keeps an entry (unless it is kept already) and resolves the open
+    /// alerts it covers; returns how many. Also how a cluster's entry,
+    /// published by another service, arrives.
+    pub fn adopt_allow(&self, entry: Entry) -> Result<usize> {
+        let now = Timestamp::now();
+        let mut list = self
+            .allowlist
             .write()
-            .map_err(|_| anyhow!("allowlist poisoned"))?
-            .push(entry.clone());
+            .map_err(|_| anyhow!("allowlist poisoned"))?;
+        if list.iter().any(|e| e.id == entry.id) {
+            return Ok(0);
+        }
+        self.store.put_allow(&entry)?;
+        list.push(entry.clone());
+        // Lock order, as everywhere: allowlist, then alerts.
         let mut alerts = self.alerts_mut()?;
         let mut changed = Vec::new();
         for record in alerts.iter_mut() {
@@ -81,12 +103,25 @@ impl Service {
         // Written while the index is still locked, so that no triage or
         // checkpoint in between is overwritten by these copies.
         self.store.put_alerts(&changed)?;
-        drop(alerts);
-        Ok((entry, changed.len()))
+        Ok(changed.len())
     }
 
-    /// Deletes entry `id`; false when there was none.
+    /// Deletes entry `id`; false when there was none. Following a cluster,
+    /// the deletion (a tombstone) is published first.
     pub fn delete_allow(&self, id: &str) -> Result<bool> {
+        if let Some(link) = &self.cluster {
+            if !self.allow_entries().iter().any(|e| e.id == id) {
+                return Ok(false);
+            }
+            link.publisher
+                .publish(&link.topics.allowlist, id.as_bytes(), None)
+                .map_err(|e| anyhow!(e))?;
+        }
+        self.forget_allow(id)
+    }
+
+    /// Deletes entry `id` here only; false when there was none.
+    pub fn forget_allow(&self, id: &str) -> Result<bool> {
         let existed = self.store.delete_allow(id)?;
         if let Ok(mut list) = self.allowlist.write() {
             list.retain(|e| e.id != id);
