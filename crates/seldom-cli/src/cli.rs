@@ -51,6 +51,11 @@ pub struct WorkerArgs {
     /// GROUP.ID): give a restarted worker the same one.
     #[arg(long, value_name = "ID", default_value = "worker")]
     pub id: String,
+    /// A folder for local copies of this worker's partitions' state: a
+    /// restarted worker given its partitions back restores from them when
+    /// the changelog holds nothing newer (the changelog stays the truth).
+    #[arg(long, value_name = "DIR")]
+    pub state: Option<PathBuf>,
     /// Serve the worker's Prometheus metrics at http://ADDR/metrics, with
     /// /healthz and /readyz (503 and the reason while it starts, restores or
     /// has just aborted a transaction).

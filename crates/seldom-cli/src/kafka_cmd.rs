@@ -61,6 +61,7 @@ pub fn worker(args: &WorkerArgs) -> Result<ExitCode> {
         catalog,
         id: args.id.clone(),
         stop,
+        state: args.state.clone(),
     };
     eprintln!(
         "seldom worker {}: group {} on {}",

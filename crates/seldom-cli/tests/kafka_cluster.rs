@@ -471,7 +471,10 @@ fn a_service_follows_the_cluster_and_its_allowlist_holds_for_every_worker() {
     let metrics_port = free_port();
     let metrics = format!("127.0.0.1:{metrics_port}");
     deployment.produce(&expected.telemetry);
-    deployment.start_worker_with(0, &["--metrics", &metrics]);
+    let local = deployment._dir.path().join("w0-state");
+    let local = local.to_str().expect("a UTF-8 path").to_owned();
+    let w0 = ["--metrics", metrics.as_str(), "--state", local.as_str()];
+    deployment.start_worker_with(0, &w0);
     deployment.start_worker(1);
     let ids: BTreeSet<String> = want.keys().cloned().collect();
     let got = deployment.alerts(&ids);
@@ -518,4 +521,39 @@ fn a_service_follows_the_cluster_and_its_allowlist_holds_for_every_worker() {
         "{entries}"
     );
     assert_eq!(server.stop(), Some(0));
+
+    // Both workers gone, the first back alone: it takes every partition,
+    // and those whose last snapshot it wrote come from its local copies.
+    deployment.kill_worker(0);
+    deployment.kill_worker(1);
+    deployment.start_worker_with(0, &w0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let restored = loop {
+        let ready = agent
+            .get(format!("http://{metrics}/readyz"))
+            .call()
+            .is_ok_and(|r| r.status() == 200);
+        let text = agent
+            .get(format!("http://{metrics}/metrics"))
+            .call()
+            .ok()
+            .and_then(|mut r| r.body_mut().read_to_string().ok())
+            .unwrap_or_default();
+        let copies = text
+            .lines()
+            .find_map(|l| l.strip_prefix("seldom_worker_restored_from_local_copy_total "))
+            .and_then(|n| n.trim().parse::<u64>().ok());
+        if ready && copies.is_some_and(|n| n > 0) {
+            break copies;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no restore from the local copies: {text}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    eprintln!("restored from local copies: {restored:?} partitions");
+    // Nothing changed on the way: the same alerts, none new.
+    let again = deployment.alerts(&ids);
+    assert_same_as(&again, &want, "serve, after a restart from local copies");
 }

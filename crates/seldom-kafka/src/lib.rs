@@ -10,6 +10,7 @@
 //! - [`wire`]: what the internal topics carry, in CBOR;
 //! - [`tasks`]: the partitions a worker owns, records in and out;
 //! - [`restore`]: a partition's state from its changelog;
+//! - [`state_cache`]: a local copy of it (`worker --state DIR`);
 //! - [`worker`]: the consume-process-produce loop, exactly once;
 //! - [`produce`]: files into the input topic (`seldom kafka produce`);
 //! - [`alerts`]: each alert's latest record (`seldom kafka alerts`);
@@ -30,6 +31,7 @@ pub mod produce;
 pub mod publish;
 pub mod reader;
 pub mod restore;
+pub mod state_cache;
 pub mod tasks;
 pub mod topics;
 pub mod wire;

@@ -28,6 +28,9 @@ pub struct WorkerMetrics {
     /// Input records that did not decode (counted by the ingestor, skipped).
     pub malformed_records: Gauge,
     pub restored_bytes: Counter,
+    /// Partitions restored from a local copy (`--state`) the changelog
+    /// confirmed.
+    pub restored_from_cache: Counter,
     /// How long the last restore of newly assigned partitions took.
     pub restore_seconds: Gauge<f64, AtomicU64>,
     /// Bytes of the last snapshot written, per partition of a changelog.
@@ -132,6 +135,11 @@ impl WorkerMetrics {
             "restored_bytes",
             "Bytes of state restored from the changelogs",
             self.restored_bytes.clone(),
+        );
+        r.register(
+            "restored_from_local_copy",
+            "Partitions restored from the local copy (--state), confirmed by the changelog",
+            self.restored_from_cache.clone(),
         );
         r.register(
             "restore_seconds",

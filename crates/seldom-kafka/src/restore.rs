@@ -1,7 +1,9 @@
 //! Partitions' state from their changelog: each one's last committed
 //! snapshot, read by a consumer of its own (no group, `read_committed`) from the start of
 //! the changelog partition to its end. Compaction keeps one snapshot per
-//! partition; until it runs, the last one read wins.
+//! partition; until it runs, the last one read wins. With a local copy
+//! ([`StateCache`]) committed at offset `o`, only what follows `o` is read:
+//! the copy stands if nothing committed comes after it.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -14,19 +16,32 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
 use crate::error::WorkerError;
+use crate::state_cache::StateCache;
 use crate::topics::MAX_STATE_BYTES;
 
 /// How long a restore may wait for the changelog before the session starts
 /// afresh.
 const RESTORE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The last snapshot of each of `partitions` of `topic` (`None`: no
-/// snapshot yet), read by one consumer.
+/// What a restore found.
+#[derive(Debug, Default)]
+pub struct Restored {
+    /// Each partition's last snapshot (`None`: no snapshot yet).
+    pub snapshots: BTreeMap<i32, Option<Vec<u8>>>,
+    /// Bytes read from the changelog.
+    pub bytes_read: u64,
+    /// Partitions whose local copy stood.
+    pub from_cache: usize,
+}
+
+/// The last snapshot of each of `partitions` of `topic`, read by one
+/// consumer (after the offset of a sound local copy, if `cache` has one).
 pub fn latest_snapshots(
     client: &ClientConfig,
     topic: &str,
     partitions: &[i32],
-) -> Result<BTreeMap<i32, Option<Vec<u8>>>, WorkerError> {
+    cache: Option<&StateCache>,
+) -> Result<Restored, WorkerError> {
     let fail = |partition: i32, problem: String| WorkerError::Restore {
         topic: topic.to_owned(),
         partition,
@@ -34,8 +49,10 @@ pub fn latest_snapshots(
     };
     let mut latest: BTreeMap<i32, Option<Vec<u8>>> =
         partitions.iter().map(|p| (*p, None)).collect();
+    let mut restored = Restored::default();
     if partitions.is_empty() {
-        return Ok(latest);
+        restored.snapshots = latest;
+        return Ok(restored);
     }
     let mut config = client.clone();
     config
@@ -52,15 +69,26 @@ pub fn latest_snapshots(
     let mut assignment = TopicPartitionList::new();
     // Partitions still to read to their end.
     let mut open = BTreeSet::new();
+    // Partitions whose copy stands unless a record comes after it.
+    let mut copies = BTreeSet::new();
     for p in partitions {
         let (low, high) = consumer.fetch_watermarks(topic, *p, RESTORE_TIMEOUT)?;
-        if high > low {
+        let copy = cache
+            .and_then(|c| c.load(topic, *p))
+            .filter(|c| low <= c.offset && c.offset < high);
+        if let Some(copy) = copy {
+            latest.insert(*p, Some(copy.snapshot));
+            copies.insert(*p);
+            assignment.add_partition_offset(topic, *p, Offset::Offset(copy.offset + 1))?;
+            open.insert(*p);
+        } else if high > low {
             assignment.add_partition_offset(topic, *p, Offset::Beginning)?;
             open.insert(*p);
         }
     }
     if open.is_empty() {
-        return Ok(latest);
+        restored.snapshots = latest;
+        return Ok(restored);
     }
     consumer.assign(&assignment)?;
     let deadline = Instant::now() + RESTORE_TIMEOUT;
@@ -75,7 +103,10 @@ pub fn latest_snapshots(
         match consumer.poll(Duration::from_millis(500)) {
             None => {}
             Some(Ok(message)) => {
-                latest.insert(message.partition(), message.payload().map(<[u8]>::to_vec));
+                let payload = message.payload().map(<[u8]>::to_vec);
+                restored.bytes_read += payload.as_ref().map_or(0, Vec::len) as u64;
+                copies.remove(&message.partition());
+                latest.insert(message.partition(), payload);
             }
             // The end of what is committed (an open transaction may hold
             // records past it that are not the state yet).
@@ -89,5 +120,7 @@ pub fn latest_snapshots(
             }
         }
     }
-    Ok(latest)
+    restored.from_cache = copies.len();
+    restored.snapshots = latest;
+    Ok(restored)
 }

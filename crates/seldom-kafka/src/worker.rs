@@ -17,6 +17,7 @@
 //! rebalance keeps its task, a new one is restored from its changelog.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -24,8 +25,9 @@ use std::time::{Duration, Instant};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext, Rebalance};
 use rdkafka::error::KafkaError;
+use rdkafka::message::DeliveryResult;
 use rdkafka::message::Message;
-use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+use rdkafka::producer::{BaseRecord, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::statistics::Statistics;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
@@ -37,6 +39,7 @@ use crate::error::WorkerError;
 use crate::metrics::WorkerMetrics;
 use crate::reader::TopicReader;
 use crate::restore::latest_snapshots;
+use crate::state_cache::StateCache;
 use crate::tasks::{Layout, Outgoing, Tasks};
 use crate::topics::{self, MAX_STATE_BYTES};
 
@@ -61,6 +64,9 @@ pub struct WorkerOptions {
     pub id: String,
     /// Set to stop after the current batch.
     pub stop: Arc<AtomicBool>,
+    /// A folder for local copies of this worker's partitions' state
+    /// (`--state`); the changelogs stay the truth.
+    pub state: Option<PathBuf>,
 }
 
 /// The librdkafka settings every client of a worker shares.
@@ -83,9 +89,16 @@ pub fn run(options: &WorkerOptions, metrics: &Arc<WorkerMetrics>) -> Result<(), 
         .map_err(|e| WorkerError::Setup(e.to_string()))?;
     let client = client_config(&options.kafka);
     let layout = topics::ensure(&options.kafka, &client)?;
+    let cache = match &options.state {
+        Some(dir) => Some(
+            StateCache::open(dir)
+                .map_err(|e| WorkerError::Setup(format!("--state {}: {e}", dir.display())))?,
+        ),
+        None => None,
+    };
     let watchdog = Watchdog::start();
     while !options.stop.load(Ordering::Relaxed) {
-        let outcome = Session::start(options, &client, layout, metrics, &watchdog)
+        let outcome = Session::start(options, &client, layout, metrics, &watchdog, cache.as_ref())
             .and_then(|mut session| session.run());
         match outcome {
             Ok(()) => return Ok(()),
@@ -138,6 +151,31 @@ impl ConsumerContext for Rebalances {
     }
 }
 
+/// The changelog offset of each snapshot the producer has delivered in the
+/// open transaction, for the local copies (`--state`).
+struct Deliveries {
+    changelogs: [String; 2],
+    offsets: std::sync::Mutex<BTreeMap<(String, i32), i64>>,
+}
+
+impl ClientContext for Deliveries {}
+
+impl ProducerContext for Deliveries {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        if let Ok(message) = result
+            && self.changelogs.iter().any(|t| t == message.topic())
+            && let Ok(mut offsets) = self.offsets.lock()
+        {
+            offsets.insert(
+                (message.topic().to_owned(), message.partition()),
+                message.offset(),
+            );
+        }
+    }
+}
+
 /// The stages whose partitions keep state in a changelog.
 #[derive(Clone, Copy)]
 enum Stage {
@@ -160,7 +198,9 @@ struct Session<'a> {
     metrics: &'a Arc<WorkerMetrics>,
     watchdog: &'a Watchdog,
     consumer: BaseConsumer<Rebalances>,
-    producer: ThreadedProducer<DefaultProducerContext>,
+    producer: ThreadedProducer<Deliveries>,
+    /// Local copies of the state (`--state`).
+    cache: Option<&'a StateCache>,
     tasks: Tasks,
     /// The rebalance whose assignment the tasks follow.
     epoch: u64,
@@ -184,6 +224,7 @@ impl<'a> Session<'a> {
         layout: Layout,
         metrics: &'a Arc<WorkerMetrics>,
         watchdog: &'a Watchdog,
+        cache: Option<&'a StateCache>,
     ) -> Result<Session<'a>, WorkerError> {
         let kafka = &options.kafka;
         metrics.set_unready("joining the consumer group");
@@ -201,7 +242,14 @@ impl<'a> Session<'a> {
                 (MAX_STATE_BYTES + (1 << 20)).to_string(),
             )
             .set("transaction.timeout.ms", "60000");
-        let producer: ThreadedProducer<DefaultProducerContext> = producer_config.create()?;
+        let producer: ThreadedProducer<Deliveries> =
+            producer_config.create_with_context(Deliveries {
+                changelogs: [
+                    kafka.topics.host_state.clone(),
+                    kafka.topics.key_state.clone(),
+                ],
+                offsets: std::sync::Mutex::new(BTreeMap::new()),
+            })?;
         watchdog.guard(|| producer.init_transactions(TXN_TIMEOUT))?;
         let mut consumer_config = client.clone();
         consumer_config
@@ -250,6 +298,7 @@ impl<'a> Session<'a> {
             watchdog,
             consumer,
             producer,
+            cache,
             tasks,
             epoch: 0,
             quiet: BTreeMap::new(),
@@ -379,11 +428,13 @@ impl<'a> Session<'a> {
             Stage::Keys => &t.key_state,
         };
         let wanted: Vec<i32> = partitions.iter().map(|p| *p as i32).collect();
-        for (p, snapshot) in latest_snapshots(self.client, topic, &wanted)? {
+        let restored = latest_snapshots(self.client, topic, &wanted, self.cache)?;
+        self.metrics.restored_bytes.inc_by(restored.bytes_read);
+        self.metrics
+            .restored_from_cache
+            .inc_by(restored.from_cache as u64);
+        for (p, snapshot) in restored.snapshots {
             let bytes = snapshot.as_deref();
-            self.metrics
-                .restored_bytes
-                .inc_by(bytes.map_or(0, <[u8]>::len) as u64);
             let owned = match stage {
                 Stage::Hosts => self.tasks.own_host(p as u32, bytes),
                 Stage::Keys => self.tasks.own_key(p as u32, bytes),
@@ -424,6 +475,9 @@ impl<'a> Session<'a> {
             self.metrics.set_ready();
             return Ok(());
         }
+        if let Ok(mut offsets) = self.producer.context().offsets.lock() {
+            offsets.clear();
+        }
         let committed = self
             .producer
             .begin_transaction()
@@ -438,6 +492,7 @@ impl<'a> Session<'a> {
                     .suppressed_by_allowlist
                     .inc_by(suppressed.saturating_sub(self.reported_suppressed));
                 self.reported_suppressed = suppressed;
+                self.keep_copies(&out);
                 self.metrics.records_in.inc_by(batch.len() as u64);
                 self.metrics.records_out.inc_by(out.len() as u64);
                 self.metrics.events.set(self.tasks.events() as i64);
@@ -483,6 +538,38 @@ impl<'a> Session<'a> {
                     self.options.id
                 );
                 self.rewind()
+            }
+        }
+    }
+
+    /// After a commit: the local copy of each snapshot in it, under the
+    /// offset it was committed at (a snapshot whose offset is unknown
+    /// removes its partition's copy instead).
+    fn keep_copies(&self, out: &[Outgoing]) {
+        let Some(cache) = self.cache else {
+            return;
+        };
+        let delivered = self
+            .producer
+            .context()
+            .offsets
+            .lock()
+            .map(|o| o.clone())
+            .unwrap_or_default();
+        let t = &self.options.kafka.topics;
+        for record in out
+            .iter()
+            .filter(|r| r.topic == t.host_state || r.topic == t.key_state)
+        {
+            let p = record.partition.unwrap_or(-1);
+            match delivered.get(&(record.topic.clone(), p)) {
+                Some(offset) => {
+                    if let Err(e) = cache.store(&record.topic, p, *offset, &record.payload) {
+                        eprintln!("seldom worker: --state: {e}; the changelog stays the only copy");
+                        cache.forget(&record.topic, p);
+                    }
+                }
+                None => cache.forget(&record.topic, p),
             }
         }
     }
