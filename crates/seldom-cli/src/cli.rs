@@ -34,6 +34,44 @@ pub enum Command {
     Worker(WorkerArgs),
     /// Kafka tools: `produce` replays files into the input topic.
     Kafka(KafkaArgs),
+    /// Ship files to a running `seldom serve` in batches under its body limit (gzip, batch ids, retries after 429).
+    Send(SendArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions(CompletionsArgs),
+    /// Print the man page, or write one per command into a folder.
+    Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Files or folders (read recursively): JSON lines, gzip or not, Zeek TSV, Linux audit, EVTX.
+    #[arg(required = true)]
+    pub paths: Vec<PathBuf>,
+    /// The service's address, e.g. `http://127.0.0.1:8470`.
+    #[arg(long, value_name = "URL")]
+    pub url: String,
+    /// The service's bearer token.
+    #[arg(long, env = "SELDOM_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Uncompressed bytes per batch at most (a batch over the service's limit is split again).
+    #[arg(long, value_name = "BYTES", default_value_t = 4 << 20)]
+    pub batch_bytes: usize,
+    /// How long one batch may wait for the service (429, 503, a restart) before the send fails.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "5m")]
+    pub patience: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write `seldom.1` and a page per command (`seldom-scan.1`, ...) into this folder instead of printing `seldom.1`.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

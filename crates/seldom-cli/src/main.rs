@@ -11,10 +11,12 @@ mod alert_table;
 mod catalog_cmd;
 mod cli;
 mod demo;
+mod docs_cmd;
 mod kafka_cmd;
 mod output;
 mod progress;
 mod scan;
+mod send_cmd;
 mod serve_cmd;
 mod settings;
 mod simulate_cmd;
@@ -42,6 +44,9 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::run(&args),
         Command::Worker(args) => kafka_cmd::worker(&args),
         Command::Kafka(args) => kafka_cmd::kafka(&args),
+        Command::Send(args) => send_cmd::run(&args),
+        Command::Completions(args) => docs_cmd::completions(args.shell),
+        Command::Man(args) => docs_cmd::man(args.out.as_deref()),
     };
     match result {
         Ok(code) => code,

@@ -15,7 +15,8 @@
 //! `text_stream` ([`TextDecoder`], which keeps a stream's state from line to
 //! line). These and the record-level decoders ([`JsonDecoder`],
 //! [`decode_xml`]) are public so that other transports (HTTP ingest, a
-//! followed file, a log bus) frame and decode exactly as files are.
+//! followed file, a log bus) frame and decode exactly as files are;
+//! [`file_records`] gives a file's records to transports that carry records.
 
 #![forbid(unsafe_code)]
 
@@ -24,6 +25,7 @@ mod decode;
 mod ecs;
 mod evtx_file;
 mod fields;
+pub mod file_records;
 mod input;
 mod json;
 mod limits;

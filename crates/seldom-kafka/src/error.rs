@@ -23,6 +23,13 @@ pub enum WorkerError {
     },
 }
 
+/// An input that cannot be read ends a command, as a setup error does.
+impl From<std::io::Error> for WorkerError {
+    fn from(e: std::io::Error) -> Self {
+        WorkerError::Setup(e.to_string())
+    }
+}
+
 impl WorkerError {
     /// The deployment cannot work as configured (a topic's partitions
     /// disagree, the cluster refuses a topic): retrying will not help.

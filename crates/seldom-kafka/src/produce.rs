@@ -8,8 +8,6 @@
 //! Messages have no key, so the producer spreads them over the partitions:
 //! the workers make no assumption about the input's partitioning.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -17,6 +15,8 @@ use rdkafka::config::ClientConfig;
 use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
 use rdkafka::types::RDKafkaErrorCode;
+
+use seldom_ingest::file_records::{EvtxAs, Framing, collect_files, each_record};
 
 use crate::error::WorkerError;
 
@@ -84,83 +84,20 @@ fn setup(path: &Path, e: impl std::fmt::Display) -> WorkerError {
     WorkerError::Setup(format!("{}: {e}", path.display()))
 }
 
-fn collect_files(path: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if path.is_dir() {
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(path)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        entries.sort();
-        for entry in entries {
-            collect_files(&entry, out)?;
-        }
-    } else {
-        out.push(path.to_path_buf());
-    }
-    Ok(())
-}
-
-/// Calls `each` with every record of `path`.
+/// Calls `each` with every record of `path`, one message each: a format
+/// whose records do not stand alone is refused before anything is sent.
 fn for_each_record(
     path: &Path,
     unreadable: &mut u64,
     each: &mut dyn FnMut(&[u8]) -> Result<(), WorkerError>,
 ) -> Result<(), WorkerError> {
-    let mut file = File::open(path).map_err(|e| setup(path, e))?;
-    let mut magic = [0u8; 8];
-    let n = read_up_to(&mut file, &mut magic).map_err(|e| setup(path, e))?;
-    let magic = &magic[..n];
-    if magic.starts_with(b"ElfFile\0") {
-        let mut parser = evtx::EvtxParser::from_path(path).map_err(|e| setup(path, e))?;
-        for record in parser.records() {
-            match record {
-                Ok(record) => each(record.data.as_bytes())?,
-                Err(_) => *unreadable += 1,
-            }
-        }
-        return Ok(());
-    }
-    let file = File::open(path).map_err(|e| setup(path, e))?;
-    let reader: Box<dyn Read> = if magic.starts_with(&[0x1f, 0x8b]) {
-        Box::new(flate2::read::MultiGzDecoder::new(file))
-    } else {
-        Box::new(file)
-    };
-    let mut lines = BufReader::with_capacity(1 << 20, reader);
-    let mut line = Vec::new();
-    let mut first = true;
-    loop {
-        line.clear();
-        if lines
-            .read_until(b'\n', &mut line)
-            .map_err(|e| setup(path, e))?
-            == 0
-        {
-            return Ok(());
-        }
-        let record = line.trim_ascii();
-        if first {
-            first = false;
-            if record.starts_with(b"#separator") || record.starts_with(b"type=") {
-                return Err(setup(
-                    path,
-                    "a Zeek TSV log or a Linux audit log: its records do not stand alone \
-                     (send Zeek JSON logs, or audit events through a shipper that joins them)",
-                ));
-            }
-        }
-        if !record.is_empty() {
-            each(record)?;
-        }
-    }
-}
-
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..])? {
-            0 => break,
-            n => filled += n,
-        }
-    }
-    Ok(filled)
+    *unreadable += each_record(path, EvtxAs::Xml, &mut |framing, record| match framing {
+        Framing::ZeekTsv | Framing::Audit => Err(setup(
+            path,
+            "a Zeek TSV log or a Linux audit log: its records do not stand alone \
+             (send Zeek JSON logs, or audit events through a shipper that joins them)",
+        )),
+        Framing::Lines | Framing::Evtx => each(record),
+    })?;
+    Ok(())
 }
