@@ -34,12 +34,44 @@ pub enum Command {
     Worker(WorkerArgs),
     /// Kafka tools: `produce` replays files into the input topic.
     Kafka(KafkaArgs),
+    /// Say why a connection did or did not alert: an alert's id, or a host and destination.
+    Explain(Box<ExplainArgs>),
     /// Ship files to a running `seldom serve` in batches under its body limit (gzip, batch ids, retries after 429).
     Send(SendArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions(CompletionsArgs),
     /// Print the man page, or write one per command into a folder.
     Man(ManArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The telemetry, as for `scan`.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// An alert id (from `scan`, `serve` or the alerts topic): explains the connection that raised it.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["host", "destination", "from", "to"])]
+    pub alert: Option<String>,
+    /// Connections of this host.
+    #[arg(long)]
+    pub host: Option<String>,
+    /// Connections to this address, name asked for, or destination key (registered domain or address).
+    #[arg(long)]
+    pub destination: Option<String>,
+    /// Connections at or after this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub from: Option<String>,
+    /// Connections at or before this time (RFC 3339).
+    #[arg(long, value_name = "TIME")]
+    pub to: Option<String>,
+    /// Connections explained at most (the first ones).
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// One JSON object per connection instead of text.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub detect: DetectArgs,
 }
 
 #[derive(Debug, Args)]
@@ -258,28 +290,9 @@ pub struct DemoArgs {
     pub all: bool,
 }
 
+/// The detection's settings, shared by the commands that detect.
 #[derive(Debug, Args)]
-pub struct ScanArgs {
-    /// Files, folders (read recursively), archives (.zip, .tar.gz, .gz), or `-` for standard input.
-    #[arg(required = true, value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
-
-    /// Write the normalized events as JSON lines instead of alerts: what seldom understood.
-    #[arg(long)]
-    pub events: bool,
-
-    /// Alert format: `jsonl` (default when stdout is not a terminal), `table`, `ecs` or `ocsf`.
-    #[arg(long, value_enum)]
-    pub format: Option<OutputFormat>,
-
-    /// Where to write alerts or events (default: standard output).
-    #[arg(long, short = 'o', value_name = "FILE")]
-    pub output: Option<PathBuf>,
-
-    /// Write read and detection statistics as one JSON object.
-    #[arg(long, value_name = "FILE")]
-    pub stats: Option<PathBuf>,
-
+pub struct DetectArgs {
     /// Detection settings (TOML); flags below override it.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -287,11 +300,6 @@ pub struct ScanArgs {
     /// A variation catalog (TOML) replacing the built-in one.
     #[arg(long, value_name = "FILE")]
     pub catalog: Option<PathBuf>,
-
-    /// Load the detection state from this folder's store (FOLDER/seldom.redb, the
-    /// format `serve --state` uses), continue from it, and save it back.
-    #[arg(long, value_name = "FOLDER")]
-    pub state: Option<PathBuf>,
 
     /// Internal networks, replacing the default list (comma-separated CIDRs).
     #[arg(long, value_name = "CIDR[,CIDR]", value_delimiter = ',')]
@@ -317,14 +325,45 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
     pub reorder_window: Option<std::time::Duration>,
 
+    /// How hosts are identified: `short` folds `WS5.corp.local` into `ws5`; `fqdn` keeps it.
+    #[arg(long, value_enum)]
+    pub host_naming: Option<HostNamingArg>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Files, folders (read recursively), archives (.zip, .tar.gz, .gz), or `-` for standard input.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Write the normalized events as JSON lines instead of alerts: what seldom understood.
+    #[arg(long)]
+    pub events: bool,
+
+    /// Alert format: `jsonl` (default when stdout is not a terminal), `table`, `ecs` or `ocsf`.
+    #[arg(long, value_enum)]
+    pub format: Option<OutputFormat>,
+
+    /// Where to write alerts or events (default: standard output).
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Write read and detection statistics as one JSON object.
+    #[arg(long, value_name = "FILE")]
+    pub stats: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub detect: DetectArgs,
+
+    /// Load the detection state from this folder's store (FOLDER/seldom.redb, the
+    /// format `serve --state` uses), continue from it, and save it back.
+    #[arg(long, value_name = "FOLDER")]
+    pub state: Option<PathBuf>,
+
     /// Detect as events arrive instead of ordering all input by time first.
     /// For input already in time order (daily logs) too large to hold in memory.
     #[arg(long)]
     pub stream: bool,
-
-    /// How hosts are identified: `short` folds `WS5.corp.local` into `ws5`; `fqdn` keeps it.
-    #[arg(long, value_enum)]
-    pub host_naming: Option<HostNamingArg>,
 
     /// Lines longer than this many bytes are skipped (and counted).
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES")]

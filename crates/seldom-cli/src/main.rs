@@ -12,6 +12,7 @@ mod catalog_cmd;
 mod cli;
 mod demo;
 mod docs_cmd;
+mod explain_cmd;
 mod kafka_cmd;
 mod output;
 mod progress;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_cmd::run(&args),
         Command::Worker(args) => kafka_cmd::worker(&args),
         Command::Kafka(args) => kafka_cmd::kafka(&args),
+        Command::Explain(args) => explain_cmd::run(&args),
         Command::Send(args) => send_cmd::run(&args),
         Command::Completions(args) => docs_cmd::completions(args.shell),
         Command::Man(args) => docs_cmd::man(args.out.as_deref()),

@@ -30,8 +30,8 @@ struct ScanStats<'a> {
 }
 
 pub fn run(args: &ScanArgs) -> Result<ExitCode> {
-    let config = settings::detect_config(args)?;
-    let catalog = settings::catalog(args.catalog.as_deref())?;
+    let config = settings::detect_config(&args.detect)?;
+    let catalog = settings::catalog(args.detect.catalog.as_deref())?;
     let mut detector = if args.events {
         None
     } else {

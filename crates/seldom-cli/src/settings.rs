@@ -4,9 +4,9 @@ use anyhow::{Context, Result};
 use seldom_detect::{Catalog, DetectConfig};
 use seldom_model::HostNaming;
 
-use crate::cli::{HostNamingArg, ScanArgs};
+use crate::cli::{DetectArgs, HostNamingArg};
 
-pub fn detect_config(args: &ScanArgs) -> Result<DetectConfig> {
+pub fn detect_config(args: &DetectArgs) -> Result<DetectConfig> {
     let mut config = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path)

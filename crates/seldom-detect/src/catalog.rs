@@ -227,6 +227,16 @@ pub struct Catalog {
     lists: BTreeMap<String, CompiledList>,
 }
 
+/// One row checked against a connection's process (`seldom explain`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowCheck {
+    pub variation: String,
+    pub severity: Severity,
+    pub matched: bool,
+    /// Why it matched, or the first condition that failed.
+    pub because: String,
+}
+
 /// The outcome of matching: the winning row and the others that matched.
 #[derive(Debug, Clone)]
 pub struct CatalogMatch<'c> {
@@ -407,30 +417,73 @@ impl Catalog {
         })
     }
 
+    /// Every row against `subject`: whether it matched and why, or the
+    /// first of its conditions that failed (what `seldom explain` shows).
+    pub fn evaluate(&self, subject: &MatchSubject<'_>) -> Vec<RowCheck> {
+        self.file
+            .variations
+            .iter()
+            .map(|v| match self.why_not(&v.matcher, subject) {
+                None => RowCheck {
+                    variation: v.id.clone(),
+                    severity: v.severity,
+                    matched: true,
+                    because: self.explain(v, subject),
+                },
+                Some(failed) => RowCheck {
+                    variation: v.id.clone(),
+                    severity: v.severity,
+                    matched: false,
+                    because: failed,
+                },
+            })
+            .collect()
+    }
+
     fn matches(&self, m: &MatchSpec, s: &MatchSubject<'_>) -> bool {
+        self.why_not(m, s).is_none()
+    }
+
+    /// The first condition of `m` that `s` fails, in words; `None` when all hold.
+    fn why_not(&self, m: &MatchSpec, s: &MatchSubject<'_>) -> Option<String> {
+        let name = s
+            .process
+            .image
+            .and_then(image_name)
+            .unwrap_or_else(|| "unknown".to_owned());
         if !m.platforms.is_empty() && !m.platforms.contains(&s.platform) {
-            return false;
+            return Some(format!(
+                "only on {:?}; this is {:?}",
+                m.platforms, s.platform
+            ));
         }
         if let Some(list) = &m.process_in
             && !self.in_list(list, &s.process)
         {
-            return false;
+            return Some(format!("the process ({name}) is not in `{list}`"));
         }
         if let Some(list) = &m.self_or_ancestor_in
             && !(self.in_list(list, &s.process)
                 || s.ancestors.iter().any(|a| self.in_list(list, a)))
         {
-            return false;
+            return Some(format!(
+                "neither the process ({name}) nor any of its {} known ancestors is in `{list}`",
+                s.ancestors.len()
+            ));
         }
         if let Some(list) = &m.ancestor_in
             && !s.ancestors.iter().any(|a| self.in_list(list, a))
         {
-            return false;
+            return Some(format!(
+                "none of its {} known ancestors is in `{list}`",
+                s.ancestors.len()
+            ));
         }
         if let Some(list) = &m.no_ancestor_in
-            && s.ancestors.iter().any(|a| self.in_list(list, a))
+            && let Some(a) = s.ancestors.iter().find(|a| self.in_list(list, a))
         {
-            return false;
+            let ancestor = a.image.and_then(image_name).unwrap_or_default();
+            return Some(format!("its ancestor {ancestor} is in `{list}`"));
         }
         if !m.self_or_ancestor_mentions.is_empty() {
             let needles: Vec<String> = m
@@ -445,9 +498,12 @@ impl Catalog {
                 })
             };
             if !(mentions(&s.process) || s.ancestors.iter().any(mentions)) {
-                return false;
+                return Some(format!(
+                    "neither the process nor an ancestor mentions {:?}",
+                    m.self_or_ancestor_mentions
+                ));
             }
         }
-        true
+        None
     }
 }

@@ -73,6 +73,21 @@ impl DedupTable {
         })
     }
 
+    /// The open alert a contact of `key` at `time` would repeat: its id,
+    /// first time and count so far (read only, for `seldom explain`).
+    pub fn peek(
+        &self,
+        key: &DedupKey,
+        time: Timestamp,
+        period: Micros,
+    ) -> Option<(&str, Timestamp, u64)> {
+        let open = self.open.get(key)?;
+        if time.since(open.first_seen) >= period || time < open.first_seen {
+            return None;
+        }
+        Some((open.id.as_str(), open.first_seen, open.count))
+    }
+
     /// Opens a new alert for `key` at `time`.
     pub fn open(&mut self, key: DedupKey, id: String, time: Timestamp) {
         self.open.insert(

@@ -107,6 +107,19 @@ impl DestinationClassifier {
         is_no_host(ip) || self.networks.iter().any(|net| net.contains(&ip))
     }
 
+    /// Why `ip` is internal, in words; `None` when it is external.
+    pub fn internal_because(&self, ip: IpAddr) -> Option<String> {
+        if is_no_host(ip) {
+            return Some(format!(
+                "{ip} names no host (multicast, broadcast or unspecified)"
+            ));
+        }
+        self.networks
+            .iter()
+            .find(|net| net.contains(&ip))
+            .map(|net| format!("{ip} is in {net} (internal_networks, or a special-use range)"))
+    }
+
     /// A single-label name, or one under a configured internal suffix.
     pub fn is_internal_name(&self, name: &str) -> bool {
         let name = name.trim_end_matches('.');

@@ -119,6 +119,8 @@ pub struct Detector {
     pub(crate) catalog: Catalog,
     pub(crate) spans: Spans,
     pub(crate) state: DetectorState,
+    /// What `seldom explain` asked to have explained, and what it gathered.
+    pub(crate) probe: Option<Box<crate::explain::Probe>>,
 }
 
 impl Detector {
@@ -134,6 +136,7 @@ impl Detector {
             config,
             classifier,
             catalog,
+            probe: None,
         }
     }
 

@@ -27,6 +27,9 @@ impl Detector {
             c.destination_ip = std::net::IpAddr::V4(v4);
             self.state.stats.mangled_ipv6 += 1;
         }
+        if self.probe.is_some() {
+            self.probe_connection(&event, host_id);
+        }
         let EventKind::NetworkConnection(c) = &event.kind else {
             return;
         };
@@ -200,7 +203,7 @@ impl Detector {
 
     /// The name the host asked DNS for: from its own sensor's DNS events, else
     /// from a network sensor's answers to its address (Zeek `dns.log`).
-    fn forward_name(&self, event: &Event, c: &NetworkConnection) -> Option<String> {
+    pub(crate) fn forward_name(&self, event: &Event, c: &NetworkConnection) -> Option<String> {
         let dns = &self.state.dns;
         dns.forward_name(&event.host, c.destination_ip, event.time, &c.process)
             .or_else(|| {

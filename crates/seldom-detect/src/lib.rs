@@ -23,6 +23,7 @@ pub mod dns;
 mod emit;
 mod engine;
 mod enriched;
+pub mod explain;
 mod fast_map;
 pub mod formats;
 pub mod image;
