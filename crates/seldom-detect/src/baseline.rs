@@ -35,6 +35,11 @@ impl HostInterner {
         id
     }
 
+    /// The id of a host already seen.
+    pub fn id(&self, host: &HostName) -> Option<HostId> {
+        self.ids.get(host).copied()
+    }
+
     pub fn name(&self, id: HostId) -> Option<&HostName> {
         self.names.get(id as usize)
     }

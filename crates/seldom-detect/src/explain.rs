@@ -10,12 +10,14 @@
 
 use std::net::IpAddr;
 
-use seldom_model::{Event, EventKind, Timestamp};
+use seldom_model::{Event, EventKind, HostName, Platform, Timestamp};
 use serde::Serialize;
 
+use crate::Alert;
 use crate::baseline::HostId;
 use crate::catalog::{MatchSubject, ProcessView, RowCheck};
 use crate::dedup::DedupKey;
+use crate::destination::{DestinationKey, registered_domain};
 use crate::engine::Detector;
 use crate::image::image_name;
 use crate::rarity::activated;
@@ -150,6 +152,323 @@ impl Detector {
         }
     }
 
+    /// The prevalence step: what the baseline knows of `key` at `at`, for a
+    /// connection of host `host_id`; and whether that is rare.
+    fn prevalence_step(
+        &self,
+        key: &DestinationKey,
+        host_id: HostId,
+        at: Timestamp,
+    ) -> (Step, bool) {
+        let prevalence = self.state.baseline.prevalence(key, host_id, at);
+        let window = self.config.training_days;
+        let seen_by: Vec<String> = self
+            .state
+            .baseline
+            .get(key)
+            .map(|k| {
+                k.recent()
+                    .iter()
+                    .filter(|(h, day)| *h != host_id && *day > at.day() - i64::from(window))
+                    .filter_map(|(h, day)| {
+                        let name = self.state.hosts.name(*h)?;
+                        Some(format!("{name} (last {})", day_text(*day)))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let first = prevalence
+            .first_seen_in_org
+            .map_or("never before".to_owned(), |t| format!("first seen {t}"));
+        let rare = prevalence.other_hosts_in_window < self.config.rare_hosts as usize;
+        // The baseline keeps the few most recent hosts of a key: enough to
+        // decide, so a popular key's count is a lower bound.
+        let at_least = if rare { "" } else { "at least " };
+        let detail = format!(
+            "{at_least}{} other hosts contacted {key} in the {window}-day window before this connection{} ({first}); rare means fewer than {}",
+            prevalence.other_hosts_in_window,
+            if seen_by.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", seen_by.join(", "))
+            },
+            self.config.rare_hosts
+        );
+        let outcome = if rare {
+            StepOutcome::Pass
+        } else {
+            StepOutcome::Stop
+        };
+        (
+            Step {
+                check: "prevalence",
+                outcome,
+                detail,
+            },
+            rare,
+        )
+    }
+
+    /// The activation step: whether `platform` has passed its activation
+    /// period at `at`.
+    fn activation_step(&self, platform: Platform, at: Timestamp) -> Step {
+        let start = self.state.clock.platform_start(platform);
+        let active = activated(start, at, self.spans.activation);
+        let detail = match start {
+            Some(start) => format!(
+                "{platform:?} telemetry began {start}; with activation_days = {}, alerts from {}",
+                self.config.activation_days,
+                start.plus(self.spans.activation)
+            ),
+            None => format!("no {platform:?} telemetry has started the activation clock"),
+        };
+        Step {
+            check: "activation",
+            outcome: if active {
+                StepOutcome::Pass
+            } else {
+                StepOutcome::Stop
+            },
+            detail: if active {
+                detail
+            } else {
+                format!("still training: {detail}")
+            },
+        }
+    }
+
+    /// A stored alert's decision, from its own evidence (the prevalence and
+    /// chain it was raised with) and the settings and catalog in use now:
+    /// what a service can say of an alert without the telemetry.
+    pub fn explain_alert(&self, alert: &Alert) -> Verdict {
+        let d = &alert.destination;
+        let mut verdict = Verdict {
+            time: alert.first_seen,
+            host: alert.host.clone(),
+            image: alert.process.image.clone(),
+            destination_ip: d.ip,
+            destination_port: d.port,
+            forward_name: d.forward_name.clone(),
+            key: Some(d.key.to_string()),
+            steps: Vec::new(),
+            catalog: Vec::new(),
+            outcome: String::new(),
+        };
+        let steps = &mut verdict.steps;
+        step(steps, "direction", StepOutcome::Pass, "outbound".into());
+        match self.classifier.internal_because(d.ip) {
+            Some(why) => step(
+                steps,
+                "internal address",
+                StepOutcome::Note,
+                format!("now internal ({why}): the settings changed after the alert"),
+            ),
+            None => step(
+                steps,
+                "internal address",
+                StepOutcome::Pass,
+                format!("{} is external", d.ip),
+            ),
+        };
+        step(
+            steps,
+            "name",
+            StepOutcome::Note,
+            match &d.forward_name {
+                Some(name) => format!("the host asked DNS for {name}"),
+                None => "no DNS answer for this address on this host: keyed by address".into(),
+            },
+        );
+        let p = &alert.prevalence;
+        step(
+            steps,
+            "prevalence",
+            StepOutcome::Pass,
+            format!(
+                "{} other hosts contacted {} in the {}-day window before this connection (first seen {}); rare means fewer than {}",
+                p.hosts_in_window, d.key, p.window_days, p.first_seen_in_org, p.rare_threshold
+            ),
+        );
+        let activation = self.activation_step(alert.platform, alert.first_seen);
+        step(steps, "activation", StepOutcome::Note, activation.detail);
+        let names: Vec<String> = std::iter::once(alert.process.image.as_deref())
+            .chain(alert.chain.iter().map(|a| a.image.as_deref()))
+            .map(|i| i.and_then(image_name).unwrap_or_else(|| "unknown".into()))
+            .collect();
+        step(
+            steps,
+            "process",
+            StepOutcome::Note,
+            format!("process and chain: {}", names.join(" <- ")),
+        );
+        let subject = MatchSubject {
+            platform: alert.platform,
+            process: ProcessView {
+                image: alert.process.image.as_deref(),
+                original_file_name: alert.process.original_file_name.as_deref(),
+                command_line: alert.process.command_line.as_deref(),
+            },
+            ancestors: alert
+                .chain
+                .iter()
+                .map(|a| ProcessView {
+                    image: a.image.as_deref(),
+                    original_file_name: a.original_file_name.as_deref(),
+                    command_line: a.command_line.as_deref(),
+                })
+                .collect(),
+        };
+        step(
+            steps,
+            "catalog",
+            StepOutcome::Pass,
+            format!(
+                "{} ({:?}) won among the rows that match",
+                alert.variation, alert.severity
+            ),
+        );
+        step(
+            steps,
+            "dedup",
+            StepOutcome::Note,
+            format!(
+                "{} contacts from {} to {}: one alert per variation, host, image and destination per {} day(s)",
+                alert.count, alert.first_seen, alert.last_seen, self.config.dedup_days
+            ),
+        );
+        verdict.catalog = self.catalog.evaluate(&subject);
+        verdict.outcome = format!(
+            "alert {} raised: {} ({:?})",
+            alert.id, alert.variation, alert.severity
+        );
+        verdict
+    }
+
+    /// What a connection of `host` to `destination` (an address or a name)
+    /// at `at` would meet with the baseline as it stands now. Without the
+    /// connection's own telemetry there is no chain: the catalog sees
+    /// `image` alone, on `platform`.
+    pub fn explain_what_if(
+        &self,
+        host: &HostName,
+        destination: &str,
+        image: Option<&str>,
+        platform: Platform,
+        at: Timestamp,
+    ) -> Verdict {
+        let ip: Option<IpAddr> = destination.trim().parse().ok();
+        let name = destination
+            .trim()
+            .trim_end_matches('.')
+            .to_ascii_lowercase();
+        let mut verdict = Verdict {
+            time: at,
+            host: host.to_string(),
+            image: image.map(str::to_owned),
+            destination_ip: ip.unwrap_or(IpAddr::from([0, 0, 0, 0])),
+            destination_port: None,
+            forward_name: ip.is_none().then(|| name.clone()),
+            key: None,
+            steps: Vec::new(),
+            catalog: Vec::new(),
+            outcome: String::new(),
+        };
+        let key = match ip {
+            Some(ip) => {
+                let go_on = match self.classifier.internal_because(ip) {
+                    Some(why) => step(
+                        &mut verdict.steps,
+                        "internal address",
+                        StepOutcome::Stop,
+                        why,
+                    ),
+                    None => step(
+                        &mut verdict.steps,
+                        "internal address",
+                        StepOutcome::Pass,
+                        format!("{ip} is external"),
+                    ),
+                };
+                if !go_on {
+                    return finish(verdict);
+                }
+                DestinationKey::Ip(ip)
+            }
+            None if self.classifier.is_internal_name(&name) => {
+                step(
+                    &mut verdict.steps,
+                    "internal name",
+                    StepOutcome::Stop,
+                    format!("{name} is an internal name (single label or under internal_domains)"),
+                );
+                return finish(verdict);
+            }
+            None => match registered_domain(&name) {
+                Some(domain) => DestinationKey::Domain(domain),
+                None => {
+                    step(
+                        &mut verdict.steps,
+                        "name",
+                        StepOutcome::Stop,
+                        format!("{name} is neither an address nor a name under a public suffix"),
+                    );
+                    return finish(verdict);
+                }
+            },
+        };
+        verdict.key = Some(key.to_string());
+        let host_id = self.state.hosts.id(host).unwrap_or(HostId::MAX);
+        let (prevalence, rare) = self.prevalence_step(&key, host_id, at);
+        if !step(
+            &mut verdict.steps,
+            "prevalence",
+            prevalence.outcome,
+            prevalence.detail,
+        ) || !rare
+        {
+            return finish(verdict);
+        }
+        let activation = self.activation_step(platform, at);
+        if !step(
+            &mut verdict.steps,
+            "activation",
+            activation.outcome,
+            activation.detail,
+        ) {
+            return finish(verdict);
+        }
+        if let Some(image) = image {
+            let subject = MatchSubject {
+                platform,
+                process: ProcessView {
+                    image: Some(image),
+                    original_file_name: None,
+                    command_line: None,
+                },
+                ancestors: Vec::new(),
+            };
+            verdict.catalog = self.catalog.evaluate(&subject);
+            match self.catalog.classify(&subject) {
+                Some(m) => step(
+                    &mut verdict.steps,
+                    "catalog",
+                    StepOutcome::Pass,
+                    format!(
+                        "{} ({:?}) wins for {image} alone (a real connection's chain may match a more specific row)",
+                        m.variation.id, m.variation.severity
+                    ),
+                ),
+                None => step(
+                    &mut verdict.steps,
+                    "catalog",
+                    StepOutcome::Stop,
+                    "no row of the catalog matches".into(),
+                ),
+            };
+        }
+        finish(verdict)
+    }
+
     /// The decision on `event`, step by step, read without changing anything.
     fn verdict(&self, event: &Event, host_id: HostId) -> Verdict {
         let EventKind::NetworkConnection(c) = &event.kind else {
@@ -241,82 +560,23 @@ impl Detector {
         }
         let key = self.classifier.key(c.destination_ip, forward.as_deref());
         verdict.key = Some(key.to_string());
-        let prevalence = self.state.baseline.prevalence(&key, host_id, event.time);
-        let window = self.config.training_days;
-        let seen_by: Vec<String> = self
-            .state
-            .baseline
-            .get(&key)
-            .map(|k| {
-                k.recent()
-                    .iter()
-                    .filter(|(h, day)| *h != host_id && *day > event.time.day() - i64::from(window))
-                    .filter_map(|(h, day)| {
-                        let name = self.state.hosts.name(*h)?;
-                        Some(format!("{name} (last {})", day_text(*day)))
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        let first = prevalence
-            .first_seen_in_org
-            .map_or("never before".to_owned(), |t| format!("first seen {t}"));
-        let rare = prevalence.other_hosts_in_window < self.config.rare_hosts as usize;
-        // The baseline keeps the few most recent hosts of a key: enough to
-        // decide, so a popular key's count is a lower bound.
-        let at_least = if rare { "" } else { "at least " };
-        let detail = format!(
-            "{at_least}{} other hosts contacted {key} in the {window}-day window before this connection{} ({first}); rare means fewer than {}",
-            prevalence.other_hosts_in_window,
-            if seen_by.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", seen_by.join(", "))
-            },
-            self.config.rare_hosts
-        );
-        let rare_ok = step(
+        let (prevalence, rare) = self.prevalence_step(&key, host_id, event.time);
+        if !step(
             &mut verdict.steps,
             "prevalence",
-            if rare {
-                StepOutcome::Pass
-            } else {
-                StepOutcome::Stop
-            },
-            detail,
-        );
-        if !rare_ok {
+            prevalence.outcome,
+            prevalence.detail,
+        ) || !rare
+        {
             return finish(verdict);
         }
-        let start = self.state.clock.platform_start(event.platform);
-        let active = activated(start, event.time, self.spans.activation);
-        let detail = match start {
-            Some(start) => format!(
-                "{:?} telemetry began {start}; with activation_days = {}, alerts from {}",
-                event.platform,
-                self.config.activation_days,
-                start.plus(self.spans.activation)
-            ),
-            None => format!(
-                "no {:?} telemetry has started the activation clock",
-                event.platform
-            ),
-        };
-        let activation_ok = step(
+        let activation = self.activation_step(event.platform, event.time);
+        if !step(
             &mut verdict.steps,
             "activation",
-            if active {
-                StepOutcome::Pass
-            } else {
-                StepOutcome::Stop
-            },
-            if active {
-                detail
-            } else {
-                format!("still training: {detail}")
-            },
-        );
-        if !activation_ok {
+            activation.outcome,
+            activation.detail,
+        ) {
             return finish(verdict);
         }
         let tables = &self.state.processes;

@@ -155,12 +155,18 @@ fn parse_time(name: &str, text: &Option<String>) -> Result<Option<Timestamp>, Ba
     let Some(t) = text.as_deref().filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
-    if let Some(time) = Timestamp::parse(t) {
-        return Ok(Some(time));
-    }
-    chrono::DateTime::parse_from_rfc3339(t.trim())
-        .map(|time| Some(Timestamp::from_micros(time.timestamp_micros())))
-        .map_err(|_| BadQuery(format!("{name}: {t:?} is not a time (RFC 3339)")))
+    any_time(t)
+        .map(Some)
+        .ok_or_else(|| BadQuery(format!("{name}: {t:?} is not a time (RFC 3339)")))
+}
+
+/// Any RFC 3339 date-time, whatever its year, or the forms event times take.
+pub(crate) fn any_time(t: &str) -> Option<Timestamp> {
+    Timestamp::parse(t).or_else(|| {
+        chrono::DateTime::parse_from_rfc3339(t.trim())
+            .ok()
+            .map(|time| Timestamp::from_micros(time.timestamp_micros()))
+    })
 }
 
 /// One of an enum's snake_case names, or absent when empty.

@@ -3,13 +3,14 @@
 //! [`Service`] (on blocking threads where it writes the store) and answer;
 //! every answer is JSON (the UI's assets, the probes and `/metrics` aside).
 //! One module per resource: [`ingest`], [`alerts`] (and destinations),
-//! [`allowlist`], [`status`] (status, probes, metrics); [`openapi`] is the
+//! [`allowlist`], [`explain`], [`status`] (status, probes, metrics); [`openapi`] is the
 //! document, generated from the handlers' annotations and types as the
 //! routes are registered, so a route cannot be missing from it. Guards are
 //! in [`crate::guards`], body rules in [`crate::request_body`].
 
 pub mod alerts;
 pub mod allowlist;
+pub mod explain;
 pub mod ingest;
 pub mod openapi;
 pub mod status;
@@ -68,6 +69,8 @@ fn api_routes(app: App) -> OpenApiRouter<App> {
         .routes(routes!(alerts::list_alerts))
         .routes(routes!(alerts::get_alert, alerts::patch_alert))
         .routes(routes!(alerts::destination))
+        .routes(routes!(explain::explain_alert))
+        .routes(routes!(explain::explain_connection))
         .routes(routes!(allowlist::list_allow, allowlist::add_allow))
         .routes(routes!(allowlist::delete_allow))
         .routes(routes!(status::status))

@@ -20,7 +20,7 @@ use seldom_model::{Event, Timestamp};
 
 use crate::alert_sink::AlertIndexSink;
 use crate::alerts::AlertRecord;
-use crate::queue::{Work, decode_bytes, name_batch};
+use crate::queue::{Question, Work, decode_bytes, name_batch};
 use crate::service::Service;
 use crate::store::{Checkpoint, TailOffset};
 
@@ -145,6 +145,31 @@ impl Detection {
             }
             Work::Destination { key, reply } => {
                 let _ = reply.send(self.detector.destination(&key));
+            }
+            Work::Explain { question, reply } => {
+                let verdict = match question {
+                    Question::Alert(alert) => self.detector.explain_alert(&alert),
+                    Question::WhatIf {
+                        host,
+                        destination,
+                        image,
+                        platform,
+                        at,
+                    } => {
+                        // By default, now as the organization's clock has it.
+                        let at = at
+                            .or_else(|| self.detector.clock())
+                            .unwrap_or_else(Timestamp::now);
+                        self.detector.explain_what_if(
+                            &host,
+                            &destination,
+                            image.as_deref(),
+                            platform,
+                            at,
+                        )
+                    }
+                };
+                let _ = reply.send(verdict);
             }
             Work::Shutdown => {}
         }

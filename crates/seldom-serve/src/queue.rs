@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use seldom_detect::DestinationView;
+use seldom_detect::explain::Verdict;
 use seldom_ingest::{BytesSource, IngestOptions, IngestStats, Ingestor, NormalizeOptions, Source};
 use seldom_model::{Event, HostNaming};
 
@@ -71,8 +72,27 @@ pub enum Work {
         key: String,
         reply: tokio::sync::oneshot::Sender<Option<DestinationView>>,
     },
+    /// An analyst asks why something did or did not alert.
+    Explain {
+        question: Question,
+        reply: tokio::sync::oneshot::Sender<Verdict>,
+    },
     /// Checkpoint and stop.
     Shutdown,
+}
+
+/// What `/api/v1/explain` asks the detector.
+pub enum Question {
+    /// A stored alert, from its evidence.
+    Alert(Box<seldom_detect::Alert>),
+    /// A connection that may not have happened: what it would meet now.
+    WhatIf {
+        host: seldom_model::HostName,
+        destination: String,
+        image: Option<String>,
+        platform: seldom_model::Platform,
+        at: Option<seldom_model::Timestamp>,
+    },
 }
 
 /// Decodes bytes of any format `scan` reads (gzip is recognized), naming

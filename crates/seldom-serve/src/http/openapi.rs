@@ -28,6 +28,7 @@ use crate::schema::{AlertSchema, EventSchema};
         (name = "alerts", description = "Alerts and their triage"),
         (name = "destinations", description = "What the baseline knows"),
         (name = "allowlist", description = "What analysts judged benign"),
+        (name = "explain", description = "Why something did or did not alert"),
         (name = "status", description = "Status, probes, metrics and this document"),
     ),
 )]

@@ -146,6 +146,19 @@ impl Service {
         answer.await.map_err(|_| DetectionStopping)
     }
 
+    /// Asks the detection thread why something did or did not alert, and
+    /// awaits the answer without blocking.
+    pub async fn explain(
+        &self,
+        question: crate::queue::Question,
+    ) -> Result<seldom_detect::explain::Verdict, DetectionStopping> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if !self.send(Work::Explain { question, reply }) {
+            return Err(DetectionStopping);
+        }
+        answer.await.map_err(|_| DetectionStopping)
+    }
+
     /// The latest `limit` alerts on destination `key`, most recent first.
     pub fn alerts_on(&self, key: &str, limit: usize) -> Vec<AlertRecord> {
         let Ok(index) = self.alerts() else {
