@@ -19,6 +19,7 @@ use seldom_model::Platform;
 use serde::{Deserialize, Serialize};
 
 use crate::image::image_name;
+use crate::process_table::Ancestor;
 
 /// The catalog compiled into the binary.
 pub const BUILTIN_CATALOG: &str = include_str!("../catalog.toml");
@@ -179,6 +180,24 @@ pub struct MatchSubject<'a> {
     pub platform: Platform,
     pub process: ProcessView<'a>,
     pub ancestors: Vec<ProcessView<'a>>,
+}
+
+impl<'a> MatchSubject<'a> {
+    /// A connection's process on `platform`, with its causality chain.
+    pub fn new(platform: Platform, process: ProcessView<'a>, chain: &'a [Ancestor]) -> Self {
+        MatchSubject {
+            platform,
+            process,
+            ancestors: chain
+                .iter()
+                .map(|a| ProcessView {
+                    image: a.image.as_deref(),
+                    original_file_name: a.original_file_name.as_deref(),
+                    command_line: a.command_line.as_deref(),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A list as matching uses it: folded names, and hosts with their tools.

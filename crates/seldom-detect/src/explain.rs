@@ -209,6 +209,22 @@ impl Detector {
         )
     }
 
+    /// The internal-address step: an internal address ends the decision.
+    fn address_step(&self, ip: IpAddr) -> Step {
+        match self.classifier.internal_because(ip) {
+            Some(why) => Step {
+                check: "internal address",
+                outcome: StepOutcome::Stop,
+                detail: why,
+            },
+            None => Step {
+                check: "internal address",
+                outcome: StepOutcome::Pass,
+                detail: format!("{ip} is external"),
+            },
+        }
+    }
+
     /// The activation step: whether `platform` has passed its activation
     /// period at `at`.
     fn activation_step(&self, platform: Platform, at: Timestamp) -> Step {
@@ -301,23 +317,15 @@ impl Detector {
             StepOutcome::Note,
             format!("process and chain: {}", names.join(" <- ")),
         );
-        let subject = MatchSubject {
-            platform: alert.platform,
-            process: ProcessView {
+        let subject = MatchSubject::new(
+            alert.platform,
+            ProcessView {
                 image: alert.process.image.as_deref(),
                 original_file_name: alert.process.original_file_name.as_deref(),
                 command_line: alert.process.command_line.as_deref(),
             },
-            ancestors: alert
-                .chain
-                .iter()
-                .map(|a| ProcessView {
-                    image: a.image.as_deref(),
-                    original_file_name: a.original_file_name.as_deref(),
-                    command_line: a.command_line.as_deref(),
-                })
-                .collect(),
-        };
+            &alert.chain,
+        );
         step(
             steps,
             "catalog",
@@ -375,20 +383,8 @@ impl Detector {
         };
         let key = match ip {
             Some(ip) => {
-                let go_on = match self.classifier.internal_because(ip) {
-                    Some(why) => step(
-                        &mut verdict.steps,
-                        "internal address",
-                        StepOutcome::Stop,
-                        why,
-                    ),
-                    None => step(
-                        &mut verdict.steps,
-                        "internal address",
-                        StepOutcome::Pass,
-                        format!("{ip} is external"),
-                    ),
-                };
+                let address = self.address_step(ip);
+                let go_on = record(&mut verdict.steps, address);
                 if !go_on {
                     return finish(verdict);
                 }
@@ -500,19 +496,9 @@ impl Detector {
                 StepOutcome::Pass,
                 "outbound".into(),
             )
-        } && match self.classifier.internal_because(c.destination_ip) {
-            Some(why) => step(
-                &mut verdict.steps,
-                "internal address",
-                StepOutcome::Stop,
-                why,
-            ),
-            None => step(
-                &mut verdict.steps,
-                "internal address",
-                StepOutcome::Pass,
-                format!("{} is external", c.destination_ip),
-            ),
+        } && {
+            let address = self.address_step(c.destination_ip);
+            record(&mut verdict.steps, address)
         };
         if !go_on {
             return finish(verdict);
@@ -605,22 +591,15 @@ impl Detector {
                 )
             },
         );
-        let subject = MatchSubject {
-            platform: event.platform,
-            process: ProcessView {
+        let subject = MatchSubject::new(
+            event.platform,
+            ProcessView {
                 image: image.as_deref(),
                 original_file_name: record.and_then(|r| r.original_file_name.as_deref()),
                 command_line: record.and_then(|r| r.command_line.as_deref()),
             },
-            ancestors: chain
-                .iter()
-                .map(|a| ProcessView {
-                    image: a.image.as_deref(),
-                    original_file_name: a.original_file_name.as_deref(),
-                    command_line: a.command_line.as_deref(),
-                })
-                .collect(),
-        };
+            &chain,
+        );
         let rows = self.catalog.evaluate(&subject);
         let winner = self.catalog.classify(&subject).map(|m| m.variation);
         match winner {
@@ -679,13 +658,22 @@ impl Detector {
 }
 
 /// Writes a step down; whether the decision goes on after it.
+fn record(steps: &mut Vec<Step>, done: Step) -> bool {
+    let goes_on = done.outcome != StepOutcome::Stop;
+    steps.push(done);
+    goes_on
+}
+
+/// A step from its parts, written down.
 fn step(steps: &mut Vec<Step>, check: &'static str, outcome: StepOutcome, detail: String) -> bool {
-    steps.push(Step {
-        check,
-        outcome,
-        detail,
-    });
-    outcome != StepOutcome::Stop
+    record(
+        steps,
+        Step {
+            check,
+            outcome,
+            detail,
+        },
+    )
 }
 
 /// The outcome the steps lead to.

@@ -58,22 +58,15 @@ impl Raise<'_> {
             .or_else(|| c.image.clone());
         let original = record.as_ref().and_then(|r| r.original_file_name.clone());
         let command_line = record.as_ref().and_then(|r| r.command_line.clone());
-        let subject = MatchSubject {
-            platform: event.platform,
-            process: ProcessView {
+        let subject = MatchSubject::new(
+            event.platform,
+            ProcessView {
                 image: image.as_deref(),
                 original_file_name: original.as_deref(),
                 command_line: command_line.as_deref(),
             },
-            ancestors: chain
-                .iter()
-                .map(|a| ProcessView {
-                    image: a.image.as_deref(),
-                    original_file_name: a.original_file_name.as_deref(),
-                    command_line: a.command_line.as_deref(),
-                })
-                .collect(),
-        };
+            &chain,
+        );
         let Some(matched) = self.catalog.classify(&subject) else {
             return;
         };

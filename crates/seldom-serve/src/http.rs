@@ -100,6 +100,18 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
+/// A query that does not parse into its type (an unknown or malformed
+/// parameter): refused naming it.
+fn bad_query(rejection: axum::extract::rejection::QueryRejection) -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        format!(
+            "unknown or malformed query parameter: {}",
+            rejection.body_text()
+        ),
+    )
+}
+
 /// A path segment the router matched but could not decode (bad percent
 /// escapes): refused in JSON like every other request.
 fn bad_path(rejection: axum::extract::rejection::PathRejection) -> Response {

@@ -11,7 +11,7 @@ use seldom_model::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{App, ErrorBody, bad_path, blocking, error};
+use super::{App, ErrorBody, bad_path, bad_query, blocking, error};
 use crate::alerts::{AlertPage, AlertQuery, AlertRecord, Status, TriageChange};
 
 #[utoipa::path(
@@ -33,15 +33,7 @@ pub(super) async fn list_alerts(
 ) -> Response {
     let query = match query {
         Ok(Query(query)) => query,
-        Err(rejection) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "unknown or malformed query parameter: {}",
-                    rejection.body_text()
-                ),
-            );
-        }
+        Err(rejection) => return bad_query(rejection),
     };
     let Ok(alerts) = app.service.alerts() else {
         return error(StatusCode::INTERNAL_SERVER_ERROR, "alert index unavailable");

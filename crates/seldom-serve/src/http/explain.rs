@@ -16,7 +16,7 @@ use seldom_model::{HostName, Platform};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{App, ErrorBody, bad_path, error};
+use super::{App, ErrorBody, bad_path, bad_query, error};
 use crate::alerts::any_time;
 use crate::queue::Question;
 use crate::schema::{choice, time_filter};
@@ -181,15 +181,7 @@ pub(super) async fn explain_connection(
 ) -> Response {
     let q = match query {
         Ok(Query(q)) => q,
-        Err(rejection) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!(
-                    "unknown or malformed query parameter: {}",
-                    rejection.body_text()
-                ),
-            );
-        }
+        Err(rejection) => return bad_query(rejection),
     };
     if let Some(refused) = following_a_cluster(&app) {
         return refused;
