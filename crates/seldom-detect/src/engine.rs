@@ -120,7 +120,7 @@ pub struct Detector {
     pub(crate) spans: Spans,
     pub(crate) state: DetectorState,
     /// What `seldom explain` asked to have explained, and what it gathered.
-    pub(crate) probe: Option<Box<crate::explain::Probe>>,
+    pub(crate) probe: Option<Box<crate::verdict::Probe>>,
 }
 
 impl Detector {

@@ -38,6 +38,7 @@ pub mod reorder;
 mod report;
 pub mod run;
 mod spans;
+mod verdict;
 mod views;
 
 pub use alert::Alert;
