@@ -18,7 +18,7 @@ fn completions_and_man_pages_cover_every_command() {
             "worker",
             "send",
             "completions",
-            "--batch-bytes",
+            "batch-bytes",
         ] {
             assert!(script.contains(command), "{shell}: {command}");
         }
