@@ -411,6 +411,22 @@ fn until_listed(server: &serve::Server, want: &BTreeSet<String>) {
     }
 }
 
+/// A worker's probe or metrics at `addr`: the status (0 when it does not
+/// answer) and the body.
+fn worker_get(addr: &str, path: &str) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    match agent.get(format!("http://{addr}{path}")).call() {
+        Ok(mut response) => (
+            response.status().as_u16(),
+            response.body_mut().read_to_string().unwrap_or_default(),
+        ),
+        Err(_) => (0, String::new()),
+    }
+}
+
 /// A port nothing listens on now.
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -481,21 +497,8 @@ fn a_service_follows_the_cluster_and_its_allowlist_holds_for_every_worker() {
     assert_same_as(&got, &want, "serve");
 
     // The worker says it is ready, and how many alerts the entry withheld.
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let readyz = agent
-        .get(format!("http://{metrics}/readyz"))
-        .call()
-        .map(|r| r.status().as_u16());
-    assert_eq!(readyz.ok(), Some(200));
-    let text = agent
-        .get(format!("http://{metrics}/metrics"))
-        .call()
-        .ok()
-        .and_then(|mut r| r.body_mut().read_to_string().ok())
-        .unwrap_or_default();
+    assert_eq!(worker_get(&metrics, "/readyz").0, 200);
+    let text = worker_get(&metrics, "/metrics").1;
     assert!(text.contains("seldom_worker_allowlist_entries 1"), "{text}");
 
     // The service holds exactly those alerts; triage survives a restart,
@@ -529,16 +532,8 @@ fn a_service_follows_the_cluster_and_its_allowlist_holds_for_every_worker() {
     deployment.start_worker_with(0, &w0);
     let deadline = Instant::now() + Duration::from_secs(60);
     let restored = loop {
-        let ready = agent
-            .get(format!("http://{metrics}/readyz"))
-            .call()
-            .is_ok_and(|r| r.status() == 200);
-        let text = agent
-            .get(format!("http://{metrics}/metrics"))
-            .call()
-            .ok()
-            .and_then(|mut r| r.body_mut().read_to_string().ok())
-            .unwrap_or_default();
+        let ready = worker_get(&metrics, "/readyz").0 == 200;
+        let text = worker_get(&metrics, "/metrics").1;
         let copies = text
             .lines()
             .find_map(|l| l.strip_prefix("seldom_worker_restored_from_local_copy_total "))

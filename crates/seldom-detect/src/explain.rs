@@ -67,14 +67,23 @@ impl Detector {
         }
     }
 
-    /// The prevalence step: what the baseline knows of `key` at `at`, for a
-    /// connection of host `host_id`; and whether that is rare.
-    fn prevalence_step(
+    /// The destination side of the decision: prevalence, then activation.
+    /// Whether both pass.
+    fn rarity_steps(
         &self,
+        steps: &mut Vec<Step>,
         key: &DestinationKey,
         host_id: HostId,
+        platform: Platform,
         at: Timestamp,
-    ) -> (Step, bool) {
+    ) -> bool {
+        record(steps, self.prevalence_step(key, host_id, at))
+            && record(steps, self.activation_step(platform, at))
+    }
+
+    /// The prevalence step: what the baseline knows of `key` at `at`, for a
+    /// connection of host `host_id`; it stops the decision unless rare.
+    fn prevalence_step(&self, key: &DestinationKey, host_id: HostId, at: Timestamp) -> Step {
         let prevalence = self.state.baseline.prevalence(key, host_id, at);
         let window = self.config.training_days;
         let seen_by: Vec<String> = self
@@ -114,14 +123,11 @@ impl Detector {
         } else {
             StepOutcome::Stop
         };
-        (
-            Step {
-                check: "prevalence",
-                outcome,
-                detail,
-            },
-            rare,
-        )
+        Step {
+            check: "prevalence",
+            outcome,
+            detail,
+        }
     }
 
     /// The internal-address step: an internal address ends the decision.
@@ -329,23 +335,7 @@ impl Detector {
         };
         verdict.key = Some(key.to_string());
         let host_id = self.state.hosts.id(host).unwrap_or(HostId::MAX);
-        let (prevalence, rare) = self.prevalence_step(&key, host_id, at);
-        if !step(
-            &mut verdict.steps,
-            "prevalence",
-            prevalence.outcome,
-            prevalence.detail,
-        ) || !rare
-        {
-            return finish(verdict);
-        }
-        let activation = self.activation_step(platform, at);
-        if !step(
-            &mut verdict.steps,
-            "activation",
-            activation.outcome,
-            activation.detail,
-        ) {
+        if !self.rarity_steps(&mut verdict.steps, &key, host_id, platform, at) {
             return finish(verdict);
         }
         if let Some(image) = image {
@@ -461,22 +451,12 @@ impl Detector {
         }
         let key = self.classifier.key(c.destination_ip, forward.as_deref());
         verdict.key = Some(key.to_string());
-        let (prevalence, rare) = self.prevalence_step(&key, host_id, event.time);
-        if !step(
+        if !self.rarity_steps(
             &mut verdict.steps,
-            "prevalence",
-            prevalence.outcome,
-            prevalence.detail,
-        ) || !rare
-        {
-            return finish(verdict);
-        }
-        let activation = self.activation_step(event.platform, event.time);
-        if !step(
-            &mut verdict.steps,
-            "activation",
-            activation.outcome,
-            activation.detail,
+            &key,
+            host_id,
+            event.platform,
+            event.time,
         ) {
             return finish(verdict);
         }

@@ -7,11 +7,9 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
 
 use crate::error::WorkerError;
+use crate::reader::TopicReader;
 
 /// When to stop reading.
 #[derive(Debug, Clone, Copy)]
@@ -31,33 +29,14 @@ pub fn latest(
     topic: &str,
     until: Until,
 ) -> Result<BTreeMap<String, Vec<u8>>, WorkerError> {
-    let mut config = client.clone();
-    config
-        .set("group.id", "seldom-alerts-reader")
-        .set("enable.auto.commit", "false")
-        .set("isolation.level", "read_committed");
-    let consumer: BaseConsumer = config.create()?;
-    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(30))?;
-    let partitions = metadata
-        .topics()
-        .iter()
-        .find(|t| t.name() == topic)
-        .map_or(0, |t| t.partitions().len());
-    if partitions == 0 {
-        return Err(WorkerError::Setup(format!("topic {topic} does not exist")));
-    }
-    let mut assignment = TopicPartitionList::new();
-    for p in 0..partitions as i32 {
-        assignment.add_partition_offset(topic, p, Offset::Beginning)?;
-    }
-    consumer.assign(&assignment)?;
+    let mut reader = TopicReader::open(client, topic, &BTreeMap::new())?;
     let started = Instant::now();
     let mut last_record = Instant::now();
     let mut latest = BTreeMap::new();
     while started.elapsed() < until.timeout {
-        if let Some(Ok(message)) = consumer.poll(Duration::from_millis(200)) {
-            let id = String::from_utf8_lossy(message.key().unwrap_or_default()).into_owned();
-            latest.insert(id, message.payload().unwrap_or_default().to_vec());
+        for record in reader.poll(Duration::from_millis(200), 10_000)? {
+            let id = String::from_utf8_lossy(&record.key).into_owned();
+            latest.insert(id, record.payload.unwrap_or_default());
             last_record = Instant::now();
         }
         let enough = until.ids.is_none_or(|n| latest.len() >= n);

@@ -46,12 +46,9 @@ pub fn follow(
     loop {
         match work.try_recv() {
             Ok(Work::Shutdown) | Err(TryRecvError::Disconnected) => break,
-            // The baseline lives in the workers: the destination page shows
-            // this service's alerts on it, not what the baseline knows.
-            Ok(Work::Destination { reply, .. }) => {
-                let _ = reply.send(None);
-            }
-            // Ingest and tails are refused while following a cluster.
+            // Ingest and tails are refused while following a cluster, and
+            // what needs a detector is answered at the edge: nothing else
+            // comes (and anything that did would find its reply dropped).
             Ok(_) | Err(TryRecvError::Empty) => {}
         }
         // Nothing is read while the store cannot write; once it can again,

@@ -100,6 +100,20 @@ async fn blocking<T: Send + 'static>(
     }
 }
 
+/// A service following a Kafka cluster has no detector of its own (its
+/// workers are the detectors): what needs one is answered 404, saying
+/// where to look `instead`.
+fn in_a_cluster(app: &App, instead: &str) -> Option<Response> {
+    app.service.cluster().is_some().then(|| {
+        error(
+            StatusCode::NOT_FOUND,
+            format!(
+                "this service follows a Kafka cluster, whose workers are the detectors: {instead}"
+            ),
+        )
+    })
+}
+
 /// A query that does not parse into its type (an unknown or malformed
 /// parameter): refused naming it.
 fn bad_query(rejection: axum::extract::rejection::QueryRejection) -> Response {

@@ -11,7 +11,7 @@ use seldom_model::Timestamp;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{App, ErrorBody, bad_path, bad_query, blocking, error};
+use super::{App, ErrorBody, bad_path, bad_query, blocking, error, in_a_cluster};
 use crate::alerts::{AlertPage, AlertQuery, AlertRecord, Status, TriageChange};
 
 #[utoipa::path(
@@ -175,14 +175,14 @@ pub(super) async fn destination(
         Ok(key) => key,
         Err(rejection) => return bad_path(rejection),
     };
+    if let Some(refused) = in_a_cluster(
+        &app,
+        "the baseline is theirs; the alerts on a destination are here (GET /api/v1/alerts?q=KEY)",
+    ) {
+        return refused;
+    }
     let view = match app.service.destination(&key).await {
         Ok(Some(view)) => view,
-        Ok(None) if app.service.cluster().is_some() => {
-            return error(
-                StatusCode::NOT_FOUND,
-                "this service follows a Kafka cluster: the baseline lives in its workers, and only the alerts are here (GET /api/v1/alerts?q=KEY)",
-            );
-        }
         Ok(None) => {
             return error(
                 StatusCode::NOT_FOUND,

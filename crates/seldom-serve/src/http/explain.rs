@@ -16,7 +16,7 @@ use seldom_model::{HostName, Platform};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{App, ErrorBody, bad_path, bad_query, error};
+use super::{App, ErrorBody, bad_path, bad_query, error, in_a_cluster};
 use crate::alerts::any_time;
 use crate::queue::Question;
 use crate::schema::{choice, time_filter};
@@ -147,7 +147,7 @@ pub(super) async fn explain_alert(
         Ok(id) => id,
         Err(rejection) => return bad_path(rejection),
     };
-    if let Some(refused) = following_a_cluster(&app) {
+    if let Some(refused) = in_a_cluster(&app, "run `seldom explain` over the telemetry") {
         return refused;
     }
     let alert = app
@@ -183,7 +183,7 @@ pub(super) async fn explain_connection(
         Ok(Query(q)) => q,
         Err(rejection) => return bad_query(rejection),
     };
-    if let Some(refused) = following_a_cluster(&app) {
+    if let Some(refused) = in_a_cluster(&app, "run `seldom explain` over the telemetry") {
         return refused;
     }
     let Some(host) = HostName::normalize(&q.host, app.service.host_naming()) else {
@@ -232,17 +232,6 @@ pub(super) async fn explain_connection(
         at,
     };
     answer(&app, question).await
-}
-
-/// Explanations come from a detector: a service that follows a cluster has
-/// none of its own.
-fn following_a_cluster(app: &App) -> Option<Response> {
-    app.service.cluster().is_some().then(|| {
-        error(
-            StatusCode::NOT_FOUND,
-            "this service follows a Kafka cluster: the detectors are its workers; run `seldom explain` over the telemetry",
-        )
-    })
 }
 
 async fn answer(app: &App, question: Question) -> Response {
