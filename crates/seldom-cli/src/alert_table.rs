@@ -1,4 +1,5 @@
-//! The `table` rendering of alerts for people at a terminal.
+//! The `table` rendering of alerts for people at a terminal, grouped by
+//! incident.
 //!
 //! Command lines, host and domain names are attacker-controlled: every control
 //! character (a newline, an ANSI escape that would repaint the terminal) and
@@ -8,7 +9,7 @@
 
 use std::fmt::Write;
 
-use seldom_detect::Alert;
+use seldom_detect::{Alert, IncidentRef};
 
 /// Escapes control and invisible formatting characters so a string shows as
 /// itself, in its own order, on one line.
@@ -100,12 +101,85 @@ pub fn render(alert: &Alert) -> String {
     if !alert.also_matched.is_empty() {
         let _ = writeln!(out, "  also      {}", alert.also_matched.join(", "));
     }
+    if let Some(beacon) = &alert.beacon {
+        let _ = writeln!(
+            out,
+            "  beacon    {} contacts, median interval {:.0} s, dispersion {:.2}, {} to {}",
+            beacon.contacts,
+            beacon.median_interval_seconds,
+            beacon.dispersion,
+            beacon.first,
+            beacon.last
+        );
+    }
     let _ = writeln!(
         out,
         "  next      {}",
         printable(&alert.investigative_actions)
     );
     out
+}
+
+/// Alerts grouped by incident, incidents in the order of their first alert:
+/// a header per incident that names its destination and every host (alerted
+/// or spread), then its alerts.
+pub fn render_by_incident(alerts: &[Alert]) -> String {
+    let mut groups: Vec<(Option<&IncidentRef>, Vec<&Alert>)> = Vec::new();
+    for alert in alerts {
+        let id = alert.incident.as_ref().map(|i| &i.id);
+        match groups
+            .iter_mut()
+            .find(|(i, _)| id.is_some() && i.map(|i| &i.id) == id)
+        {
+            Some((_, members)) => members.push(alert),
+            None => groups.push((alert.incident.as_ref(), vec![alert])),
+        }
+    }
+    let mut out = String::new();
+    for (incident, members) in groups {
+        if let Some(incident) = incident {
+            out.push_str(&incident_header(incident, &members));
+        }
+        for alert in members {
+            out.push_str(&render(alert));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn incident_header(incident: &IncidentRef, members: &[&Alert]) -> String {
+    let alerted: Vec<&str> = members.iter().map(|a| a.host.as_str()).collect();
+    let spread: Vec<String> = incident
+        .hosts
+        .iter()
+        .filter(|h| !alerted.contains(&h.as_str()))
+        .map(|h| printable(h))
+        .collect();
+    let severity = members.iter().map(|a| a.severity).max();
+    let first = members.iter().map(|a| a.first_seen).min();
+    let last = members.iter().map(|a| a.last_seen).max();
+    let mut hosts: Vec<String> = incident.hosts.iter().map(|h| printable(h)).collect();
+    hosts.dedup();
+    format!(
+        "=== incident {} [{}] {}: {} host{} ({} alerted{}), {} alert{}, {} to {}\n    hosts {}\n",
+        incident.id,
+        severity.map_or("-".to_owned(), |s| format!("{s:?}").to_uppercase()),
+        printable(&members[0].destination.key.to_string()),
+        incident.hosts.len(),
+        if incident.hosts.len() == 1 { "" } else { "s" },
+        incident.hosts.len().saturating_sub(spread.len()),
+        if spread.is_empty() {
+            String::new()
+        } else {
+            format!(", spread to {}", spread.join(", "))
+        },
+        members.len(),
+        if members.len() == 1 { "" } else { "s" },
+        first.map_or("-".to_owned(), |t| t.to_string()),
+        last.map_or("-".to_owned(), |t| t.to_string()),
+        hosts.join(", "),
+    )
 }
 
 #[cfg(test)]

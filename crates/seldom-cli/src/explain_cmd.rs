@@ -27,14 +27,11 @@ impl Sink for Raised {
     fn apply(&mut self, update: AlertUpdate) -> Result<(), SinkError> {
         match update {
             AlertUpdate::New(alert, _) => self.0.push(*alert),
-            AlertUpdate::Repeat {
-                id,
-                count,
-                last_seen,
-            } => {
-                if let Some(alert) = self.0.iter_mut().rev().find(|a| a.id == id) {
-                    alert.count = count;
-                    alert.last_seen = last_seen;
+            revision => {
+                for id in revision.revises() {
+                    if let Some(alert) = self.0.iter_mut().rev().find(|a| a.id == id) {
+                        revision.revise(alert);
+                    }
                 }
             }
         }

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use seldom_detect::{AlertUpdate, DetectStats, Detector, Order, Sink, SinkError, formats};
+use seldom_detect::{Alert, AlertUpdate, DetectStats, Detector, Order, Sink, SinkError, formats};
 use seldom_ingest::{
     IngestOptions, IngestStats, NormalizeOptions, ReadSummary, decode_in_background, source_for,
 };
@@ -78,6 +78,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         output: &mut output,
         format,
         new: 0,
+        held: Vec::new(),
     };
     // Decoding runs on its own thread and hands over batches in input order,
     // so the two cores decode and detect at once; results are those of a
@@ -148,11 +149,15 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
 }
 
 /// Writes alerts as they are raised; repeats only count (their totals are in
-/// the summary, and a sink keyed on the alert id can upsert).
+/// the summary, and a sink keyed on the alert id can upsert). A table is
+/// written at the end instead, grouped by incident, with every revision (a
+/// repeat, a beacon, an incident's spread) applied.
 struct AlertSink<'o> {
     output: &'o mut Output,
     format: OutputFormat,
     new: u64,
+    /// The table's alerts, in the order they were raised.
+    held: Vec<Alert>,
 }
 
 impl AlertSink<'_> {
@@ -163,16 +168,36 @@ impl AlertSink<'_> {
 
 impl Sink for AlertSink<'_> {
     fn apply(&mut self, update: AlertUpdate) -> Result<(), SinkError> {
-        let AlertUpdate::New(alert, _) = update else {
-            return Ok(());
+        let alert = match update {
+            AlertUpdate::New(alert, _) => alert,
+            revision if self.format == OutputFormat::Table => {
+                for id in revision.revises() {
+                    if let Some(alert) = self.held.iter_mut().rev().find(|a| a.id == id) {
+                        revision.revise(alert);
+                    }
+                }
+                return Ok(());
+            }
+            _ => return Ok(()),
         };
         self.new += 1;
         match self.format {
             OutputFormat::Jsonl => self.output.json_line(&alert),
-            OutputFormat::Table => self.output.text(&alert_table::render(&alert)),
+            OutputFormat::Table => {
+                self.held.push(*alert);
+                Ok(())
+            }
             OutputFormat::Ecs => self.output.json_line(&formats::ecs::render(&alert)),
             OutputFormat::Ocsf => self.output.json_line(&formats::ocsf::render(&alert)),
         }?;
+        Ok(())
+    }
+
+    fn finish(&mut self) -> Result<(), SinkError> {
+        if self.format == OutputFormat::Table && !self.held.is_empty() {
+            self.output
+                .text(&alert_table::render_by_incident(&self.held))?;
+        }
         Ok(())
     }
 }

@@ -92,14 +92,11 @@ impl Sink for FinalAlerts {
             AlertUpdate::New(alert, _) => {
                 self.0.insert(alert.id.clone(), *alert);
             }
-            AlertUpdate::Repeat {
-                id,
-                count,
-                last_seen,
-            } => {
-                if let Some(alert) = self.0.get_mut(&id) {
-                    alert.count = count;
-                    alert.last_seen = last_seen;
+            revision => {
+                for id in revision.revises() {
+                    if let Some(alert) = self.0.get_mut(id) {
+                        revision.revise(alert);
+                    }
                 }
             }
         }

@@ -7,9 +7,11 @@ use std::net::IpAddr;
 use seldom_model::{Location, Platform, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::beacon::Beacon;
 use crate::catalog::{Attack, Severity};
 use crate::destination::DestinationKey;
 use crate::image::image_name;
+use crate::incident::IncidentRef;
 use crate::process_table::Ancestor;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -44,6 +46,13 @@ pub struct Alert {
     /// Where the events behind the alert came from (the first connection, and
     /// the process start when known).
     pub source_events: Vec<Location>,
+    /// The incident the alert belongs to: the alerts and spread of its
+    /// destination within `incident_window`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub incident: Option<IncidentRef>,
+    /// Set when its contacts are periodic (its severity was raised).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub beacon: Option<Beacon>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,8 +123,13 @@ impl Alert {
             1 => "1 other host".to_owned(),
             n => format!("{n} other hosts"),
         };
+        let beacon = self
+            .beacon
+            .as_ref()
+            .map(|b| format!(" {}", b.sentence()))
+            .unwrap_or_default();
         format!(
-            "{process_name}{} on {} connected to {}{}, which {others} of the {} active in the last {} days contacted (rare: fewer than {}); first seen in the organization {}. Variation {}: {}.",
+            "{process_name}{} on {} connected to {}{}, which {others} of the {} active in the last {} days contacted (rare: fewer than {}); first seen in the organization {}. Variation {}: {}.{beacon}",
             parent
                 .map(|p| format!(" (child of {p})"))
                 .unwrap_or_default(),

@@ -90,6 +90,11 @@ pub struct DetectConfig {
     /// is counted so; e.g. "1d".
     #[serde(with = "humantime_serde")]
     pub future_tolerance: Duration,
+    /// Alerts that share a destination key within this long of the first of
+    /// them form one incident, which also lists the hosts that contact the
+    /// destination meanwhile without alerting (its spread); e.g. "24h".
+    #[serde(with = "humantime_serde")]
+    pub incident_window: Duration,
 }
 
 impl Default for DetectConfig {
@@ -119,6 +124,7 @@ impl Default for DetectConfig {
             max_buffered_bytes: 512 << 20,
             clock_quorum: 2,
             future_tolerance: Duration::from_secs(86_400),
+            incident_window: Duration::from_secs(86_400),
         }
     }
 }
@@ -156,6 +162,9 @@ impl DetectConfig {
         }
         if self.dedup_days == 0 {
             return Err(invalid("dedup_days", "must be at least 1"));
+        }
+        if self.incident_window.is_zero() {
+            return Err(invalid("incident_window", "must be longer than zero"));
         }
         if self.chain_depth == 0 || self.chain_depth > 64 {
             return Err(invalid("chain_depth", "must be between 1 and 64"));

@@ -2,12 +2,17 @@
 //! key) per dedup period, counted from the alert's first event; repeats inside
 //! the period raise its count and last-seen time instead of a new alert.
 //!
+//! Each open alert keeps its contacts' times, so that periodic contacts are
+//! found ([`crate::beacon`]).
+//!
 //! The alert id is derived from the dedup key and the first event time, so a
 //! replay of the same data yields the same ids and a sink can upsert.
 
 use seldom_model::{HostName, Micros, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::beacon;
+use crate::catalog::Severity;
 use crate::destination::DestinationKey;
 use crate::fast_map::FastMap;
 use crate::report::AlertUpdate;
@@ -43,6 +48,12 @@ struct OpenAlert {
     first_seen: Timestamp,
     last_seen: Timestamp,
     count: u64,
+    /// The variation's severity, which a beacon raises.
+    #[serde(default)]
+    severity: Option<Severity>,
+    /// Its contacts' times, sorted, for the beacon test ([`crate::beacon`]).
+    #[serde(default)]
+    times: Vec<Timestamp>,
 }
 
 /// The alerts still inside their dedup period.
@@ -53,24 +64,49 @@ pub struct DedupTable {
 
 impl DedupTable {
     /// If `key` has an open alert whose period covers `time`, counts the
-    /// repeat and returns the update for the sink.
+    /// repeat, pushes its update (and, when its contacts have become
+    /// periodic, the beacon's) and returns `true`.
     pub fn repeat(
         &mut self,
         key: &DedupKey,
         time: Timestamp,
         period: Micros,
-    ) -> Option<AlertUpdate> {
-        let open = self.open.get_mut(key)?;
+        out: &mut Vec<AlertUpdate>,
+    ) -> bool {
+        let Some(open) = self.open.get_mut(key) else {
+            return false;
+        };
         if time.since(open.first_seen) >= period || time < open.first_seen {
-            return None;
+            return false;
         }
         open.count += 1;
         open.last_seen = open.last_seen.max(time);
-        Some(AlertUpdate::Repeat {
+        // Tested only when the contact is not part of a burst: the verdict
+        // cannot change otherwise.
+        let at = open.times.partition_point(|t| *t <= time);
+        let near = |i: usize| {
+            open.times
+                .get(i)
+                .is_some_and(|t| time.since(*t).0.abs() < beacon::BURST.0)
+        };
+        let new_contact = !(at > 0 && near(at - 1)) && !near(at);
+        beacon::record(&mut open.times, time);
+        out.push(AlertUpdate::Repeat {
             id: open.id.clone(),
             count: open.count,
             last_seen: open.last_seen,
-        })
+        });
+        if new_contact
+            && let Some(base) = open.severity
+            && let Some(found) = beacon::test(&open.times, base)
+        {
+            out.push(AlertUpdate::Beacon {
+                id: open.id.clone(),
+                severity: beacon::escalate(base),
+                beacon: found,
+            });
+        }
+        true
     }
 
     /// The open alert a contact of `key` at `time` would repeat: its id,
@@ -88,8 +124,8 @@ impl DedupTable {
         Some((open.id.as_str(), open.first_seen, open.count))
     }
 
-    /// Opens a new alert for `key` at `time`.
-    pub fn open(&mut self, key: DedupKey, id: String, time: Timestamp) {
+    /// Opens a new alert of `severity` for `key` at `time`.
+    pub fn open(&mut self, key: DedupKey, id: String, time: Timestamp, severity: Severity) {
         self.open.insert(
             key,
             OpenAlert {
@@ -97,6 +133,8 @@ impl DedupTable {
                 first_seen: time,
                 last_seen: time,
                 count: 1,
+                severity: Some(severity),
+                times: vec![time],
             },
         );
     }

@@ -61,6 +61,7 @@ impl Detector {
                 };
                 let state = RaiseState {
                     dedup: &mut self.state.dedup,
+                    incidents: &mut self.state.incidents,
                     stats: &mut self.state.stats,
                 };
                 raise.raise(state, contact, prevalence, active_hosts, out);

@@ -23,6 +23,7 @@ use crate::destination::DestinationClassifier;
 use crate::dns::DnsAttribution;
 use crate::enriched::EnrichedConnection;
 use crate::fast_map::FastMap;
+use crate::incident::IncidentTable;
 use crate::pending::Pending;
 use crate::process_table::ProcessTables;
 use crate::reorder::{ReorderBuffer, kind_rank};
@@ -54,6 +55,9 @@ pub struct DetectorState {
     /// before they count (see `Detector::hold_network`).
     pub(crate) held_network: Pending<Event>,
     pub(crate) dedup: DedupTable,
+    /// Incidents still gathering alerts and spread.
+    #[serde(default)]
+    pub(crate) incidents: IncidentTable,
     pub(crate) current_day: Option<i64>,
     /// Addresses endpoint sensors reported as a host's own (source of its
     /// connections): a network sensor's event from one is that host's.
@@ -90,6 +94,7 @@ impl DetectorState {
             pending: Pending::default(),
             held_network: Pending::default(),
             dedup: DedupTable::default(),
+            incidents: IncidentTable::default(),
             current_day: None,
             address_hosts: FastMap::default(),
             stats: DetectStats::default(),
@@ -309,5 +314,6 @@ impl Detector {
                 .expire(now.minus(self.spans.process_retention)) as u64;
         self.state.activity.retain(|_, day| *day >= window_start);
         self.state.dedup.expire(now, self.spans.dedup);
+        self.state.incidents.expire(now, self.spans.incident);
     }
 }

@@ -129,7 +129,7 @@ impl Detector {
             .classifier
             .key(c.destination_ip, forward_name.as_deref());
         let prevalence = match self.stage {
-            Stage::Whole => match self.rare_and_active(&event, &key, host_id) {
+            Stage::Whole => match self.rare_and_active(&event, &key, host_id, out) {
                 Some(prevalence) => prevalence,
                 None => return,
             },
@@ -183,6 +183,7 @@ impl Detector {
         event: &Event,
         key: &DestinationKey,
         host_id: HostId,
+        out: &mut Vec<AlertUpdate>,
     ) -> Option<Prevalence> {
         let decision = KeyDecision {
             config: &self.config,
@@ -192,12 +193,14 @@ impl Detector {
         decision.decide(
             KeyState {
                 baseline: &mut self.state.baseline,
+                incidents: &mut self.state.incidents,
                 stats: &mut self.state.stats,
             },
             event,
             key,
             host_id,
             platform_start,
+            out,
         )
     }
 

@@ -1,5 +1,5 @@
 //! A rare, activated contact becomes an alert: the catalog's variation,
-//! dedup, and the alert with its evidence. This is the destination side of
+//! dedup, and the alert with its evidence, filed in its incident. This is the destination side of
 //! the alert; the host side (process and chain) is [`crate::emit`]. Both a
 //! whole detector and a destination-key partition
 //! ([`crate::partitioned::KeyTask`]) raise their alerts here.
@@ -12,6 +12,7 @@ use crate::contact::Contact;
 use crate::dedup::{DedupKey, DedupTable};
 use crate::destination::registered_domain;
 use crate::image::image_name;
+use crate::incident::IncidentTable;
 use crate::report::{AlertUpdate, DetectStats};
 use crate::spans::Spans;
 use seldom_model::EventKind;
@@ -26,6 +27,7 @@ pub(crate) struct Raise<'a> {
 /// What raising an alert changes: the open alerts and the counters.
 pub(crate) struct RaiseState<'a> {
     pub dedup: &'a mut DedupTable,
+    pub incidents: &'a mut IncidentTable,
     pub stats: &'a mut DetectStats,
 }
 
@@ -78,9 +80,11 @@ impl Raise<'_> {
             image: image_key,
             destination: key.clone(),
         };
-        if let Some(repeat) = state.dedup.repeat(&dedup_key, event.time, self.spans.dedup) {
+        if state
+            .dedup
+            .repeat(&dedup_key, event.time, self.spans.dedup, out)
+        {
             state.stats.repeats += 1;
-            out.push(repeat);
             return;
         }
         let id = dedup_key.alert_id(event.time);
@@ -135,10 +139,21 @@ impl Raise<'_> {
             attacker_goals: variation.attacker_goals.clone(),
             investigative_actions: variation.investigative_actions.clone(),
             source_events,
+            incident: None,
+            beacon: None,
         };
         alert.explanation = alert.sentence();
-        state.dedup.open(dedup_key, id, event.time);
+        state
+            .dedup
+            .open(dedup_key, id, event.time, variation.severity);
         state.stats.alerts += 1;
+        let incident = state.incidents.on_alert(&alert, self.spans.incident);
+        alert.incident = Some(incident.reference());
+        // The incident's earlier alerts learn of the new host.
+        let earlier = (incident.alerts.len() > 1).then(|| incident.clone());
         out.push(AlertUpdate::New(Box::new(alert), Box::new(event)));
+        if let Some(incident) = earlier {
+            out.push(AlertUpdate::Incident(Box::new(incident)));
+        }
     }
 }

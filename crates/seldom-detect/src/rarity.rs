@@ -9,7 +9,8 @@ use seldom_model::{Event, Micros, Timestamp};
 use crate::baseline::{Baseline, HostId, Prevalence};
 use crate::config::DetectConfig;
 use crate::destination::DestinationKey;
-use crate::report::DetectStats;
+use crate::incident::IncidentTable;
+use crate::report::{AlertUpdate, DetectStats};
 use crate::spans::Spans;
 
 /// What the decision reads.
@@ -21,13 +22,16 @@ pub(crate) struct KeyDecision<'a> {
 /// What the decision changes.
 pub(crate) struct KeyState<'a> {
     pub baseline: &'a mut Baseline,
+    pub incidents: &'a mut IncidentTable,
     pub stats: &'a mut DetectStats,
 }
 
 impl KeyDecision<'_> {
-    /// Counts `event`'s contact with `key` in the baseline. Returns its
-    /// prevalence before it counted if it is rare and its platform (whose
-    /// telemetry began at `platform_start`) activated; else `None`.
+    /// Counts `event`'s contact with `key` in the baseline, and in the key's
+    /// open incident (a host new to it is its spread: the update goes to
+    /// `out`). Returns its prevalence before it counted if it is rare and its
+    /// platform (whose telemetry began at `platform_start`) activated; else
+    /// `None`.
     pub fn decide(
         &self,
         state: KeyState<'_>,
@@ -35,7 +39,15 @@ impl KeyDecision<'_> {
         key: &DestinationKey,
         host: HostId,
         platform_start: Option<Timestamp>,
+        out: &mut Vec<AlertUpdate>,
     ) -> Option<Prevalence> {
+        if let Some(incident) =
+            state
+                .incidents
+                .on_contact(key, &event.host, event.time, self.spans.incident)
+        {
+            out.push(AlertUpdate::Incident(Box::new(incident.clone())));
+        }
         let baseline = state.baseline;
         let prevalence = baseline.prevalence(key, host, event.time);
         baseline.record(key, host, event.time);

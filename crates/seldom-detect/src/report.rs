@@ -6,6 +6,9 @@ use seldom_model::{Event, Platform, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
+use crate::beacon::Beacon;
+use crate::catalog::Severity;
+use crate::incident::Incident;
 
 /// What the detector tells its sink.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +22,49 @@ pub enum AlertUpdate {
         count: u64,
         last_seen: Timestamp,
     },
+    /// An open alert's contacts turned out periodic: its severity is raised
+    /// and it carries the evidence.
+    Beacon {
+        id: String,
+        severity: Severity,
+        beacon: Beacon,
+    },
+    /// An incident's hosts changed (a host alerted, or spread to it): each of
+    /// its alerts carries the new list.
+    Incident(Box<Incident>),
+}
+
+impl AlertUpdate {
+    /// The alerts an update revises (none for a new alert).
+    pub fn revises(&self) -> Vec<&str> {
+        match self {
+            AlertUpdate::New(..) => Vec::new(),
+            AlertUpdate::Repeat { id, .. } | AlertUpdate::Beacon { id, .. } => vec![id.as_str()],
+            AlertUpdate::Incident(incident) => incident.alerts.iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// Applies a revision to one of the alerts it names ([`Self::revises`]);
+    /// a sink that keeps alerts calls this instead of knowing each kind.
+    pub fn revise(&self, alert: &mut Alert) {
+        match self {
+            AlertUpdate::New(..) => {}
+            AlertUpdate::Repeat {
+                count, last_seen, ..
+            } => {
+                alert.count = *count;
+                alert.last_seen = *last_seen;
+            }
+            AlertUpdate::Beacon {
+                severity, beacon, ..
+            } => {
+                alert.severity = *severity;
+                alert.beacon = Some(beacon.clone());
+                alert.explanation = alert.sentence();
+            }
+            AlertUpdate::Incident(incident) => alert.incident = Some(incident.reference()),
+        }
+    }
 }
 
 /// A destination key as the baseline knows it ([`Detector::destination`]).

@@ -39,6 +39,29 @@ impl Sink for Vec<Alert> {
     }
 }
 
+/// Alerts by id as their latest revision stands: every repeat, beacon and
+/// incident update applied. The sink a caller that keeps alerts starts from.
+#[derive(Debug, Default)]
+pub struct AlertBook(pub std::collections::BTreeMap<String, Alert>);
+
+impl Sink for AlertBook {
+    fn apply(&mut self, update: AlertUpdate) -> Result<(), SinkError> {
+        match update {
+            AlertUpdate::New(alert, _) => {
+                self.0.insert(alert.id.clone(), *alert);
+            }
+            revision => {
+                for id in revision.revises() {
+                    if let Some(alert) = self.0.get_mut(id) {
+                        revision.revise(alert);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Several sinks as one: every update to each in turn (a scan that writes
 /// JSON lines and fills a store, say).
 pub struct Fanout<'a, 'b>(pub &'a mut [&'b mut dyn Sink]);

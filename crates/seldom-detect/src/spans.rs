@@ -19,6 +19,8 @@ pub(crate) struct Spans {
     pub training: Micros,
     pub dedup: Micros,
     pub activation: Micros,
+    /// How long an incident gathers alerts and spread after its first alert.
+    pub incident: Micros,
 }
 
 impl Spans {
@@ -30,6 +32,7 @@ impl Spans {
             training: Micros::days(config.training_days),
             dedup: Micros::days(config.dedup_days),
             activation: Micros::days(config.activation_days),
+            incident: Micros::of(config.incident_window),
         }
     }
 }

@@ -59,7 +59,7 @@ fn run(config: DetectConfig, ips: &[&str]) -> (Vec<Alert>, Detector) {
         .into_iter()
         .filter_map(|u| match u {
             AlertUpdate::New(a, _) => Some(*a),
-            AlertUpdate::Repeat { .. } => None,
+            _ => None,
         })
         .collect();
     (alerts, d)

@@ -88,6 +88,18 @@ fn full_alert(variation: &Variation, severity: Severity, platform: Platform) -> 
         attacker_goals: variation.attacker_goals.clone(),
         investigative_actions: variation.investigative_actions.clone(),
         source_events: vec![Location::file(Arc::from("ws1.evtx"))],
+        incident: Some(seldom_detect::IncidentRef {
+            id: "00000000000000ab".to_owned(),
+            hosts: vec!["ws1".to_owned(), "ws2".to_owned()],
+        }),
+        beacon: Some(seldom_detect::beacon::Beacon {
+            contacts: 12,
+            median_interval_seconds: 300.0,
+            dispersion: 0.05,
+            first: Timestamp::from_micros(1_700_000_000_000_000),
+            last: Timestamp::from_micros(1_700_003_300_000_000),
+            base_severity: Severity::Informational,
+        }),
     }
 }
 

@@ -52,7 +52,7 @@ fn new_alerts(out: &[AlertUpdate]) -> Vec<String> {
     out.iter()
         .filter_map(|u| match u {
             AlertUpdate::New(a, _) => Some(a.destination.ip.to_string()),
-            AlertUpdate::Repeat { .. } => None,
+            _ => None,
         })
         .collect()
 }

@@ -332,7 +332,7 @@ impl Tasks {
             return;
         };
         for update in updates {
-            let alert = match update {
+            let revised: Vec<Alert> = match update {
                 AlertUpdate::New(alert, _) => {
                     // Suppressed as a single service suppresses it: the
                     // dedup table still holds it, so its repeats are not
@@ -346,27 +346,28 @@ impl Tasks {
                     let horizon = alert.first_seen.minus(self.dedup);
                     key.open.retain(|_, a| a.first_seen >= horizon);
                     key.open.insert(alert.id.clone(), (*alert).clone());
-                    *alert
+                    vec![*alert]
                 }
-                AlertUpdate::Repeat {
-                    id,
-                    count,
-                    last_seen,
-                } => {
-                    let Some(open) = key.open.get_mut(&id) else {
-                        continue;
-                    };
-                    open.count = count;
-                    open.last_seen = last_seen;
-                    open.clone()
-                }
+                // A repeat, a beacon or an incident's new host: each open
+                // alert it names, revised, is published again.
+                revision => revision
+                    .revises()
+                    .into_iter()
+                    .filter_map(|id| {
+                        let open = key.open.get_mut(id)?;
+                        revision.revise(open);
+                        Some(open.clone())
+                    })
+                    .collect(),
             };
-            out.push(Outgoing {
-                topic: self.topics.alerts.clone(),
-                partition: None,
-                key: alert.id.clone().into_bytes(),
-                payload: serde_json::to_vec(&alert).unwrap_or_default(),
-            });
+            for alert in revised {
+                out.push(Outgoing {
+                    topic: self.topics.alerts.clone(),
+                    partition: None,
+                    key: alert.id.clone().into_bytes(),
+                    payload: serde_json::to_vec(&alert).unwrap_or_default(),
+                });
+            }
         }
     }
 

@@ -43,14 +43,11 @@ impl Sink for FinalAlerts {
             AlertUpdate::New(alert, _) => {
                 self.0.insert(alert.id.clone(), *alert);
             }
-            AlertUpdate::Repeat {
-                id,
-                count,
-                last_seen,
-            } => {
-                let alert = self.0.get_mut(&id).expect("a repeat of a raised alert");
-                alert.count = count;
-                alert.last_seen = last_seen;
+            revision => {
+                for id in revision.revises() {
+                    let alert = self.0.get_mut(id).expect("a revision of a raised alert");
+                    revision.revise(alert);
+                }
             }
         }
         Ok(())

@@ -48,15 +48,12 @@ impl Sink for AlertIndexSink<'_> {
                     }),
                 }
             }
-            AlertUpdate::Repeat {
-                id,
-                count,
-                last_seen,
-            } => {
-                if let Some(record) = alerts.get_mut(&id) {
-                    record.alert.count = count;
-                    record.alert.last_seen = last_seen;
-                    self.dirty.insert(id);
+            revision => {
+                for id in revision.revises() {
+                    if let Some(record) = alerts.get_mut(id) {
+                        revision.revise(&mut record.alert);
+                        self.dirty.insert(id.to_owned());
+                    }
                 }
             }
         }

@@ -212,6 +212,8 @@ pub fn render(alert: &Alert) -> Value {
             "attacker_goals": alert.attacker_goals,
             "investigative_actions": alert.investigative_actions,
             "source_events": alert.source_events,
+            "incident": alert.incident,
+            "beacon": alert.beacon,
         },
     }))
 }

@@ -13,6 +13,7 @@ use super::Progress;
 use super::progress::{Upstream, Watermark};
 use crate::baseline::{Baseline, HostInterner};
 use crate::dedup::DedupTable;
+use crate::incident::IncidentTable;
 use crate::raise::{Raise, RaiseState};
 use crate::rarity::{KeyDecision, KeyState};
 use crate::report::{AlertUpdate, DetectStats};
@@ -35,6 +36,8 @@ pub struct KeyTask {
 pub struct KeyTaskState {
     baseline: Baseline,
     dedup: DedupTable,
+    #[serde(default)]
+    incidents: IncidentTable,
     hosts: HostInterner,
     stats: DetectStats,
     current_day: Option<i64>,
@@ -60,6 +63,7 @@ impl KeyTask {
             state: KeyTaskState {
                 baseline: Baseline::new(config.training_days, config.rare_hosts as usize + 1),
                 dedup: DedupTable::default(),
+                incidents: IncidentTable::default(),
                 hosts: HostInterner::default(),
                 stats: DetectStats::default(),
                 current_day: None,
@@ -136,6 +140,7 @@ impl KeyTask {
             self.state.current_day = Some(day);
             self.state.baseline.expire(day);
             self.state.dedup.expire(upkeep, self.spans.dedup);
+            self.state.incidents.expire(upkeep, self.spans.incident);
         }
         let event = &contact.event;
         let host = self.state.hosts.intern(&event.host);
@@ -147,12 +152,14 @@ impl KeyTask {
         let Some(prevalence) = decision.decide(
             KeyState {
                 baseline: &mut self.state.baseline,
+                incidents: &mut self.state.incidents,
                 stats: &mut self.state.stats,
             },
             event,
             &contact.key,
             host,
             platform_start,
+            out,
         ) else {
             return;
         };
@@ -165,6 +172,7 @@ impl KeyTask {
         };
         let state = RaiseState {
             dedup: &mut self.state.dedup,
+            incidents: &mut self.state.incidents,
             stats: &mut self.state.stats,
         };
         raise.raise(state, contact, prevalence, active_hosts, out);
