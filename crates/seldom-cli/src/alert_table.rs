@@ -121,8 +121,8 @@ pub fn render(alert: &Alert) -> String {
 }
 
 /// Alerts grouped by incident, incidents in the order of their first alert:
-/// a header per incident that names its destination and every host (alerted
-/// or spread), then its alerts.
+/// a header per incident of more than one host or alert that names its
+/// destination and every host (alerted or spread), then its alerts.
 pub fn render_by_incident(alerts: &[Alert]) -> String {
     let mut groups: Vec<(Option<&IncidentRef>, Vec<&Alert>)> = Vec::new();
     for alert in alerts {
@@ -137,7 +137,8 @@ pub fn render_by_incident(alerts: &[Alert]) -> String {
     }
     let mut out = String::new();
     for (incident, members) in groups {
-        if let Some(incident) = incident {
+        // An incident of one host and one alert is that alert: no header.
+        if let Some(incident) = incident.filter(|i| i.hosts.len() > 1 || members.len() > 1) {
             out.push_str(&incident_header(incident, &members));
         }
         for alert in members {

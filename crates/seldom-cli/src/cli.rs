@@ -254,6 +254,11 @@ pub struct SimulateArgs {
     /// Injected attacks per variation.
     #[arg(long, default_value_t = 2)]
     pub attacks_per_variation: u32,
+    /// Injected stories of each kind: a spread (one destination reaching 5
+    /// hosts in 3 hours after an Office macro) and a beacon (rundll32 every
+    /// 300 s ± 10 % for 8 hours).
+    #[arg(long, default_value_t = 1)]
+    pub stories: u32,
     /// Share of hosts that are Linux servers.
     #[arg(long, default_value_t = 0.15)]
     pub linux_share: f64,

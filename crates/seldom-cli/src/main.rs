@@ -17,6 +17,7 @@ mod kafka_cmd;
 mod output;
 mod progress;
 mod scan;
+mod scan_sink;
 mod send_cmd;
 mod serve_cmd;
 mod settings;

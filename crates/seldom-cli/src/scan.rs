@@ -7,17 +7,16 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use seldom_detect::{Alert, AlertUpdate, DetectStats, Detector, Order, Sink, SinkError, formats};
+use seldom_detect::{DetectStats, Detector, Order};
 use seldom_ingest::{
     IngestOptions, IngestStats, NormalizeOptions, ReadSummary, decode_in_background, source_for,
 };
-use seldom_model::Event;
 use serde::Serialize;
 
-use crate::alert_table;
 use crate::cli::{OutputFormat, ScanArgs};
 use crate::output::Output;
 use crate::progress::Progress;
+use crate::scan_sink::AlertSink;
 use crate::settings;
 
 /// Everything `--stats` reports.
@@ -74,12 +73,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let mut output = Output::open(args.output.as_deref())?;
     let visible = !args.quiet && std::io::stderr().is_terminal();
     let progress = Progress::start(total_size(&args.paths), visible);
-    let mut sink = AlertSink {
-        output: &mut output,
-        format,
-        new: 0,
-        held: Vec::new(),
-    };
+    let mut sink = AlertSink::new(&mut output, format, !args.stream);
     // Decoding runs on its own thread and hands over batches in input order,
     // so the two cores decode and detect at once; results are those of a
     // single-threaded run.
@@ -146,60 +140,6 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// Writes alerts as they are raised; repeats only count (their totals are in
-/// the summary, and a sink keyed on the alert id can upsert). A table is
-/// written at the end instead, grouped by incident, with every revision (a
-/// repeat, a beacon, an incident's spread) applied.
-struct AlertSink<'o> {
-    output: &'o mut Output,
-    format: OutputFormat,
-    new: u64,
-    /// The table's alerts, in the order they were raised.
-    held: Vec<Alert>,
-}
-
-impl AlertSink<'_> {
-    fn event(&mut self, event: &Event) -> Result<(), SinkError> {
-        Ok(self.output.json_line(event)?)
-    }
-}
-
-impl Sink for AlertSink<'_> {
-    fn apply(&mut self, update: AlertUpdate) -> Result<(), SinkError> {
-        let alert = match update {
-            AlertUpdate::New(alert, _) => alert,
-            revision if self.format == OutputFormat::Table => {
-                for id in revision.revises() {
-                    if let Some(alert) = self.held.iter_mut().rev().find(|a| a.id == id) {
-                        revision.revise(alert);
-                    }
-                }
-                return Ok(());
-            }
-            _ => return Ok(()),
-        };
-        self.new += 1;
-        match self.format {
-            OutputFormat::Jsonl => self.output.json_line(&alert),
-            OutputFormat::Table => {
-                self.held.push(*alert);
-                Ok(())
-            }
-            OutputFormat::Ecs => self.output.json_line(&formats::ecs::render(&alert)),
-            OutputFormat::Ocsf => self.output.json_line(&formats::ocsf::render(&alert)),
-        }?;
-        Ok(())
-    }
-
-    fn finish(&mut self) -> Result<(), SinkError> {
-        if self.format == OutputFormat::Table && !self.held.is_empty() {
-            self.output
-                .text(&alert_table::render_by_incident(&self.held))?;
-        }
-        Ok(())
-    }
 }
 
 /// Bytes under the given paths, for the progress bar (0 for stdin).

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use seldom_simulate::evaluate::{AlertSummary, OrganizationSummary, TruthLine};
 use seldom_simulate::render::render;
-use seldom_simulate::{SimConfig, Simulator, TruthRecord, evaluate};
+use seldom_simulate::{SimConfig, Simulator, StoryRecord, TruthRecord, evaluate};
 
 use crate::cli::{EvaluateArgs, SimulateArgs};
 
@@ -28,6 +28,7 @@ pub fn config(args: &SimulateArgs) -> SimConfig {
         start: args.start.clone(),
         activation_days: args.activation_days,
         attacks_per_variation: args.attacks_per_variation,
+        stories: args.stories,
         linux_share: args.linux_share,
         developer_share: args.developer_share,
         server_share: args.server_share,
@@ -117,15 +118,27 @@ fn write_truth(path: &Path, config: &SimConfig, simulator: &Simulator) -> Result
         serde_json::to_writer(&mut writer, &TruthLine::Attack(record))?;
         writer.write_all(b"\n")?;
     }
+    for story in simulator.stories() {
+        serde_json::to_writer(&mut writer, &TruthLine::Story(story))?;
+        writer.write_all(b"\n")?;
+    }
     writer
         .flush()
         .with_context(|| format!("writing {}", path.display()))
 }
 
-pub fn read_truth(path: &Path) -> Result<(Option<OrganizationSummary>, Vec<TruthRecord>)> {
+/// What `truth.jsonl` holds.
+pub struct Truth {
+    pub organization: Option<OrganizationSummary>,
+    pub attacks: Vec<TruthRecord>,
+    pub stories: Vec<StoryRecord>,
+}
+
+pub fn read_truth(path: &Path) -> Result<Truth> {
     let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
     let mut organization = None;
     let mut attacks = Vec::new();
+    let mut stories = Vec::new();
     for (n, line) in BufReader::new(file).lines().enumerate() {
         let line = line.with_context(|| format!("reading {}", path.display()))?;
         if line.trim().is_empty() {
@@ -136,29 +149,47 @@ pub fn read_truth(path: &Path) -> Result<(Option<OrganizationSummary>, Vec<Truth
         {
             TruthLine::Organization(o) => organization = Some(o),
             TruthLine::Attack(a) => attacks.push(a),
+            TruthLine::Story(s) => stories.push(s),
         }
     }
-    Ok((organization, attacks))
+    Ok(Truth {
+        organization,
+        attacks,
+        stories,
+    })
 }
 
+/// The alerts of a JSON-lines file; an alert written again (a streamed scan
+/// rewrites one whose incident or beacon changed) counts once, as its last
+/// line has it.
 pub fn read_alerts(path: &Path) -> Result<Vec<AlertSummary>> {
     let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut alerts = Vec::new();
+    let mut alerts: Vec<AlertSummary> = Vec::new();
+    let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
     for (n, line) in BufReader::new(file).lines().enumerate() {
         let line = line.with_context(|| format!("reading {}", path.display()))?;
         if line.trim().is_empty() {
             continue;
         }
-        alerts.push(
-            serde_json::from_str(&line)
-                .with_context(|| format!("{}:{}: not an alert", path.display(), n + 1))?,
-        );
+        let alert: AlertSummary = serde_json::from_str(&line)
+            .with_context(|| format!("{}:{}: not an alert", path.display(), n + 1))?;
+        match seen.get(&alert.id).filter(|_| !alert.id.is_empty()) {
+            Some(&at) => alerts[at] = alert,
+            None => {
+                seen.insert(alert.id.clone(), alerts.len());
+                alerts.push(alert);
+            }
+        }
     }
     Ok(alerts)
 }
 
 pub fn evaluate_files(truth: &Path, alerts: &Path) -> Result<seldom_simulate::Evaluation> {
-    let (organization, attacks) = read_truth(truth)?;
+    let Truth {
+        organization,
+        attacks,
+        stories,
+    } = read_truth(truth)?;
     let Some(organization) = organization else {
         bail!(
             "{} has no organization record (was it written by seldom simulate?)",
@@ -168,6 +199,7 @@ pub fn evaluate_files(truth: &Path, alerts: &Path) -> Result<seldom_simulate::Ev
     let alerts = read_alerts(alerts)?;
     Ok(evaluate(
         &attacks,
+        &stories,
         &alerts,
         organization.host_days_after_activation,
     ))

@@ -156,7 +156,9 @@ mod tests {
 
     #[test]
     fn browsing_is_not_a_beacon() {
-        let gaps = [3.0, 600.0, 45.0, 2.0, 3_000.0, 70.0, 9.0, 400.0, 12.0, 1_800.0];
+        let gaps = [
+            3.0, 600.0, 45.0, 2.0, 3_000.0, 70.0, 9.0, 400.0, 12.0, 1_800.0,
+        ];
         let mut t = 0.0;
         let times: Vec<Timestamp> = gaps
             .iter()

@@ -89,7 +89,7 @@ impl DedupTable {
                 .get(i)
                 .is_some_and(|t| time.since(*t).0.abs() < beacon::BURST.0)
         };
-        let new_contact = !(at > 0 && near(at - 1)) && !near(at);
+        let new_contact = !(near(at) || (at > 0 && near(at - 1)));
         beacon::record(&mut open.times, time);
         out.push(AlertUpdate::Repeat {
             id: open.id.clone(),

@@ -47,7 +47,7 @@ pub use alert::Alert;
 pub use catalog::Catalog;
 pub use config::{ConfigError, DetectConfig};
 pub use contact::Contact;
-pub use incident::{Incident, IncidentRef};
 pub use engine::{Detector, DetectorState};
+pub use incident::{Incident, IncidentRef};
 pub use report::{ActivationProgress, AlertUpdate, DestinationView, DetectStats};
 pub use run::{AlertBook, Fanout, Order, Sink, SinkError, run};

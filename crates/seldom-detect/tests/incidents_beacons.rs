@@ -48,7 +48,12 @@ fn a_spread_is_one_incident_with_every_host_though_the_late_ones_do_not_alert() 
     // Five hosts reach the destination within three hours on day 16; a sixth
     // two days later, after the incident's window.
     for (i, host) in ["ws0", "ws1", "ws2", "ws3", "ws4"].iter().enumerate() {
-        events.extend(tool_contact(host, 16, 7_200 + 2_000 * i as i64, "45.33.20.7"));
+        events.extend(tool_contact(
+            host,
+            16,
+            7_200 + 2_000 * i as i64,
+            "45.33.20.7",
+        ));
     }
     events.extend(tool_contact("ws5", 17, 80_000, "45.33.20.7"));
     let alerts: Vec<Alert> = detect(events)
@@ -59,7 +64,10 @@ fn a_spread_is_one_incident_with_every_host_though_the_late_ones_do_not_alert() 
     // do not, nor does the sixth.
     let alerted: Vec<&str> = alerts.iter().map(|a| a.host.as_str()).collect();
     assert_eq!(alerted, ["ws0", "ws1", "ws2"]);
-    let incident = alerts[0].incident.clone().expect("the alert carries its incident");
+    let incident = alerts[0]
+        .incident
+        .clone()
+        .expect("the alert carries its incident");
     for alert in &alerts {
         assert_eq!(alert.incident.as_ref(), Some(&incident), "{}", alert.id);
     }
@@ -110,7 +118,11 @@ fn a_timer_is_escalated_and_irregular_contacts_are_not() {
     assert!(beacon.dispersion <= 0.2);
     assert_eq!(beacon.base_severity, Severity::Informational);
     assert_eq!(timer.severity, Severity::Low, "raised one level");
-    assert!(timer.explanation.contains("periodic"), "{}", timer.explanation);
+    assert!(
+        timer.explanation.contains("periodic"),
+        "{}",
+        timer.explanation
+    );
     let irregular = alerts
         .iter()
         .find(|a| a.destination.ip.to_string() == "45.33.30.10")

@@ -93,6 +93,8 @@ pub struct AlertQuery {
     pub variation: Option<String>,
     /// A host name (case-insensitive).
     pub host: Option<String>,
+    /// An incident id: its alerts only.
+    pub incident: Option<String>,
     /// A triage status (empty: no filter).
     #[param(schema_with = status_choice)]
     pub status: Option<String>,
@@ -151,7 +153,7 @@ pub struct BadQuery(pub String);
 /// A filter's time: any RFC 3339 date-time, whatever its year (a range
 /// bound of 0001 or 9999 is a fine filter, though no event has such a time),
 /// or the forms event times take (a space for `T`, no offset).
-fn parse_time(name: &str, text: &Option<String>) -> Result<Option<Timestamp>, BadQuery> {
+pub(crate) fn parse_time(name: &str, text: &Option<String>) -> Result<Option<Timestamp>, BadQuery> {
     let Some(t) = text.as_deref().filter(|t| !t.is_empty()) else {
         return Ok(None);
     };
@@ -258,6 +260,9 @@ impl AlertIndex {
                     && q.host
                         .as_deref()
                         .is_none_or(|h| h.is_empty() || a.host.eq_ignore_ascii_case(h))
+                    && q.incident.as_deref().is_none_or(|i| {
+                        i.is_empty() || a.incident.as_ref().is_some_and(|inc| inc.id == i)
+                    })
                     && text.as_deref().is_none_or(|t| matches_text(r, t))
             })
             .collect();

@@ -11,6 +11,7 @@
 pub mod alerts;
 pub mod allowlist;
 pub mod explain;
+pub mod incidents;
 pub mod ingest;
 pub mod openapi;
 pub mod status;
@@ -69,6 +70,8 @@ fn api_routes(app: App) -> OpenApiRouter<App> {
         .routes(routes!(alerts::list_alerts))
         .routes(routes!(alerts::get_alert, alerts::patch_alert))
         .routes(routes!(alerts::destination))
+        .routes(routes!(incidents::list_incidents))
+        .routes(routes!(incidents::get_incident))
         .routes(routes!(explain::explain_alert))
         .routes(routes!(explain::explain_connection))
         .routes(routes!(allowlist::list_allow, allowlist::add_allow))

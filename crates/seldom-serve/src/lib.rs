@@ -35,6 +35,7 @@ pub mod error_body;
 pub mod file_identity;
 pub mod guards;
 pub mod http;
+pub mod incidents;
 pub mod pipeline;
 pub mod prometheus;
 pub mod queue;

@@ -137,6 +137,29 @@ pub fn updaters(day: &mut Day<'_>, host: &Host) {
         let t2 = day.later_random(t, 600.0);
         day.visit(host, t2, &agent, "telemetry.vendor-b.com", 443);
     }
+    periodic_sync(day, host, &services);
+}
+
+/// A sync agent that checks in every hour ± 5 % all day, as vendor agents
+/// do: benign periodic traffic beside the injected beacon (every host uses
+/// the one address, so it is never rare and never escalated).
+pub fn periodic_sync(day: &mut Day<'_>, host: &Host, services: &Proc) {
+    let mut t = day.at_random(0.0, 1.0);
+    let agent = day.spawn(
+        host,
+        t,
+        "C:\\Program Files\\VendorC\\sync.exe",
+        "sync.exe --service",
+        Some(services),
+    );
+    let answers = [crate::internet::stable_ip("sync.vendor-c.com", 0)];
+    day.resolve(host, t, &agent, "sync.vendor-c.com", &answers, None);
+    while t.as_micros() < day.day_start + 86_000_000_000 {
+        let at = day.later(t, 0.05);
+        day.connect(host, at, &agent, answers[0], 443);
+        let jitter = 1.0 + (day.rng.f64() - 0.5) * 0.1;
+        t = day.later(t, 3_600.0 * jitter);
+    }
 }
 
 /// Developers: Visual Studio builds (MSBuild fetches packages), VS Code with

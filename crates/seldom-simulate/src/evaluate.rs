@@ -13,6 +13,7 @@ use seldom_model::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::day::TruthRecord;
+use crate::stories::StoryRecord;
 
 /// One line of `truth.jsonl`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -20,6 +21,7 @@ use crate::day::TruthRecord;
 pub enum TruthLine {
     Organization(OrganizationSummary),
     Attack(TruthRecord),
+    Story(StoryRecord),
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -40,6 +42,39 @@ pub struct AlertSummary {
     pub host: String,
     pub first_seen: Timestamp,
     pub destination: AlertDestinationSummary,
+    #[serde(default)]
+    pub id: String,
+    #[serde(default)]
+    pub incident: Option<IncidentSummary>,
+    /// Present when the alert's contacts were found periodic.
+    #[serde(default)]
+    pub beacon: Option<BeaconSummary>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct IncidentSummary {
+    pub id: String,
+    pub hosts: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct BeaconSummary {
+    pub contacts: u64,
+}
+
+/// How the injected stories were found.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StoryScore {
+    pub spreads: u64,
+    /// Spreads whose alerts are one incident that lists every host reached.
+    pub spreads_found_as_one_incident: u64,
+    pub beacons: u64,
+    pub beacons_escalated: u64,
+    /// Escalated alerts that are no injected beacon (benign periodic
+    /// traffic, or another attack's timer).
+    pub escalated_not_a_beacon: u64,
+    /// What was not found, one line each.
+    pub misses: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -68,6 +103,7 @@ pub struct Evaluation {
     pub false_non_informational_per_1000_host_days: f64,
     /// Attacks not found with their variation.
     pub misses: Vec<TruthRecord>,
+    pub stories: StoryScore,
 }
 
 const WINDOW_MICROS: i64 = 86_400_000_000;
@@ -80,8 +116,80 @@ fn matches(alert: &AlertSummary, truth: &TruthRecord) -> bool {
         && (-EARLY_MICROS..=WINDOW_MICROS).contains(&delta)
 }
 
+/// Scores the stories: a spread is found when the alerts on its address are
+/// one incident whose hosts include every host it reached; a beacon when an
+/// alert of its host on its address carries the beacon evidence.
+pub fn score_stories(stories: &[StoryRecord], alerts: &[AlertSummary]) -> StoryScore {
+    let mut score = StoryScore::default();
+    let on = |ip: std::net::Ipv4Addr| -> Vec<&AlertSummary> {
+        alerts
+            .iter()
+            .filter(|a| a.destination.ip == IpAddr::V4(ip))
+            .collect()
+    };
+    for story in stories {
+        let matched = on(story.ip);
+        match story.story.as_str() {
+            "spread" => {
+                score.spreads += 1;
+                let incidents: Vec<&IncidentSummary> =
+                    matched.iter().filter_map(|a| a.incident.as_ref()).collect();
+                let one = !incidents.is_empty()
+                    && incidents.len() == matched.len()
+                    && incidents.iter().all(|i| i.id == incidents[0].id);
+                let every_host = incidents
+                    .iter()
+                    .any(|i| story.hosts.iter().all(|h| i.hosts.contains(h)));
+                if one && every_host {
+                    score.spreads_found_as_one_incident += 1;
+                } else {
+                    score.misses.push(format!(
+                        "spread to {} at {}: {} alert(s), incidents {:?}",
+                        story.hosts.join(", "),
+                        story.ip,
+                        matched.len(),
+                        incidents
+                            .iter()
+                            .map(|i| (&i.id, &i.hosts))
+                            .collect::<Vec<_>>()
+                    ));
+                }
+            }
+            _ => {
+                score.beacons += 1;
+                if matched
+                    .iter()
+                    .any(|a| story.hosts.contains(&a.host) && a.beacon.is_some())
+                {
+                    score.beacons_escalated += 1;
+                } else {
+                    score.misses.push(format!(
+                        "beacon of {} to {}: not escalated ({} alert(s))",
+                        story.hosts.join(", "),
+                        story.ip,
+                        matched.len()
+                    ));
+                }
+            }
+        }
+    }
+    score.escalated_not_a_beacon = alerts
+        .iter()
+        .filter(|a| a.beacon.is_some())
+        .filter(|a| {
+            !stories.iter().any(|s| {
+                s.story == "beacon"
+                    && s.hosts.contains(&a.host)
+                    && a.destination.ip == IpAddr::V4(s.ip)
+            })
+        })
+        .count() as u64;
+    score
+}
+
 pub fn evaluate(
     truth: &[TruthRecord],
+    stories: &[StoryRecord],
     alerts: &[AlertSummary],
     host_days_after_activation: u64,
 ) -> Evaluation {
@@ -133,6 +241,7 @@ pub fn evaluate(
         },
         variations,
         misses,
+        stories: score_stories(stories, alerts),
     }
 }
 
@@ -162,6 +271,14 @@ impl Evaluation {
                 "missed: {} on {} at {} to {}:{} ({})\n",
                 miss.variation, miss.host, miss.time, miss.ip, miss.port, miss.note
             ));
+        }
+        let s = &self.stories;
+        out.push_str(&format!(
+            "stories: {} of {} spreads found as one incident with every host; {} of {} beacons escalated; {} escalated alerts that are no injected beacon (benign periodic traffic)\n",
+            s.spreads_found_as_one_incident, s.spreads, s.beacons_escalated, s.beacons, s.escalated_not_a_beacon
+        ));
+        for miss in &s.misses {
+            out.push_str(&format!("missed story: {miss}\n"));
         }
         out
     }
@@ -194,7 +311,86 @@ mod tests {
             destination: AlertDestinationSummary {
                 ip: ip.parse().unwrap(),
             },
+            id: format!("{host}-{ip}-{second}"),
+            incident: None,
+            beacon: None,
         }
+    }
+
+    fn in_incident(mut alert: AlertSummary, id: &str, hosts: &[&str]) -> AlertSummary {
+        alert.incident = Some(IncidentSummary {
+            id: id.into(),
+            hosts: hosts.iter().map(|h| h.to_string()).collect(),
+        });
+        alert
+    }
+
+    fn story(kind: &str, hosts: &[&str], ip: &str) -> StoryRecord {
+        StoryRecord {
+            story: kind.into(),
+            hosts: hosts.iter().map(|h| h.to_string()).collect(),
+            ip: ip.parse().unwrap(),
+            domain: None,
+            first: Timestamp::from_micros(0),
+            last: Timestamp::from_micros(0),
+        }
+    }
+
+    #[test]
+    fn a_spread_counts_only_as_one_incident_with_every_host() {
+        let hosts = ["ws1", "ws2", "ws3", "ws4", "ws5"];
+        let spread = [story("spread", &hosts, "45.1.2.3")];
+        let whole = [
+            in_incident(
+                alert("office-lolbin", "high", "ws1", "45.1.2.3", 0),
+                "i1",
+                &hosts,
+            ),
+            in_incident(
+                alert("rare-external-host", "informational", "ws2", "45.1.2.3", 9),
+                "i1",
+                &hosts,
+            ),
+        ];
+        assert_eq!(
+            score_stories(&spread, &whole).spreads_found_as_one_incident,
+            1
+        );
+        // Two incidents, or one that misses the spread hosts, is not it.
+        let split = [
+            in_incident(
+                alert("office-lolbin", "high", "ws1", "45.1.2.3", 0),
+                "i1",
+                &hosts,
+            ),
+            in_incident(
+                alert("rare-external-host", "informational", "ws2", "45.1.2.3", 9),
+                "i2",
+                &hosts,
+            ),
+        ];
+        let short = [in_incident(
+            alert("office-lolbin", "high", "ws1", "45.1.2.3", 0),
+            "i1",
+            &hosts[..3],
+        )];
+        for alerts in [&split[..], &short[..]] {
+            let score = score_stories(&spread, alerts);
+            assert_eq!(score.spreads_found_as_one_incident, 0);
+            assert_eq!(score.misses.len(), 1);
+        }
+    }
+
+    #[test]
+    fn beacons_escalated_and_escalations_that_are_none_are_counted() {
+        let beacons = [story("beacon", &["ws7"], "91.1.2.3")];
+        let mut found = alert("rare-external-host", "low", "ws7", "91.1.2.3", 0);
+        found.beacon = Some(BeaconSummary { contacts: 96 });
+        let mut benign = alert("rare-external-host", "low", "ws8", "8.8.4.4", 0);
+        benign.beacon = Some(BeaconSummary { contacts: 20 });
+        let score = score_stories(&beacons, &[found, benign]);
+        assert_eq!((score.beacons, score.beacons_escalated), (1, 1));
+        assert_eq!(score.escalated_not_a_beacon, 1);
     }
 
     #[test]
@@ -216,7 +412,7 @@ mod tests {
             alert("office-lolbin", "high", "ws2", "45.1.2.3", 0),
             alert("rare-external-host", "informational", "ws3", "8.8.8.8", 0),
         ];
-        let e = evaluate(&truth, &alerts, 2000);
+        let e = evaluate(&truth, &[], &alerts, 2000);
         assert_eq!((e.injected, e.found, e.missed), (3, 1, 2));
         assert_eq!(e.variations["curl"].found_as_other_variation, 1);
         assert_eq!(e.variations["unix-lolbin"].missed, 1);
@@ -234,6 +430,7 @@ mod tests {
     fn an_alert_a_day_later_is_not_the_attack() {
         let e = evaluate(
             &[truth("msbuild", 0)],
+            &[],
             &[alert("msbuild", "high", "ws1", "45.1.2.3", 86_401)],
             10,
         );

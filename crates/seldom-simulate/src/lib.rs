@@ -18,8 +18,10 @@ mod internet;
 pub mod org;
 pub mod render;
 mod sim;
+pub mod stories;
 
 pub use day::{SimEvent, SimKind, TruthRecord};
 pub use evaluate::{Evaluation, evaluate};
 pub use org::{Organization, SimConfig};
 pub use sim::Simulator;
+pub use stories::StoryRecord;

@@ -23,6 +23,8 @@ pub struct SimConfig {
     pub activation_days: u32,
     /// Injected attacks per variation.
     pub attacks_per_variation: u32,
+    /// Injected stories of each kind (a spread and a beacon: `stories`).
+    pub stories: u32,
 }
 
 impl Default for SimConfig {
@@ -38,6 +40,7 @@ impl Default for SimConfig {
             late_join_share: 0.05,
             activation_days: 14,
             attacks_per_variation: 2,
+            stories: 1,
         }
     }
 }

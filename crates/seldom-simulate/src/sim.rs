@@ -7,6 +7,7 @@ use crate::behaviour;
 use crate::day::{DAY, Day, SimEvent, TruthRecord};
 use crate::internet::Internet;
 use crate::org::{Organization, SimConfig};
+use crate::stories::{Story, StoryRecord, plan_stories};
 
 /// Generates the organization's telemetry, one day at a time.
 pub struct Simulator {
@@ -14,6 +15,7 @@ pub struct Simulator {
     pub org: Organization,
     internet: Internet,
     attacks: Vec<AttackPlan>,
+    stories: Vec<Story>,
     start_micros: i64,
     next_day: u32,
 }
@@ -29,25 +31,45 @@ impl Simulator {
         let org = Organization::new(&config);
         let internet = Internet::new(config.seed);
         let attacks = plan_attacks(&config, &org);
+        let stories = plan_stories(&config, &org);
         Ok(Simulator {
             config,
             org,
             internet,
             attacks,
+            stories,
             start_micros: start.as_micros(),
             next_day: 0,
         })
     }
 
-    /// The injected attacks, in time order.
+    /// The alerts the injected attacks and stories must raise, in time
+    /// order.
     pub fn truth(&self) -> Vec<TruthRecord> {
         let mut truth: Vec<TruthRecord> = self
             .attacks
             .iter()
             .map(|a| a.truth(&self.org, self.start_micros))
+            .chain(
+                self.stories
+                    .iter()
+                    .flat_map(|s| s.truth(&self.org, self.start_micros).0),
+            )
             .collect();
         truth.sort_by_key(|t| t.time);
         truth
+    }
+
+    /// What the injected stories must be found as (one incident with every
+    /// host; an escalated beacon), in time order.
+    pub fn stories(&self) -> Vec<StoryRecord> {
+        let mut stories: Vec<StoryRecord> = self
+            .stories
+            .iter()
+            .map(|s| s.truth(&self.org, self.start_micros).1)
+            .collect();
+        stories.sort_by_key(|s| s.first);
+        stories
     }
 
     /// The next day's events in time order, or `None` after the last day.
@@ -74,6 +96,9 @@ impl Simulator {
         }
         for attack in self.attacks.iter().filter(|a| a.day == day) {
             attack.inject(&mut builder, &self.org.hosts[attack.host as usize]);
+        }
+        for story in self.stories.iter().filter(|s| s.day() == day) {
+            story.inject(&mut builder, &self.org);
         }
         let mut events = builder.events;
         events.sort_by_key(|e| e.time);

@@ -26,6 +26,7 @@ use crate::schema::{AlertSchema, EventSchema};
     tags(
         (name = "ingest", description = "Telemetry in"),
         (name = "alerts", description = "Alerts and their triage"),
+        (name = "incidents", description = "Alerts that share a destination, with the hosts it spread to"),
         (name = "destinations", description = "What the baseline knows"),
         (name = "allowlist", description = "What analysts judged benign"),
         (name = "explain", description = "Why something did or did not alert"),
