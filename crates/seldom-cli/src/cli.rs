@@ -36,6 +36,8 @@ pub enum Command {
     Kafka(KafkaArgs),
     /// Say why a connection did or did not alert: an alert's id, or a host and destination.
     Explain(Box<ExplainArgs>),
+    /// What each threshold and window would raise: alerts and incidents per 1,000 host-days, from one pass.
+    Tune(Box<TuneArgs>),
     /// Ship files to a running `seldom serve` in batches under its body limit (gzip, batch ids, retries after 429).
     Send(SendArgs),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -72,6 +74,55 @@ pub struct ExplainArgs {
     pub json: bool,
     #[command(flatten)]
     pub detect: DetectArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct TuneArgs {
+    /// The telemetry, as for `scan`.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The thresholds tried (`rare_hosts`), e.g. `1-10` or `2,3,5`.
+    #[arg(long, value_name = "LIST", default_value = "1-10", value_parser = parse_list)]
+    pub grid_rare_hosts: NumberList,
+    /// The windows tried (`training_days`), e.g. `7,14,30`.
+    #[arg(long, value_name = "LIST", default_value = "7,14,30", value_parser = parse_list)]
+    pub grid_training_days: NumberList,
+    /// One JSON document (`host_days`, `cells`) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub detect: DetectArgs,
+}
+
+/// Positive whole numbers, written `1-10`, `2,3,5`, or a mix (`1-3,5`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NumberList(pub Vec<u32>);
+
+fn parse_list(text: &str) -> Result<NumberList, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let number = |s: &str| {
+            s.trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| format!("{s:?} is not a whole number above 0"))
+        };
+        match part.split_once('-') {
+            Some((from, to)) => {
+                let (from, to) = (number(from)?, number(to)?);
+                if from > to || to - from > 1_000 {
+                    return Err(format!("{part:?} is not a range from low to high"));
+                }
+                out.extend(from..=to);
+            }
+            None => out.push(number(part)?),
+        }
+    }
+    if out.is_empty() {
+        return Err("the list is empty".into());
+    }
+    Ok(NumberList(out))
 }
 
 #[derive(Debug, Args)]

@@ -22,6 +22,7 @@ mod send_cmd;
 mod serve_cmd;
 mod settings;
 mod simulate_cmd;
+mod tune_cmd;
 
 use std::process::ExitCode;
 
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         Command::Kafka(args) => kafka_cmd::kafka(&args),
         Command::Explain(args) => explain_cmd::run(&args),
         Command::Send(args) => send_cmd::run(&args),
+        Command::Tune(args) => tune_cmd::run(&args),
         Command::Completions(args) => docs_cmd::completions(args.shell),
         Command::Man(args) => docs_cmd::man(args.out.as_deref()),
     };

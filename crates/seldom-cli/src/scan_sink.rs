@@ -4,9 +4,10 @@
 //! writes its alerts when the run ends, each in its final state (count, last
 //! seen, beacon, incident with every host), in the order they were raised; a
 //! table is written so too, grouped by incident. A streamed run writes each
-//! alert when it is raised and writes it again, under the same id, when its
-//! beacon or incident changes (a reader keeps the last line of an id);
-//! repeats only count there, so that a busy alert does not flood the output.
+//! alert when it is raised and writes it again, under the same id, when it
+//! becomes a beacon or its incident gains a host (a reader keeps the last
+//! line of an id); repeats only count there, so that a busy alert does not
+//! flood the output.
 
 use std::collections::HashMap;
 
@@ -69,13 +70,22 @@ impl Sink for AlertSink<'_> {
             }
             return Ok(());
         }
-        let rewrite = !self.hold && !matches!(update, AlertUpdate::Repeat { .. });
         for id in update.revises() {
             let Some(&at) = self.index.get(id) else {
                 continue;
             };
+            let before = (
+                self.alerts[at].beacon.is_some(),
+                self.alerts[at].incident.as_ref().map(|i| i.hosts.len()),
+            );
             update.revise(&mut self.alerts[at]);
-            if rewrite {
+            let after = (
+                self.alerts[at].beacon.is_some(),
+                self.alerts[at].incident.as_ref().map(|i| i.hosts.len()),
+            );
+            // Streamed: written again when it becomes a beacon or its
+            // incident gains a host, not for every repeat.
+            if !self.hold && before != after {
                 self.write(at)?;
             }
         }

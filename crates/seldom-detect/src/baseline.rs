@@ -132,6 +132,28 @@ impl Baseline {
         }
     }
 
+    /// Hosts other than `host` that contacted `key` within the `days` days
+    /// ending on `at`'s day: exact while fewer than K - 1, since they are
+    /// the most recent of the K kept (`seldom tune` asks this of several
+    /// windows at once).
+    pub fn others_within(
+        &self,
+        key: &DestinationKey,
+        host: HostId,
+        at: Timestamp,
+        days: u32,
+    ) -> usize {
+        let Some(known) = self.keys.get(key) else {
+            return 0;
+        };
+        let start = at.day() - i64::from(days.max(1)) + 1;
+        known
+            .recent
+            .iter()
+            .filter(|(h, day)| *h != host && *day >= start)
+            .count()
+    }
+
     /// Records that `host` contacted `key` at `at`.
     pub fn record(&mut self, key: &DestinationKey, host: HostId, at: Timestamp) {
         let day = at.day();

@@ -23,6 +23,7 @@ impl Detector {
             deadline,
             judged_at,
             process,
+            tune,
         } = candidate;
         let EventKind::NetworkConnection(c) = &event.kind else {
             return;
@@ -51,6 +52,18 @@ impl Detector {
             process: record,
             chain,
         };
+        let raise = Raise {
+            config: &self.config,
+            spans: &self.spans,
+            catalog: &self.catalog,
+        };
+        // A tuning detector keeps the candidate instead of raising it.
+        if let (Some(tuning), Some(counts)) = (&mut self.tuning, tune) {
+            if let Some(dedup) = raise.classify(&contact) {
+                tuning.candidate(dedup, contact.event.time, counts);
+            }
+            return;
+        }
         match self.stage {
             Stage::Whole => {
                 let active_hosts = self.active_hosts(contact.event.time);

@@ -29,6 +29,7 @@ use crate::process_table::ProcessTables;
 use crate::reorder::{ReorderBuffer, kind_rank};
 use crate::report::{AlertUpdate, DetectStats};
 use crate::spans::Spans;
+use crate::tune::{TuneGrid, TuneReport, Tuning};
 
 /// Everything the detector remembers; saved and restored as a whole. Built
 /// complete from a validated configuration ([`DetectorState::new`]): no part
@@ -126,6 +127,9 @@ pub struct Detector {
     pub(crate) state: DetectorState,
     /// What `seldom explain` asked to have explained, and what it gathered.
     pub(crate) probe: Option<Box<crate::verdict::Probe>>,
+    /// What `seldom tune` gathers: when set, contacts become candidates of
+    /// the grid's cells instead of alerts.
+    pub(crate) tuning: Option<Box<Tuning>>,
 }
 
 impl Detector {
@@ -142,7 +146,35 @@ impl Detector {
             classifier,
             catalog,
             probe: None,
+            tuning: None,
         }
+    }
+
+    /// A detector that tunes instead of alerting: built with the grid's
+    /// largest threshold and window (`config` is the one in use, whose cell
+    /// the grid includes); [`Detector::tune_report`] gives every cell after
+    /// the run. It raises no alerts.
+    pub fn tuning(
+        config: &DetectConfig,
+        catalog: Catalog,
+        grid: TuneGrid,
+    ) -> Result<Detector, ConfigError> {
+        let grid = grid.with(config.rare_hosts, config.training_days);
+        let widest = DetectConfig {
+            rare_hosts: grid.max_rare_hosts(),
+            training_days: grid.max_training_days(),
+            ..config.clone()
+        };
+        let mut detector = widest.build(catalog)?;
+        detector.tuning = Some(Box::new(Tuning::new(grid)));
+        Ok(detector)
+    }
+
+    /// Every cell of a tuning detector's grid (`None` for a detector that
+    /// does not tune).
+    pub fn tune_report(&self) -> Option<TuneReport> {
+        let tuning = self.tuning.as_ref()?;
+        Some(tuning.report(self.spans.dedup, self.spans.incident))
     }
 
     pub fn config(&self) -> &DetectConfig {
@@ -204,6 +236,9 @@ impl Detector {
         self.state
             .clock
             .observe(host_hash, event.time, self.config.clock_quorum as usize);
+        if let Some(tuning) = &mut self.tuning {
+            tuning.observe(host_hash, event.time, self.config.clock_quorum as usize);
+        }
         self.state
             .reorder
             .insert((event.time, rank, host_hash, seq), event);
@@ -269,7 +304,15 @@ impl Detector {
         self.state
             .clock
             .note_platform(event.platform, event.time, self.spans.training);
+        if let Some(tuning) = &mut self.tuning {
+            tuning.processed(host_id, event.time.day(), event.platform, event.time);
+        }
         if self.state.current_day.is_none_or(|d| day > d) {
+            // What waited past its deadline (for its process start, or a
+            // network sensor's hold) is judged before the day's upkeep, as
+            // of its own time: after a gap in the data, the upkeep would
+            // otherwise expire the dedup period it falls in.
+            self.release_waiting_upto(upkeep_time, out);
             self.state.current_day = Some(day);
             self.maintain(upkeep_time);
         }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::baseline::Prevalence;
 use crate::destination::DestinationKey;
 use crate::process_table::ProcessRecord;
+use crate::tune::WindowCounts;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct EnrichedConnection {
@@ -28,4 +29,7 @@ pub(crate) struct EnrichedConnection {
     /// Its process as of the connection, found when it was judged; `None`
     /// while its start has not arrived (or for a network sensor's view).
     pub process: Option<ProcessRecord>,
+    /// Its rarity in each window of a tuning grid (`seldom tune` only).
+    #[serde(skip)]
+    pub tune: Option<WindowCounts>,
 }

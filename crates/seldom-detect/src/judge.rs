@@ -128,13 +128,29 @@ impl Detector {
         let key = self
             .classifier
             .key(c.destination_ip, forward_name.as_deref());
-        let prevalence = match self.stage {
-            Stage::Whole => match self.rare_and_active(&event, &key, host_id, out) {
-                Some(prevalence) => prevalence,
+        let (prevalence, tune) = match (self.stage, &self.tuning) {
+            // Tuning: rare in some cell of the grid, counted as in a scan.
+            (Stage::Whole, Some(tuning)) => {
+                let counts = tuning.counts(
+                    &self.state.baseline,
+                    &key,
+                    host_id,
+                    event.platform,
+                    event.time,
+                    self.spans.activation,
+                );
+                self.rare_and_active(&event, &key, host_id, out);
+                match counts {
+                    Some(counts) => (Prevalence::default(), Some(counts)),
+                    None => return,
+                }
+            }
+            (Stage::Whole, None) => match self.rare_and_active(&event, &key, host_id, out) {
+                Some(prevalence) => (prevalence, None),
                 None => return,
             },
             // Judged by the partition of its key; every contact goes there.
-            Stage::Hosts => Prevalence::default(),
+            (Stage::Hosts, _) => (Prevalence::default(), None),
         };
         let deadline = event.time.plus(self.spans.reorder);
         // A network sensor's connection has waited out the reorder window
@@ -161,6 +177,7 @@ impl Detector {
             deadline,
             judged_at,
             process,
+            tune,
         };
         if known {
             self.emit(candidate, out);

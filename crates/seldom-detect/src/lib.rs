@@ -40,6 +40,7 @@ pub mod reorder;
 mod report;
 pub mod run;
 mod spans;
+pub mod tune;
 mod verdict;
 mod views;
 

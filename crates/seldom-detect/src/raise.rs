@@ -10,12 +10,14 @@ use crate::catalog::{Catalog, MatchSubject, ProcessView};
 use crate::config::DetectConfig;
 use crate::contact::Contact;
 use crate::dedup::{DedupKey, DedupTable};
+use crate::destination::DestinationKey;
 use crate::destination::registered_domain;
 use crate::image::image_name;
 use crate::incident::IncidentTable;
+use crate::process_table::ProcessRecord;
 use crate::report::{AlertUpdate, DetectStats};
 use crate::spans::Spans;
-use seldom_model::EventKind;
+use seldom_model::{Event, EventKind};
 
 /// What raising an alert reads: the settings and the catalog.
 pub(crate) struct Raise<'a> {
@@ -31,7 +33,61 @@ pub(crate) struct RaiseState<'a> {
     pub stats: &'a mut DetectStats,
 }
 
+/// The process's image, original file name and command line, as the
+/// process table has them, else as the connection does.
+fn process_fields(
+    event: &Event,
+    record: Option<&ProcessRecord>,
+) -> (Option<String>, Option<String>, Option<String>) {
+    let image = record
+        .and_then(|r| r.image.clone())
+        .or_else(|| match &event.kind {
+            EventKind::NetworkConnection(c) => c.image.clone(),
+            _ => None,
+        });
+    let original = record.and_then(|r| r.original_file_name.clone());
+    let command_line = record.and_then(|r| r.command_line.clone());
+    (image, original, command_line)
+}
+
+fn dedup_key(
+    variation: &str,
+    event: &Event,
+    image: Option<&str>,
+    key: &DestinationKey,
+) -> DedupKey {
+    DedupKey {
+        variation: variation.to_owned(),
+        host: event.host.clone(),
+        image: image.and_then(image_name).unwrap_or_default(),
+        destination: key.clone(),
+    }
+}
+
 impl Raise<'_> {
+    /// What `contact` would be deduplicated under, if the catalog classifies
+    /// it (`seldom tune` keeps this instead of raising).
+    pub fn classify(&self, contact: &Contact) -> Option<DedupKey> {
+        let (image, original, command_line) =
+            process_fields(&contact.event, contact.process.as_ref());
+        let subject = MatchSubject::new(
+            contact.event.platform,
+            ProcessView {
+                image: image.as_deref(),
+                original_file_name: original.as_deref(),
+                command_line: command_line.as_deref(),
+            },
+            &contact.chain,
+        );
+        let matched = self.catalog.classify(&subject)?;
+        Some(dedup_key(
+            &matched.variation.id,
+            &contact.event,
+            image.as_deref(),
+            &contact.key,
+        ))
+    }
+
     /// Classifies `contact` by the catalog and raises its alert, or counts a
     /// repeat of an open one. `active_hosts` is the evidence's count of
     /// hosts active in the window.
@@ -54,12 +110,7 @@ impl Raise<'_> {
         let EventKind::NetworkConnection(c) = &event.kind else {
             return;
         };
-        let image = record
-            .as_ref()
-            .and_then(|r| r.image.clone())
-            .or_else(|| c.image.clone());
-        let original = record.as_ref().and_then(|r| r.original_file_name.clone());
-        let command_line = record.as_ref().and_then(|r| r.command_line.clone());
+        let (image, original, command_line) = process_fields(&event, record.as_ref());
         let subject = MatchSubject::new(
             event.platform,
             ProcessView {
@@ -73,13 +124,7 @@ impl Raise<'_> {
             return;
         };
         let variation = matched.variation;
-        let image_key = image.as_deref().and_then(image_name).unwrap_or_default();
-        let dedup_key = DedupKey {
-            variation: variation.id.clone(),
-            host: event.host.clone(),
-            image: image_key,
-            destination: key.clone(),
-        };
+        let dedup_key = dedup_key(&variation.id, &event, image.as_deref(), &key);
         if state
             .dedup
             .repeat(&dedup_key, event.time, self.spans.dedup, out)
