@@ -384,6 +384,14 @@ pub struct DetectArgs {
     /// How hosts are identified: `short` folds `WS5.corp.local` into `ws5`; `fqdn` keeps it.
     #[arg(long, value_enum)]
     pub host_naming: Option<HostNamingArg>,
+
+    /// Alerts sharing a destination within this long of the first form one incident, e.g. `24h` (default 24h).
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub incident_window: Option<std::time::Duration>,
+
+    /// New alerts per variation per day at most; past it they fold into one digest alert (default 0: no budget).
+    #[arg(long, value_name = "N")]
+    pub max_alerts_per_day: Option<u32>,
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,8 @@ pub fn detect_config(args: &DetectArgs) -> Result<DetectConfig> {
     flag!(dedup_days);
     flag!(rare_hosts);
     flag!(reorder_window);
+    flag!(incident_window);
+    flag!(max_alerts_per_day);
     if let Some(naming) = args.host_naming {
         config.host_naming = match naming {
             HostNamingArg::Short => HostNaming::Short,

@@ -8,6 +8,7 @@ use seldom_model::{Location, Platform, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::beacon::Beacon;
+use crate::budget::Digest;
 use crate::catalog::{Attack, Severity};
 use crate::destination::DestinationKey;
 use crate::image::image_name;
@@ -53,6 +54,10 @@ pub struct Alert {
     /// Set when its contacts are periodic (its severity was raised).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub beacon: Option<Beacon>,
+    /// Set on a digest: the alerts of its variation and day past the
+    /// `max_alerts_per_day` budget, folded into this one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<Digest>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

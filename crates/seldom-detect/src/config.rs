@@ -95,6 +95,10 @@ pub struct DetectConfig {
     /// destination meanwhile without alerting (its spread); e.g. "24h".
     #[serde(with = "humantime_serde")]
     pub incident_window: Duration,
+    /// New alerts per variation per day at most (0: no budget); past it,
+    /// the day's further alerts of the variation fold into one digest alert
+    /// raised when the day ends. On Kafka, per destination-key partition.
+    pub max_alerts_per_day: u32,
 }
 
 impl Default for DetectConfig {
@@ -125,6 +129,7 @@ impl Default for DetectConfig {
             clock_quorum: 2,
             future_tolerance: Duration::from_secs(86_400),
             incident_window: Duration::from_secs(86_400),
+            max_alerts_per_day: 0,
         }
     }
 }

@@ -74,6 +74,7 @@ impl Detector {
                 };
                 let state = RaiseState {
                     dedup: &mut self.state.dedup,
+                    budget: &mut self.state.budget,
                     incidents: &mut self.state.incidents,
                     stats: &mut self.state.stats,
                 };

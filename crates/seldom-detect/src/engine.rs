@@ -14,6 +14,7 @@ use seldom_model::{Event, EventKind, HostName, Micros, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{Baseline, HostId, HostInterner};
+use crate::budget::BudgetTable;
 use crate::catalog::Catalog;
 use crate::clock::OrgClock;
 use crate::config::{ConfigError, DetectConfig};
@@ -59,6 +60,9 @@ pub struct DetectorState {
     /// Incidents still gathering alerts and spread.
     #[serde(default)]
     pub(crate) incidents: IncidentTable,
+    /// New alerts per variation today, and the digest past the budget.
+    #[serde(default)]
+    pub(crate) budget: BudgetTable,
     pub(crate) current_day: Option<i64>,
     /// Addresses endpoint sensors reported as a host's own (source of its
     /// connections): a network sensor's event from one is that host's.
@@ -96,6 +100,7 @@ impl DetectorState {
             held_network: Pending::default(),
             dedup: DedupTable::default(),
             incidents: IncidentTable::default(),
+            budget: BudgetTable::default(),
             current_day: None,
             address_hosts: FastMap::default(),
             stats: DetectStats::default(),
@@ -282,6 +287,8 @@ impl Detector {
         while let Some(candidate) = self.state.pending.pop_due(None) {
             self.emit(candidate, out);
         }
+        // The last day's digests: the run ends with it.
+        self.state.budget.close(out);
     }
 
     pub(crate) fn release_upto(&mut self, watermark: Timestamp, out: &mut Vec<AlertUpdate>) {
@@ -313,6 +320,7 @@ impl Detector {
             // of its own time: after a gap in the data, the upkeep would
             // otherwise expire the dedup period it falls in.
             self.release_waiting_upto(upkeep_time, out);
+            self.state.budget.close_before(day, out);
             self.state.current_day = Some(day);
             self.maintain(upkeep_time);
         }

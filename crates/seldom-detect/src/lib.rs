@@ -14,6 +14,7 @@ pub mod alert;
 pub mod allow;
 pub mod baseline;
 pub mod beacon;
+pub mod budget;
 pub mod catalog;
 pub mod clock;
 pub mod config;

@@ -6,6 +6,7 @@
 
 use crate::alert::{Alert, AlertDestination, AlertProcess, PrevalenceEvidence};
 use crate::baseline::Prevalence;
+use crate::budget::BudgetTable;
 use crate::catalog::{Catalog, MatchSubject, ProcessView};
 use crate::config::DetectConfig;
 use crate::contact::Contact;
@@ -29,6 +30,7 @@ pub(crate) struct Raise<'a> {
 /// What raising an alert changes: the open alerts and the counters.
 pub(crate) struct RaiseState<'a> {
     pub dedup: &'a mut DedupTable,
+    pub budget: &'a mut BudgetTable,
     pub incidents: &'a mut IncidentTable,
     pub stats: &'a mut DetectStats,
 }
@@ -186,11 +188,21 @@ impl Raise<'_> {
             source_events,
             incident: None,
             beacon: None,
+            digest: None,
         };
         alert.explanation = alert.sentence();
         state
             .dedup
             .open(dedup_key, id, event.time, variation.severity);
+        // Past the day's budget the alert folds into its variation's digest
+        // (its repeats then find an alert no sink knows, and are dropped).
+        if !state
+            .budget
+            .admit(&alert, &event, self.config.max_alerts_per_day, out)
+        {
+            state.stats.folded_into_digest += 1;
+            return;
+        }
         state.stats.alerts += 1;
         let incident = state.incidents.on_alert(&alert, self.spans.incident);
         alert.incident = Some(incident.reference());

@@ -105,6 +105,9 @@ pub struct DetectStats {
     pub rare_while_training: u64,
     pub alerts: u64,
     pub repeats: u64,
+    /// New alerts past `max_alerts_per_day`, folded into a digest.
+    #[serde(default)]
+    pub folded_into_digest: u64,
     /// Events that arrived after the watermark had passed their time.
     pub late_events: u64,
     /// Events released early because the reorder buffer was full.

@@ -100,6 +100,7 @@ fn full_alert(variation: &Variation, severity: Severity, platform: Platform) -> 
             last: Timestamp::from_micros(1_700_003_300_000_000),
             base_severity: Severity::Informational,
         }),
+        digest: None,
     }
 }
 

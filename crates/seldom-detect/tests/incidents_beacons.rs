@@ -131,3 +131,52 @@ fn a_timer_is_escalated_and_irregular_contacts_are_not() {
     assert_eq!(irregular.severity, Severity::Informational);
     assert_eq!(irregular.count, 96);
 }
+
+#[test]
+fn past_the_daily_budget_alerts_fold_into_one_digest_and_the_next_day_starts_whole() {
+    let mut events = organization();
+    // Eight hosts each reach a destination of their own on day 16; one more
+    // on day 17.
+    for i in 0..8 {
+        let host = format!("ws{i}");
+        events.extend(tool_contact(
+            &host,
+            16,
+            7_200 + 60 * i,
+            &format!("45.33.40.{i}"),
+        ));
+    }
+    events.extend(tool_contact("ws9", 17, 7_200, "45.33.41.1"));
+    let config = DetectConfig {
+        max_alerts_per_day: 3,
+        ..DetectConfig::default()
+    };
+    let mut d = detector(config);
+    let mut book = AlertBook::default();
+    seldom_detect::run(&mut d, [sorted(events)], Order::Stream, &mut book).unwrap();
+    let alerts: Vec<Alert> = book
+        .0
+        .into_values()
+        .filter(|a| a.destination.ip.to_string().starts_with("45.33.4"))
+        .collect();
+    let (digests, single): (Vec<&Alert>, Vec<&Alert>) =
+        alerts.iter().partition(|a| a.digest.is_some());
+    assert_eq!(
+        single.len(),
+        4,
+        "3 on day 16 within the budget, 1 on day 17"
+    );
+    assert_eq!(digests.len(), 1);
+    let digest = digests[0].digest.as_ref().unwrap();
+    assert_eq!((digest.alerts, digest.budget), (5, 3));
+    assert_eq!(digests[0].count, 5);
+    let hosts: Vec<&str> = digest.top_hosts.iter().map(|(h, _)| h.as_str()).collect();
+    assert_eq!(hosts, ["ws3", "ws4", "ws5", "ws6", "ws7"]);
+    assert_eq!(digest.top_destinations.len(), 5);
+    assert!(
+        digests[0].explanation.contains("budget of 3"),
+        "{}",
+        digests[0].explanation
+    );
+    assert_eq!(d.stats().folded_into_digest, 5);
+}

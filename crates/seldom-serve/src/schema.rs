@@ -140,7 +140,19 @@ impl PartialSchema for AlertSchema {
             .property("description", string())
             .property("attacker_goals", string())
             .property("investigative_actions", string())
-            .property("source_events", objects("where an event behind the alert came from"));
+            .property("source_events", objects("where an event behind the alert came from"))
+            .property(
+                "incident",
+                object("{id, hosts}: the incident of its destination, every host it reached (alerted or spread)"),
+            )
+            .property(
+                "beacon",
+                object("{contacts, median_interval_seconds, dispersion, first, last, base_severity}: its contacts are periodic"),
+            )
+            .property(
+                "digest",
+                object("{day, budget, alerts, top_destinations, top_hosts}: alerts past the daily budget, folded"),
+            );
         for field in required {
             alert = alert.required(field);
         }

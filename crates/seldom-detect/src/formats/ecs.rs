@@ -214,6 +214,7 @@ pub fn render(alert: &Alert) -> Value {
             "source_events": alert.source_events,
             "incident": alert.incident,
             "beacon": alert.beacon,
+            "digest": alert.digest,
         },
     }))
 }

@@ -227,6 +227,7 @@ pub fn render(alert: &Alert) -> Value {
                 "source_events": alert.source_events,
                 "incident": alert.incident,
                 "beacon": alert.beacon,
+                "digest": alert.digest,
             }
         },
     }))

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::Progress;
 use super::progress::{Upstream, Watermark};
 use crate::baseline::{Baseline, HostInterner};
+use crate::budget::BudgetTable;
 use crate::dedup::DedupTable;
 use crate::incident::IncidentTable;
 use crate::raise::{Raise, RaiseState};
@@ -38,6 +39,8 @@ pub struct KeyTaskState {
     dedup: DedupTable,
     #[serde(default)]
     incidents: IncidentTable,
+    #[serde(default)]
+    budget: BudgetTable,
     hosts: HostInterner,
     stats: DetectStats,
     current_day: Option<i64>,
@@ -64,6 +67,7 @@ impl KeyTask {
                 baseline: Baseline::new(config.training_days, config.rare_hosts as usize + 1),
                 dedup: DedupTable::default(),
                 incidents: IncidentTable::default(),
+                budget: BudgetTable::default(),
                 hosts: HostInterner::default(),
                 stats: DetectStats::default(),
                 current_day: None,
@@ -137,6 +141,7 @@ impl KeyTask {
         let upkeep = now.map_or(at, |n| at.min(n));
         let day = upkeep.day();
         if self.state.current_day.is_none_or(|d| day > d) {
+            self.state.budget.close_before(day, out);
             self.state.current_day = Some(day);
             self.state.baseline.expire(day);
             self.state.dedup.expire(upkeep, self.spans.dedup);
@@ -172,6 +177,7 @@ impl KeyTask {
         };
         let state = RaiseState {
             dedup: &mut self.state.dedup,
+            budget: &mut self.state.budget,
             incidents: &mut self.state.incidents,
             stats: &mut self.state.stats,
         };
