@@ -29,7 +29,7 @@ fn scan(paths: &[&Path], settings: &[&str]) -> (u64, u64, BTreeMap<String, u64>)
                 .expect("an incident")
                 .to_owned(),
         );
-        *by.entry(alert["variation"].as_str().unwrap().to_owned())
+        *by.entry(alert["variation"].as_str().expect("a variation").to_owned())
             .or_default() += 1;
     }
     (alerts.len() as u64, incidents.len() as u64, by)
@@ -51,7 +51,7 @@ fn tune(paths: &[&Path], settings: &[&str]) -> Vec<Value> {
     report["cells"].as_array().expect("cells").clone()
 }
 
-fn cell<'a>(cells: &'a [Value], rare_hosts: u64, training_days: u64) -> &'a Value {
+fn cell(cells: &[Value], rare_hosts: u64, training_days: u64) -> &Value {
     cells
         .iter()
         .find(|c| c["rare_hosts"] == rare_hosts && c["training_days"] == training_days)
@@ -66,7 +66,8 @@ fn agrees(cells: &[Value], paths: &[&Path], extra: &[&str], rare: u64, days: u64
     let c = cell(cells, rare, days);
     assert_eq!(c["alerts"], alerts, "alerts at {rare}/{days}: {c}");
     assert_eq!(c["incidents"], incidents, "incidents at {rare}/{days}: {c}");
-    let tuned: BTreeMap<String, u64> = serde_json::from_value(c["by_variation"].clone()).unwrap();
+    let tuned: BTreeMap<String, u64> =
+        serde_json::from_value(c["by_variation"].clone()).expect("counts");
     assert_eq!(tuned, by, "by variation at {rare}/{days}");
 }
 
