@@ -4,9 +4,12 @@
 //
 // Run by crates/seldom-cli/tests/serve_browser.rs against a server it fed with
 // simulated telemetry plus two alerts of its own: powershell.exe on two Windows
-// hosts connecting to 203.0.113.77, with markup in the command line. Signs in,
-// checks that every ES module of the UI loaded (each import fetched with 200
-// and a JavaScript type, no console error), finds and opens one of those
+// hosts connecting to 203.0.113.77, with markup in the command line. Signs in
+// to the overview (incidents on several hosts, alerts above Informational,
+// Informational groups with sparklines), opens the simulation's spread as an
+// incident (every host, the spread ones marked) and its alerts, opens a group
+// as the filtered list, checks that every ES module of the UI loaded (each
+// import fetched with 200 and a JavaScript type, no console error), finds and opens one of those
 // alerts, checks the markup is shown as text and nothing of it runs,
 // acknowledges the alert, allowlists its destination, reads the status page,
 // and saves a full-page screenshot of the alert.
@@ -106,22 +109,75 @@ async function api(path) {
   return JSON.parse(text);
 }
 
+/** The overview, its incidents, an incident with its spread, and a group of Informational alerts. */
+async function overview(page) {
+  // Incidents on more than one host: the simulation's spread is one of them.
+  const incidentRows = page.locator('#overview-incidents-table tbody tr.row-link');
+  await incidentRows.first().waitFor();
+  const incidents = await page.$$eval('#overview-incidents-table tbody tr.row-link', (trs) =>
+    trs.map((tr) => ({ id: tr.dataset.incidentId, hosts: Number(tr.children[3].textContent), spread: tr.children[4].textContent })));
+  const spread = incidents.find((i) => i.hosts >= 5 && i.spread !== '—');
+  check(spread, `no incident of 5 hosts with a spread on the overview: ${JSON.stringify(incidents)}`);
+  const apiIncident = await api('/api/v1/incidents/' + encodeURIComponent(spread.id));
+  check(apiIncident.spread.length >= 1 && apiIncident.alerted_hosts.length >= 1, `the API's incident: ${JSON.stringify(apiIncident)}`);
+  // Above Informational only, in its own table.
+  const severities = await page.$$eval('#overview-alerts tbody tr.row-link', (trs) => trs.map((tr) => tr.children[1].textContent));
+  check(severities.length >= 1 && severities.every((s) => s !== 'informational'), `the overview's alerts: ${JSON.stringify(severities)}`);
+  // Informational alerts as groups, each with its sparkline.
+  const groups = page.locator('#info-groups tbody tr.row-link');
+  await groups.first().waitFor();
+  check(await page.locator('#info-groups tbody tr.row-link svg.sparkline').count() === await groups.count(), 'a group has no sparkline');
+  step(`overview: ${incidents.length} incident(s) on several hosts, ${severities.length} alert(s) above Informational, ${await groups.count()} Informational group(s)`);
+
+  // The incident page lists every host, alerted and spread, and opens its alerts.
+  await page.click(`#overview-incidents-table tbody tr[data-incident-id="${spread.id}"] a`);
+  await page.waitForFunction((id) => location.hash === '#/incidents/' + encodeURIComponent(id), spread.id);
+  await page.locator('#incident-hosts li').first().waitFor();
+  const listed = await page.$$eval('#incident-hosts li', (lis) => lis.map((li) => li.className));
+  check(listed.length === apiIncident.hosts.length, `the page lists ${listed.length} hosts, the API ${apiIncident.hosts.length}`);
+  check(listed.filter((c) => c === 'spread').length === apiIncident.spread.length, `spread hosts on the page: ${JSON.stringify(listed)}`);
+  await page.click('#incident-alerts-link');
+  await page.waitForFunction(() => location.hash.includes('incident='));
+  await page.locator('#alerts-table tbody tr.row-link').first().waitFor();
+  const alertIds = await page.$$eval('#alerts-table tbody tr.row-link', (trs) => trs.map((tr) => tr.dataset.alertId));
+  check(alertIds.length === apiIncident.alerts.length && alertIds.every((id) => apiIncident.alerts.includes(id)),
+    `the incident's alert list shows ${JSON.stringify(alertIds)}, not ${JSON.stringify(apiIncident.alerts)}`);
+  step(`incident ${spread.id}: ${listed.length} hosts (${apiIncident.spread.length} spread), its ${alertIds.length} alerts listed`);
+
+  // A group of Informational alerts opens as the list filtered to it.
+  await page.click('#nav-overview');
+  await groups.first().waitFor();
+  const group = await page.$eval('#info-groups tbody tr.row-link', (tr) => ({ key: tr.dataset.group, alerts: Number(tr.children[1].textContent.replace(/,/g, '')) }));
+  await page.click('#info-groups tbody tr.row-link a');
+  await page.waitForFunction(() => location.hash.includes('image='));
+  await page.locator('#list-scope').waitFor();
+  await page.waitForFunction(() => { const i = document.getElementById('page-info'); return i && i.textContent !== 'Loading…'; });
+  const shown = await page.$$eval('#alerts-table tbody tr.row-link', (trs) => trs.map((tr) => [tr.children[1].textContent, tr.children[4].textContent.toLowerCase()]));
+  check(shown.length === Math.min(group.alerts, 50) && shown.every(([sev, image]) => sev === 'informational' && image === group.key),
+    `group ${group.key} (${group.alerts}) opened as ${JSON.stringify(shown.slice(0, 5))}…`);
+  noDialogs();
+  step(`group ${group.key}: its ${group.alerts} Informational alerts listed`);
+}
+
 async function main(page) {
-  // a. The UI asks for the token, then shows the alerts.
+  // a. The UI asks for the token, then opens on the overview.
   await page.goto(base + '/');
   await page.locator('#login-view').waitFor({ state: 'visible' });
   check(await page.locator('#view').isHidden(), 'the view is shown beside the login form');
   step('the login form is shown');
   await page.fill('#token', token);
   await page.click('#login');
-  await page.locator('#alerts-table tbody tr').first().waitFor().catch(async (err) => {
+  await page.locator('#overview-incidents').waitFor().catch(async (err) => {
     if (await page.locator('#login-view').isVisible()) {
       throw new Error(`the token was not accepted: ${await page.locator('#login-msg').textContent()}`);
     }
     throw err;
   });
   check(await page.locator('#login-view').isHidden(), 'the login form is still shown after signing in');
-  step('signed in; the alert list is shown');
+  step('signed in; the overview is shown');
+  await overview(page);
+  await page.click('#nav-alerts');
+  await page.locator('#alerts-table tbody tr').first().waitFor();
   const modules = await modulesLoaded();
   step(`${modules.length} modules loaded, no console error: ${modules.join(' ')}`);
 

@@ -89,6 +89,13 @@ pub struct AlertQuery {
     pub to: Option<String>,
     #[param(schema_with = severity_choice)]
     pub severity: Option<String>,
+    /// Alerts of this severity or above (empty: no filter).
+    #[param(schema_with = severity_choice)]
+    pub min_severity: Option<String>,
+    /// The process image's base name, e.g. `chrome.exe` (case-insensitive).
+    pub image: Option<String>,
+    /// The destination's registered domain, or its key when it has none.
+    pub domain: Option<String>,
     /// A catalog row id.
     pub variation: Option<String>,
     /// A host name (case-insensitive).
@@ -112,7 +119,7 @@ pub struct AlertQuery {
     pub offset: Option<i64>,
 }
 
-fn severity_choice() -> utoipa::openapi::Object {
+pub(crate) fn severity_choice() -> utoipa::openapi::Object {
     choice(&["high", "medium", "low", "informational", ""])
 }
 
@@ -241,6 +248,13 @@ impl AlertIndex {
             &q.severity,
             "high, medium, low or informational",
         )?;
+        let min_severity: Option<Severity> = parse_choice(
+            "min_severity",
+            &q.min_severity,
+            "high, medium, low or informational",
+        )?;
+        let image = q.image.as_deref().filter(|i| !i.is_empty());
+        let domain = q.domain.as_deref().filter(|d| !d.is_empty());
         let text =
             q.q.as_deref()
                 .map(str::to_lowercase)
@@ -253,6 +267,9 @@ impl AlertIndex {
                 from.is_none_or(|f| a.last_seen >= f)
                     && to.is_none_or(|t| a.first_seen <= t)
                     && severity.is_none_or(|s| a.severity == s)
+                    && min_severity.is_none_or(|s| a.severity >= s)
+                    && image.is_none_or(|i| image_of(a).eq_ignore_ascii_case(i))
+                    && domain.is_none_or(|d| domain_of(a).eq_ignore_ascii_case(d))
                     && status.is_none_or(|s| r.triage.status == s)
                     && q.variation
                         .as_deref()
@@ -301,6 +318,26 @@ impl AlertIndex {
             .collect();
         Ok(AlertPage { total, alerts })
     }
+}
+
+/// The process image's base name (`chrome.exe`), empty when unknown: what
+/// the alert groups and the `image` filter use.
+pub(crate) fn image_of(alert: &Alert) -> &str {
+    alert
+        .process
+        .image
+        .as_deref()
+        .map(|i| i.rsplit(['\\', '/']).next().unwrap_or(i))
+        .unwrap_or_default()
+}
+
+/// The destination's registered domain, or its key when it has none.
+pub(crate) fn domain_of(alert: &Alert) -> String {
+    alert
+        .destination
+        .registered_domain
+        .clone()
+        .unwrap_or_else(|| alert.destination.key.to_string())
 }
 
 /// Free text: the fields an analyst searches, case-insensitively.

@@ -72,6 +72,7 @@ fn api_routes(app: App) -> OpenApiRouter<App> {
         .routes(routes!(alerts::destination))
         .routes(routes!(incidents::list_incidents))
         .routes(routes!(incidents::get_incident))
+        .routes(routes!(incidents::alert_groups))
         .routes(routes!(explain::explain_alert))
         .routes(routes!(explain::explain_connection))
         .routes(routes!(allowlist::list_allow, allowlist::add_allow))

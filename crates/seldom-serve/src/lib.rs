@@ -25,6 +25,7 @@
 
 #![forbid(unsafe_code)]
 
+mod alert_groups;
 mod alert_sink;
 pub mod alerts;
 pub mod allowlist;

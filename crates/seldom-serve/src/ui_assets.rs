@@ -54,6 +54,8 @@ pub static ASSETS: &[Asset] = &[
     module!("nav.js"),
     module!("widgets.js"),
     module!("list.js"),
+    module!("overview.js"),
+    module!("incidents.js"),
     module!("detail.js"),
     module!("chart.js"),
     module!("triage.js"),

@@ -6,6 +6,21 @@
 import { svg } from './dom.js';
 import { arr, num, obj, str } from './format.js';
 
+/** A small bar sparkline of daily counts (oldest first), with its total as the tooltip. */
+export function sparkline(counts, label) {
+  const values = arr(counts).map((v) => num(v) || 0);
+  const W = 84, H = 18, n = Math.max(1, values.length);
+  const max = Math.max(1, ...values);
+  const bar = W / n;
+  const root = svg('svg', { class: 'sparkline', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-label': str(label) },
+    svg('title', null, str(label)));
+  values.forEach((v, i) => {
+    const h = v === 0 ? 0 : Math.max(1, (v / max) * (H - 1));
+    root.appendChild(svg('rect', { x: (i * bar + 0.5).toFixed(1), y: (H - h).toFixed(1), width: Math.max(1, bar - 1).toFixed(1), height: h.toFixed(1) }));
+  });
+  return root;
+}
+
 export function prevalenceChart(destInfo, alert) {
   const prevalence = obj(alert.prevalence);
   const threshold = num(prevalence.rare_threshold);

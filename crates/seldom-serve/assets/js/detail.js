@@ -6,10 +6,39 @@
 import { el } from './dom.js';
 import { arr, baseName, destinationKey, fmtNum, fmtTime, num, obj, str } from './format.js';
 import { ApiError, api } from './api.js';
-import { alertHref, lastListHash, listHash } from './nav.js';
+import { alertHref, incidentHref, lastListHash, listHash } from './nav.js';
 import { dl, panel, sevBadge, statusBadge, textBlock } from './widgets.js';
 import { prevalenceChart } from './chart.js';
 import { triagePanel } from './triage.js';
+
+// What the alert is part of: its incident (every host the destination reached,
+// alerted or spread), its beacon (contacts on a timer), or, for a digest, the
+// alerts past the day's budget it stands for. Null when none applies.
+function storyPanel(alert) {
+  const rows = [];
+  const incident = obj(alert.incident);
+  if (str(incident.id)) {
+    const hosts = arr(incident.hosts).map(str);
+    rows.push(['Incident', el('span', null,
+      el('a', { id: 'incident-link', href: incidentHref(incident.id) }, str(incident.id)),
+      ` — ${hosts.length} host${hosts.length === 1 ? '' : 's'}: `, el('span', { class: 'mono' }, hosts.join(', ')))]);
+  }
+  const beacon = obj(alert.beacon);
+  if (num(beacon.contacts) !== null) {
+    rows.push(['Beacon', el('span', { id: 'beacon' },
+      `${fmtNum(beacon.contacts)} contacts about every ${fmtNum(num(beacon.median_interval_seconds) || 0)} s ` +
+      `(dispersion ${(num(beacon.dispersion) || 0).toFixed(2)}), ${fmtTime(beacon.first)} to ${fmtTime(beacon.last)}; ` +
+      `raised from ${str(beacon.base_severity)}`)]);
+  }
+  const digest = obj(alert.digest);
+  if (num(digest.alerts) !== null) {
+    const names = (list) => arr(list).map((p) => `${str(arr(p)[0])} (${fmtNum(arr(p)[1])})`).join(', ');
+    rows.push(['Digest', `${fmtNum(digest.alerts)} alerts past the budget of ${fmtNum(digest.budget)} a day`]);
+    rows.push(['Top destinations', el('span', { class: 'mono' }, names(digest.top_destinations))]);
+    rows.push(['Top hosts', el('span', { class: 'mono' }, names(digest.top_hosts))]);
+  }
+  return rows.length ? panel('Incident and timing', 'story', dl(rows)) : null;
+}
 
 // Causality chain: the oldest ancestor on top, the alerting process at the bottom,
 // each level nested (and so indented) inside its parent.
@@ -207,6 +236,7 @@ export async function renderAlertDetail(view, id, isCurrent) {
   ].filter(([, v]) => v);
 
   const dest = destinationPanel(alert);
+  const story = storyPanel(alert);
 
   view.replaceChildren(
     el('a', { href: lastListHash(), class: 'back' }, '← Alerts'),
@@ -231,6 +261,7 @@ export async function renderAlertDetail(view, id, isCurrent) {
         panel('Description', 'description', textBlock(alert.description))),
       el('div', { class: 'col' },
         triageUi.node,
+        story,
         dest.node)),
     sourceEventsSection(record));
 

@@ -5,7 +5,7 @@
 import { $, el } from './dom.js';
 import { arr, baseName, destinationLabel, fmtNum, fmtTime, num, obj, str } from './format.js';
 import { api } from './api.js';
-import { alertHref, listHash, listParams, navigate } from './nav.js';
+import { KEPT_PARAMS, alertHref, listHash, listParams, navigate } from './nav.js';
 import { SEVERITIES, STATUSES, field, selectOf, sevBadge, statusBadge } from './widgets.js';
 
 const PAGE_SIZE = 50;
@@ -47,7 +47,10 @@ function buildFilterBar(params) {
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
+    const kept = {};
+    for (const key of KEPT_PARAMS) if (params[key]) kept[key] = params[key];
     navigate(listHash({
+      ...kept,
       severity: $('f-severity').value,
       status: $('f-status').value,
       variation: $('f-variation').value.trim(),
@@ -81,7 +84,7 @@ function sortHeader(col, params) {
   return th;
 }
 
-function alertRow(record) {
+export function alertRow(record) {
   const a = obj(record.alert);
   const t = obj(record.triage);
   const p = obj(a.process);
@@ -115,7 +118,7 @@ export async function renderAlertList(view, query, isCurrent) {
   const offset = Math.max(0, parseInt(params.offset || '0', 10) || 0);
 
   const apiQuery = new URLSearchParams();
-  for (const key of ['from', 'to', 'severity', 'variation', 'host', 'status', 'q', 'sort']) {
+  for (const key of ['from', 'to', 'severity', 'variation', 'host', 'status', 'q', 'sort', ...KEPT_PARAMS]) {
     if (params[key]) apiQuery.set(key, params[key]);
   }
   if (!params.sort) apiQuery.set('sort', '-time');
@@ -132,7 +135,12 @@ export async function renderAlertList(view, query, isCurrent) {
   const next = el('button', { id: 'page-next', type: 'button', disabled: true }, 'Next ›');
   const pager = el('div', { class: 'pager' }, prev, info, next);
 
-  view.replaceChildren(el('h1', { class: 'page-title' }, 'Alerts'), filterBar, el('div', { class: 'table-wrap' }, table), pager);
+  const kept = KEPT_PARAMS.filter((k) => params[k]).map((k) => `${k.replace('_', ' ')} ${params[k]}`);
+  const scope = kept.length
+    ? el('p', { id: 'list-scope', class: 'muted' }, `Only alerts with ${kept.join(', ')}. `,
+      el('a', { href: '#/alerts' }, 'Show all'))
+    : null;
+  view.replaceChildren(el('h1', { class: 'page-title' }, 'Alerts'), scope, filterBar, el('div', { class: 'table-wrap' }, table), pager);
 
   const data = obj(await api('GET', '/api/v1/alerts?' + apiQuery.toString()));
   if (!isCurrent()) return;

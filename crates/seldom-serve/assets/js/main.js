@@ -13,7 +13,9 @@
 // the API reaches the login form through a handler registered here, which is
 // what keeps the arrows pointing down.
 //
-//   main       -> list detail allowlist status shell nav api dom
+//   main       -> overview incidents list detail allowlist status shell nav api dom
+//   overview   -> incidents list chart widgets nav api format dom
+//   incidents  -> widgets nav api format dom
 //   detail     -> chart triage widgets nav api format dom
 //   list       -> widgets nav api format dom
 //   allowlist  -> widgets shell api format dom
@@ -32,6 +34,8 @@ import { forgetToken, onAuthRequired, setToken } from './api.js';
 import { clearError, hideLogin, loginShown, showError, showLogin, stopTimers, updateLogoutButton } from './shell.js';
 import { onRender, parseHash, rememberListHash } from './nav.js';
 import { renderAlertList } from './list.js';
+import { renderOverview } from './overview.js';
+import { renderIncident, renderIncidents } from './incidents.js';
 import { renderAlertDetail } from './detail.js';
 import { renderAllowlist } from './allowlist.js';
 import { renderStatus } from './status.js';
@@ -39,7 +43,7 @@ import { renderStatus } from './status.js';
 let generation = 0;  // bumped on every render; late answers for old views are dropped
 
 function setActiveNav(name) {
-  for (const id of ['nav-alerts', 'nav-allowlist', 'nav-status']) {
+  for (const id of ['nav-overview', 'nav-incidents', 'nav-alerts', 'nav-allowlist', 'nav-status']) {
     const link = $(id);
     const on = id === 'nav-' + name;
     link.classList.toggle('active', on);
@@ -59,7 +63,16 @@ function render() {
   view.replaceChildren(el('p', { class: 'muted' }, 'Loading…'));
   const isCurrent = () => gen === generation;
 
-  if (parts[0] === 'alerts' && parts.length >= 2) {
+  if (parts[0] === 'overview') {
+    setActiveNav('overview');
+    renderOverview(view, query, isCurrent).catch(showError);
+  } else if (parts[0] === 'incidents' && parts.length >= 2) {
+    setActiveNav('incidents');
+    renderIncident(view, parts.slice(1).join('/'), isCurrent).catch(showError);
+  } else if (parts[0] === 'incidents') {
+    setActiveNav('incidents');
+    renderIncidents(view, isCurrent).catch(showError);
+  } else if (parts[0] === 'alerts' && parts.length >= 2) {
     setActiveNav('alerts');
     renderAlertDetail(view, parts.slice(1).join('/'), isCurrent).catch(showError);
   } else if (parts[0] === 'allowlist') {
@@ -73,8 +86,8 @@ function render() {
     rememberListHash(location.hash || '#/alerts');
     renderAlertList(view, query, isCurrent).catch(showError);
   } else {
-    // Default route (also for unknown ones).
-    location.replace('#/alerts');
+    // Default route (also for unknown ones): what needs a human.
+    location.replace('#/overview');
   }
 }
 
@@ -95,7 +108,7 @@ function init() {
   $('error-close').addEventListener('click', clearError);
   window.addEventListener('hashchange', () => { if (!loginShown()) render(); });
   if (!location.hash || location.hash === '#' || location.hash === '#/') {
-    history.replaceState(null, '', '#/alerts');  // no hashchange: render below
+    history.replaceState(null, '', '#/overview');  // no hashchange: render below
   }
   render();
 }

@@ -6,7 +6,11 @@
 
 import { str } from './format.js';
 
-const LIST_PARAMS = ['from', 'to', 'severity', 'variation', 'host', 'status', 'q', 'sort', 'offset'];
+// The last four are set by the overview and incident pages (a group, an
+// incident, "above Informational"), not by the filter bar, which keeps them.
+const LIST_PARAMS = ['from', 'to', 'severity', 'variation', 'host', 'status', 'q', 'sort', 'offset',
+  'min_severity', 'image', 'domain', 'incident'];
+export const KEPT_PARAMS = ['min_severity', 'image', 'domain', 'incident'];
 
 let rerender = () => {};
 let lastList = '#/alerts';
@@ -17,6 +21,7 @@ export function onRender(render) {
 }
 
 export const alertHref = (id) => '#/alerts/' + encodeURIComponent(str(id));
+export const incidentHref = (id) => '#/incidents/' + encodeURIComponent(str(id));
 
 function safeDecode(s) {
   try { return decodeURIComponent(s); } catch (_) { return s; }
