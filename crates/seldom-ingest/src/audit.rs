@@ -319,10 +319,15 @@ impl AuditAssembler {
                     .iter()
                     .filter(|r| r.kind == "EXECVE")
                     .flat_map(|r| {
+                        // `argc` is the record's word, not a promise: each
+                        // argument is a field of the record, so no more are
+                        // looked for than it has (an `argc=2626517805` from
+                        // the fuzzer looked for 2.6 billion).
                         let argc = r
                             .get("argc")
                             .and_then(|a| a.parse::<usize>().ok())
-                            .unwrap_or(0);
+                            .unwrap_or(0)
+                            .min(r.fields.len());
                         (0..argc).filter_map(move |i| text_field(r, &format!("a{i}"), false))
                     })
                     .collect();
@@ -443,6 +448,22 @@ mod tests {
         assert_eq!(p.current_directory.as_deref(), Some("/home/wardog"));
         assert_eq!(events[0].host.as_str(), "fallback");
         assert_eq!(events[0].time.to_string(), "2020-11-10T07:48:16.155Z");
+    }
+
+    #[test]
+    fn an_argc_larger_than_the_record_looks_for_no_more_arguments_than_it_has() {
+        // The fuzzing campaign's audit_log timeout: argc=2626517805 made the
+        // reader look up a0 .. a2626517804, one field scan each (minutes).
+        let events = feed(&[
+            r#"type=SYSCALL msg=audit(1652292620.465:245754): arch=c000003e syscall=59 success=yes exit=0 a0="/usr/bin/curl" key=(null)"#,
+            r#"type=EXECVE msg=audit(1652292620.465:245754): argc=2626517805 a0="curl" a1="-s""#,
+            r#"type=EOE msg=audit(1652292620.465:245754): "#,
+        ]);
+        assert_eq!(events.len(), 1);
+        let EventKind::ProcessStart(p) = &events[0].kind else {
+            panic!("{:?}", events[0].kind)
+        };
+        assert_eq!(p.command_line.as_deref(), Some("curl -s"));
     }
 
     #[test]
