@@ -10,13 +10,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use seldom_detect::explain::{ExplainTarget, StepOutcome, Verdict};
-use seldom_detect::{Alert, AlertUpdate, Catalog, DetectConfig, Order, Sink, SinkError};
-use seldom_ingest::{IngestOptions, NormalizeOptions, decode_in_background, source_for};
+use seldom_detect::{Alert, AlertUpdate, Catalog, DetectConfig, Sink, SinkError};
 use seldom_model::Timestamp;
 
 use crate::alert_table::printable;
 use crate::cli::ExplainArgs;
 use crate::output::Output;
+use crate::presorted::detect_files;
 use crate::settings;
 
 /// Each alert's final state, in the order raised.
@@ -50,22 +50,8 @@ fn detect(
     if let Some(target) = target {
         detector.explain(target);
     }
-    let options = IngestOptions {
-        normalize: NormalizeOptions {
-            host_naming: config.host_naming,
-        },
-        ..IngestOptions::default()
-    };
-    let sources = args.paths.iter().map(|p| source_for(p)).collect();
-    let mut batches =
-        decode_in_background(sources, options, None).context("starting the decoding thread")?;
     let mut raised = Raised::default();
-    let run = seldom_detect::run(&mut detector, &mut batches, Order::Presort, &mut raised);
-    let summary = batches.finish();
-    for e in &summary.unopened {
-        eprintln!("seldom: {e}");
-    }
-    run.map_err(|e| anyhow::anyhow!(e))?;
+    detect_files(&args.paths, &mut detector, &mut raised)?;
     Ok((raised.0, detector.verdicts().to_vec()))
 }
 

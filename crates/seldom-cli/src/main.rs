@@ -15,6 +15,7 @@ mod docs_cmd;
 mod explain_cmd;
 mod kafka_cmd;
 mod output;
+mod presorted;
 mod progress;
 mod scan;
 mod scan_sink;

@@ -9,11 +9,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use seldom_detect::tune::{TuneCell, TuneGrid, TuneReport};
-use seldom_detect::{Detector, Order, Sink};
-use seldom_ingest::{IngestOptions, NormalizeOptions, decode_in_background, source_for};
+use seldom_detect::{Detector, Sink};
 
 use crate::cli::TuneArgs;
 use crate::output::Output;
+use crate::presorted::detect_files;
 use crate::settings;
 
 /// A tuning detector raises nothing; its sink has nothing to keep.
@@ -33,21 +33,7 @@ pub fn run(args: &TuneArgs) -> Result<ExitCode> {
         training_days: args.grid_training_days.0.clone(),
     };
     let mut detector = Detector::tuning(&config, catalog, grid)?;
-    let options = IngestOptions {
-        normalize: NormalizeOptions {
-            host_naming: config.host_naming,
-        },
-        ..IngestOptions::default()
-    };
-    let sources = args.paths.iter().map(|p| source_for(p)).collect();
-    let mut batches =
-        decode_in_background(sources, options, None).context("starting the decoding thread")?;
-    let run = seldom_detect::run(&mut detector, &mut batches, Order::Presort, &mut Nothing);
-    let summary = batches.finish();
-    for e in &summary.unopened {
-        eprintln!("seldom: {e}");
-    }
-    run.map_err(|e| anyhow::anyhow!(e))?;
+    let unopened = detect_files(&args.paths, &mut detector, &mut Nothing)?;
     let report = detector
         .tune_report()
         .context("the tuning detector kept no report")?;
@@ -58,7 +44,7 @@ pub fn run(args: &TuneArgs) -> Result<ExitCode> {
         output.text(&table(&report, config.rare_hosts, config.training_days))?;
     }
     output.finish()?;
-    Ok(if summary.unopened.is_empty() {
+    Ok(if unopened == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -27,7 +27,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
 use rdkafka::{Offset, TopicPartitionList};
-use seldom_detect::{Alert, AlertUpdate, Catalog, DetectConfig, Order, Sink, SinkError};
+use seldom_detect::{AlertBook, Catalog, DetectConfig, Order};
 use seldom_ingest::{IngestOptions, PathSource, Source, decode_in_background};
 use serde_json::{Value, json};
 
@@ -83,27 +83,6 @@ struct Expected {
     _dir: tempfile::TempDir,
 }
 
-#[derive(Default)]
-struct FinalAlerts(BTreeMap<String, Alert>);
-
-impl Sink for FinalAlerts {
-    fn apply(&mut self, update: AlertUpdate) -> Result<(), SinkError> {
-        match update {
-            AlertUpdate::New(alert, _) => {
-                self.0.insert(alert.id.clone(), *alert);
-            }
-            revision => {
-                for id in revision.revises() {
-                    if let Some(alert) = self.0.get_mut(id) {
-                        revision.revise(alert);
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 fn expected() -> &'static Expected {
     static EXPECTED: OnceLock<Expected> = OnceLock::new();
     EXPECTED.get_or_init(|| {
@@ -124,7 +103,7 @@ fn expected() -> &'static Expected {
         batches.finish();
         let catalog = Catalog::builtin().expect("the built-in catalog");
         let mut detector = DetectConfig::default().build(catalog).expect("defaults");
-        let mut alerts = FinalAlerts::default();
+        let mut alerts = AlertBook::default();
         seldom_detect::run(&mut detector, [events], Order::Presort, &mut alerts)
             .expect("no sink error");
         assert!(alerts.0.len() > 100, "the simulation raises alerts");

@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use seldom_detect::allow::AllowKind;
-use seldom_detect::{Alert, AlertUpdate, Catalog, DetectConfig, Order, Sink, SinkError};
+use seldom_detect::{AlertBook, Catalog, DetectConfig, Order};
 use seldom_ingest::{BytesSource, IngestOptions, Source, decode_in_background};
 use seldom_kafka::allowlist::{AllowEntry, Allowlist};
 use seldom_kafka::config::Topics;
@@ -34,26 +34,6 @@ fn simulated_records() -> Vec<String> {
     records
 }
 
-#[derive(Default)]
-struct FinalAlerts(BTreeMap<String, Alert>);
-
-impl Sink for FinalAlerts {
-    fn apply(&mut self, update: AlertUpdate) -> Result<(), SinkError> {
-        match update {
-            AlertUpdate::New(alert, _) => {
-                self.0.insert(alert.id.clone(), *alert);
-            }
-            revision => {
-                for id in revision.revises() {
-                    let alert = self.0.get_mut(id).expect("a revision of a raised alert");
-                    revision.revise(alert);
-                }
-            }
-        }
-        Ok(())
-    }
-}
-
 fn one_detector(records: &[String]) -> BTreeMap<String, Value> {
     let text: String = records.iter().map(|r| format!("{r}\n")).collect();
     let bytes: &'static [u8] = Box::leak(text.into_bytes().into_boxed_slice());
@@ -67,7 +47,7 @@ fn one_detector(records: &[String]) -> BTreeMap<String, Value> {
     batches.finish();
     let catalog = Catalog::builtin().expect("the built-in catalog");
     let mut detector = DetectConfig::default().build(catalog).expect("defaults");
-    let mut alerts = FinalAlerts::default();
+    let mut alerts = AlertBook::default();
     seldom_detect::run(&mut detector, [events], Order::Presort, &mut alerts).expect("no error");
     alerts
         .0

@@ -12,7 +12,7 @@ use seldom_model::MICROS_PER_DAY;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::alerts::{AlertIndex, BadQuery, domain_of, image_of, severity_choice};
+use crate::alerts::{AlertIndex, BadQuery, count_param, domain_of, image_of, severity_choice};
 use crate::schema::choice;
 
 fn by_choice() -> utoipa::openapi::Object {
@@ -77,12 +77,8 @@ impl AlertIndex {
                 })?,
             ),
         };
-        let count = |name: &str, value: Option<i64>, default: i64| {
-            let value = value.unwrap_or(default);
-            usize::try_from(value).map_err(|_| BadQuery(format!("{name}: {value} is negative")))
-        };
-        let days = count("days", q.days, 14)?.clamp(1, 90);
-        let limit = count("limit", q.limit, 50)?.min(1000);
+        let days = count_param("days", q.days, 14)?.clamp(1, 90);
+        let limit = count_param("limit", q.limit, 50)?.min(1000);
         let members: Vec<_> = self
             .values()
             .filter(|r| severity.is_none_or(|s| r.alert.severity == s))

@@ -178,6 +178,14 @@ pub(crate) fn any_time(t: &str) -> Option<Timestamp> {
     })
 }
 
+/// A count parameter (a page bound, a minimum): `default` when absent;
+/// signed as the document's int64 is, so that the server takes exactly what
+/// the document allows, and a negative one is refused naming it.
+pub(crate) fn count_param(name: &str, value: Option<i64>, default: i64) -> Result<usize, BadQuery> {
+    let value = value.unwrap_or(default);
+    usize::try_from(value).map_err(|_| BadQuery(format!("{name}: {value} is negative")))
+}
+
 /// One of an enum's snake_case names, or absent when empty.
 fn parse_choice<T: for<'de> Deserialize<'de>>(
     name: &str,
@@ -299,14 +307,8 @@ impl AlertIndex {
             }
         }
         let total = hits.len();
-        // Signed as the document's int64 is, so that the server takes exactly
-        // what the document allows; negative values are refused.
-        let count = |name: &str, value: Option<i64>, default: i64| {
-            let value = value.unwrap_or(default);
-            usize::try_from(value).map_err(|_| BadQuery(format!("{name}: {value} is negative")))
-        };
-        let offset = count("offset", q.offset, 0)?;
-        let limit = count("limit", q.limit, 50)?.min(1000);
+        let offset = count_param("offset", q.offset, 0)?;
+        let limit = count_param("limit", q.limit, 50)?.min(1000);
         let alerts = hits
             .into_iter()
             .skip(offset)

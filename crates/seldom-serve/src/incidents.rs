@@ -13,7 +13,7 @@ use seldom_model::Timestamp;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::alerts::{AlertIndex, AlertRecord, BadQuery, parse_time};
+use crate::alerts::{AlertIndex, AlertRecord, BadQuery, count_param, parse_time};
 use crate::schema::time_filter;
 
 /// One incident: its alerts' union.
@@ -98,13 +98,9 @@ impl AlertIndex {
     pub fn query_incidents(&self, q: &IncidentQuery) -> Result<IncidentPage, BadQuery> {
         let from = parse_time("from", &q.from)?;
         let to = parse_time("to", &q.to)?;
-        let count = |name: &str, value: Option<i64>, default: i64| {
-            let value = value.unwrap_or(default);
-            usize::try_from(value).map_err(|_| BadQuery(format!("{name}: {value} is negative")))
-        };
-        let min_hosts = count("min_hosts", q.min_hosts, 1)?;
-        let offset = count("offset", q.offset, 0)?;
-        let limit = count("limit", q.limit, 50)?.min(1000);
+        let min_hosts = count_param("min_hosts", q.min_hosts, 1)?;
+        let offset = count_param("offset", q.offset, 0)?;
+        let limit = count_param("limit", q.limit, 50)?.min(1000);
         let mut hits: Vec<IncidentSummary> = self
             .incidents()
             .into_iter()
