@@ -8,11 +8,9 @@ use seldom_model::{Location, Platform, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::beacon::Beacon;
-use crate::budget::Digest;
 use crate::catalog::{Attack, Severity};
 use crate::destination::DestinationKey;
 use crate::image::image_name;
-use crate::incident::IncidentRef;
 use crate::process_table::Ancestor;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -96,6 +94,30 @@ pub struct PrevalenceEvidence {
     pub rare_threshold: u32,
     /// When the organization first contacted the key (this event, if never before).
     pub first_seen_in_org: Timestamp,
+}
+
+/// What an alert carries of its incident.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IncidentRef {
+    pub id: String,
+    /// Every host that contacted the destination inside the incident, in the
+    /// order of their first contact (alerted or not).
+    pub hosts: Vec<String>,
+}
+
+/// What a digest alert carries.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Digest {
+    /// The UTC day (days since 1970-01-01) it covers.
+    pub day: i64,
+    /// The budget that was reached.
+    pub budget: u32,
+    /// Alerts folded into it.
+    pub alerts: u64,
+    /// Destination keys with their folded alerts, most first.
+    pub top_destinations: Vec<(String, u64)>,
+    /// Hosts with their folded alerts, most first.
+    pub top_hosts: Vec<(String, u64)>,
 }
 
 impl Alert {

@@ -14,6 +14,7 @@ use seldom_model::{Event, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
+pub use crate::alert::Digest;
 use crate::fast_map::FastMap;
 use crate::report::AlertUpdate;
 
@@ -22,21 +23,6 @@ use crate::report::AlertUpdate;
 const MAX_DISTINCT: usize = 10_000;
 /// Destinations and hosts a digest names.
 const TOP: usize = 10;
-
-/// What a digest alert carries.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Digest {
-    /// The UTC day (days since 1970-01-01) it covers.
-    pub day: i64,
-    /// The budget that was reached.
-    pub budget: u32,
-    /// Alerts folded into it.
-    pub alerts: u64,
-    /// Destination keys with their folded alerts, most first.
-    pub top_destinations: Vec<(String, u64)>,
-    /// Hosts with their folded alerts, most first.
-    pub top_hosts: Vec<(String, u64)>,
-}
 
 /// One variation's folded alerts of one day.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -16,21 +16,13 @@ use seldom_model::{HostName, Micros, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::alert::Alert;
+pub use crate::alert::IncidentRef;
 use crate::catalog::Severity;
 use crate::destination::DestinationKey;
 use crate::fast_map::FastMap;
 
 /// Hosts listed per incident; past it, further hosts are only counted.
 const MAX_HOSTS: usize = 1_000;
-
-/// What an alert carries of its incident.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IncidentRef {
-    pub id: String,
-    /// Every host that contacted the destination inside the incident, in the
-    /// order of their first contact (alerted or not).
-    pub hosts: Vec<String>,
-}
 
 /// One host of an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
