@@ -157,6 +157,18 @@ async function overview(page) {
     `group ${group.key} (${group.alerts}) opened as ${JSON.stringify(shown.slice(0, 5))}…`);
   noDialogs();
   step(`group ${group.key}: its ${group.alerts} Informational alerts listed`);
+
+  // The simulation's beacon: escalated, its contacts on a time line.
+  const all = (await api('/api/v1/alerts?limit=1000')).alerts.map((r) => r.alert);
+  const beacon = all.find((a) => a.beacon);
+  check(beacon, 'no alert carries a beacon');
+  await page.goto(base + '/#/alerts/' + encodeURIComponent(beacon.id));
+  await page.locator('#beacon-timeline').waitFor();
+  const ticks = await page.locator('#beacon-timeline line.tick').count();
+  check(ticks === beacon.beacon.contact_times.length && ticks >= 8, `${ticks} ticks for ${beacon.beacon.contact_times.length} contacts`);
+  check(await page.locator('#incident-link').count() === 1, 'the beacon alert shows no incident link');
+  noDialogs();
+  step(`beacon ${beacon.id}: ${beacon.severity} (from ${beacon.beacon.base_severity}), ${ticks} contacts on its time line`);
 }
 
 async function main(page) {

@@ -1,7 +1,11 @@
 //! `seldom serve`'s web UI in a real browser: headless Chromium, driven by
 //! Playwright (`tests/browser/ui.mjs`), against a server fed with a simulated
 //! organization plus two alerts of our own whose command line carries markup.
-//! The script signs in, finds and opens such an alert, checks the markup shows
+//! The script signs in to the overview (incidents on several hosts, alerts
+//! above Informational, Informational groups with sparklines), opens the
+//! simulation's spread as an incident and its alerts, a group as the filtered
+//! list, and the simulation's beacon with its contacts on a time line; then
+//! finds and opens such an alert, checks the markup shows
 //! as text and never runs, acknowledges it, allowlists its destination (which
 //! resolves the other alert), reads the status page, and takes a screenshot.
 //!

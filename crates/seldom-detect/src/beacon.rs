@@ -24,6 +24,8 @@ pub const MAX_DISPERSION: f64 = 0.2;
 pub const BURST: Micros = Micros(1_000_000);
 /// Contact times kept per open alert (the latest win).
 pub const MAX_CONTACTS: usize = 512;
+/// Contact times a beacon's evidence shows.
+pub const SHOWN_CONTACTS: usize = 200;
 
 /// The evidence that an alert's contacts are periodic.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +39,10 @@ pub struct Beacon {
     pub last: Timestamp,
     /// The severity the variation gave before the escalation.
     pub base_severity: Severity,
+    /// The contact times tested (bursts counted once; the latest
+    /// [`SHOWN_CONTACTS`]), for an analyst's timeline.
+    #[serde(default)]
+    pub contact_times: Vec<Timestamp>,
 }
 
 impl Beacon {
@@ -99,6 +105,7 @@ pub fn test(times: &[Timestamp], base_severity: Severity) -> Option<Beacon> {
         first: contacts[0],
         last: contacts[contacts.len() - 1],
         base_severity,
+        contact_times: contacts[contacts.len().saturating_sub(SHOWN_CONTACTS)..].to_vec(),
     })
 }
 

@@ -99,6 +99,10 @@ fn full_alert(variation: &Variation, severity: Severity, platform: Platform) -> 
             first: Timestamp::from_micros(1_700_000_000_000_000),
             last: Timestamp::from_micros(1_700_003_300_000_000),
             base_severity: Severity::Informational,
+            contact_times: vec![
+                Timestamp::from_micros(1_700_000_000_000_000),
+                Timestamp::from_micros(1_700_000_300_000_000),
+            ],
         }),
         digest: None,
     }

@@ -114,6 +114,8 @@ fn a_timer_is_escalated_and_irregular_contacts_are_not() {
         .unwrap();
     let beacon = timer.beacon.as_ref().expect("the timer is a beacon");
     assert_eq!(beacon.contacts, 96);
+    assert_eq!(beacon.contact_times.len(), 96);
+    assert!(beacon.contact_times.windows(2).all(|w| w[0] < w[1]));
     assert!((beacon.median_interval_seconds - 300.0).abs() < 15.0);
     assert!(beacon.dispersion <= 0.2);
     assert_eq!(beacon.base_severity, Severity::Informational);

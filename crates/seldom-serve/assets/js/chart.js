@@ -21,6 +21,24 @@ export function sparkline(counts, label) {
   return root;
 }
 
+/** A beacon's contacts on one time line, a tick each, first and last labelled. */
+export function contactTimeline(times) {
+  const ms = arr(times).map((t) => Date.parse(str(t))).filter((t) => Number.isFinite(t));
+  const W = 420, H = 34, L = 6, R = 6;
+  const root = svg('svg', { id: 'beacon-timeline', class: 'timeline', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img',
+    'aria-label': `${ms.length} contacts` }, svg('title', null, `${ms.length} contacts`));
+  if (!ms.length) return root;
+  const first = Math.min(...ms), last = Math.max(...ms), span = Math.max(1, last - first);
+  root.appendChild(svg('line', { x1: L, x2: W - R, y1: 12, y2: 12, class: 'axis' }));
+  for (const t of ms) {
+    const x = (L + ((t - first) / span) * (W - L - R)).toFixed(1);
+    root.appendChild(svg('line', { x1: x, x2: x, y1: 4, y2: 20, class: 'tick' }));
+  }
+  root.appendChild(svg('text', { x: L, y: 32, class: 'label' }, new Date(first).toISOString().slice(11, 19)));
+  root.appendChild(svg('text', { x: W - R, y: 32, class: 'label', 'text-anchor': 'end' }, new Date(last).toISOString().slice(11, 19) + ' UTC'));
+  return root;
+}
+
 export function prevalenceChart(destInfo, alert) {
   const prevalence = obj(alert.prevalence);
   const threshold = num(prevalence.rare_threshold);

@@ -8,7 +8,7 @@ import { arr, baseName, destinationKey, fmtNum, fmtTime, num, obj, str } from '.
 import { ApiError, api } from './api.js';
 import { alertHref, incidentHref, lastListHash, listHash } from './nav.js';
 import { dl, panel, sevBadge, statusBadge, textBlock } from './widgets.js';
-import { prevalenceChart } from './chart.js';
+import { contactTimeline, prevalenceChart } from './chart.js';
 import { triagePanel } from './triage.js';
 
 // What the alert is part of: its incident (every host the destination reached,
@@ -29,6 +29,7 @@ function storyPanel(alert) {
       `${fmtNum(beacon.contacts)} contacts about every ${fmtNum(num(beacon.median_interval_seconds) || 0)} s ` +
       `(dispersion ${(num(beacon.dispersion) || 0).toFixed(2)}), ${fmtTime(beacon.first)} to ${fmtTime(beacon.last)}; ` +
       `raised from ${str(beacon.base_severity)}`)]);
+    rows.push(['Contacts', contactTimeline(beacon.contact_times)]);
   }
   const digest = obj(alert.digest);
   if (num(digest.alerts) !== null) {
