@@ -40,6 +40,7 @@ fn connection(host: &str, second: i64) -> Option<Event> {
             destination_ip: std::net::IpAddr::from([198, 18, 0, 1]),
             destination_port: Some(443),
             destination_hostname: None,
+            bytes_sent: None,
         }),
     })
 }

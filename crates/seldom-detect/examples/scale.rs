@@ -134,6 +134,7 @@ fn flood(events: u64, max_keys: usize) {
                 destination_ip: ip,
                 destination_port: Some(443),
                 destination_hostname: None,
+                bytes_sent: None,
             }),
         };
         detector.push(event, &mut updates);

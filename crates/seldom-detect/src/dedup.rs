@@ -11,7 +11,7 @@
 use seldom_model::{HostName, Micros, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::beacon;
+use crate::beacon::{self, Beat};
 use crate::catalog::Severity;
 use crate::destination::DestinationKey;
 use crate::fast_map::FastMap;
@@ -51,9 +51,10 @@ struct OpenAlert {
     /// The variation's severity, which a beacon raises.
     #[serde(default)]
     severity: Option<Severity>,
-    /// Its contacts' times, sorted, for the beacon test ([`crate::beacon`]).
+    /// Its contacts (time, bytes sent), sorted, for the beacon test
+    /// ([`crate::beacon`]).
     #[serde(default)]
-    times: Vec<Timestamp>,
+    beats: Vec<Beat>,
 }
 
 /// The alerts still inside their dedup period.
@@ -69,10 +70,11 @@ impl DedupTable {
     pub fn repeat(
         &mut self,
         key: &DedupKey,
-        time: Timestamp,
+        beat: Beat,
         period: Micros,
         out: &mut Vec<AlertUpdate>,
     ) -> bool {
+        let time = beat.at;
         let Some(open) = self.open.get_mut(key) else {
             return false;
         };
@@ -83,14 +85,14 @@ impl DedupTable {
         open.last_seen = open.last_seen.max(time);
         // Tested only when the contact is not part of a burst: the verdict
         // cannot change otherwise.
-        let at = open.times.partition_point(|t| *t <= time);
+        let at = open.beats.partition_point(|b| b.at <= time);
         let near = |i: usize| {
-            open.times
+            open.beats
                 .get(i)
-                .is_some_and(|t| time.since(*t).0.abs() < beacon::BURST.0)
+                .is_some_and(|b| time.since(b.at).0.abs() < beacon::BURST.0)
         };
         let new_contact = !(near(at) || (at > 0 && near(at - 1)));
-        beacon::record(&mut open.times, time);
+        beacon::record(&mut open.beats, beat);
         out.push(AlertUpdate::Repeat {
             id: open.id.clone(),
             count: open.count,
@@ -98,7 +100,7 @@ impl DedupTable {
         });
         if new_contact
             && let Some(base) = open.severity
-            && let Some(found) = beacon::test(&open.times, base)
+            && let Some(found) = beacon::test(&open.beats, base)
         {
             out.push(AlertUpdate::Beacon {
                 id: open.id.clone(),
@@ -124,8 +126,9 @@ impl DedupTable {
         Some((open.id.as_str(), open.first_seen, open.count))
     }
 
-    /// Opens a new alert of `severity` for `key` at `time`.
-    pub fn open(&mut self, key: DedupKey, id: String, time: Timestamp, severity: Severity) {
+    /// Opens a new alert of `severity` for `key` at its first contact.
+    pub fn open(&mut self, key: DedupKey, id: String, beat: Beat, severity: Severity) {
+        let time = beat.at;
         self.open.insert(
             key,
             OpenAlert {
@@ -134,7 +137,7 @@ impl DedupTable {
                 last_seen: time,
                 count: 1,
                 severity: Some(severity),
-                times: vec![time],
+                beats: vec![beat],
             },
         );
     }

@@ -6,6 +6,7 @@
 
 use crate::alert::{Alert, AlertDestination, AlertProcess, PrevalenceEvidence};
 use crate::baseline::Prevalence;
+use crate::beacon::Beat;
 use crate::budget::BudgetTable;
 use crate::catalog::{Catalog, MatchSubject, ProcessView};
 use crate::config::DetectConfig;
@@ -127,10 +128,11 @@ impl Raise<'_> {
         };
         let variation = matched.variation;
         let dedup_key = dedup_key(&variation.id, &event, image.as_deref(), &key);
-        if state
-            .dedup
-            .repeat(&dedup_key, event.time, self.spans.dedup, out)
-        {
+        let beat = Beat {
+            at: event.time,
+            bytes: c.bytes_sent,
+        };
+        if state.dedup.repeat(&dedup_key, beat, self.spans.dedup, out) {
             state.stats.repeats += 1;
             return;
         }
@@ -191,9 +193,7 @@ impl Raise<'_> {
             digest: None,
         };
         alert.explanation = alert.sentence();
-        state
-            .dedup
-            .open(dedup_key, id, event.time, variation.severity);
+        state.dedup.open(dedup_key, id, beat, variation.severity);
         // Past the day's budget the alert folds into its variation's digest
         // (its repeats then find an alert no sink knows, and are dropped).
         if !state

@@ -35,6 +35,7 @@ fn connect(second: i64, ip: &str) -> Event {
             destination_ip: ip.parse().unwrap(),
             destination_port: Some(5355),
             destination_hostname: None,
+            bytes_sent: None,
         }),
     }
 }

@@ -103,6 +103,8 @@ fn full_alert(variation: &Variation, severity: Severity, platform: Platform) -> 
                 Timestamp::from_micros(1_700_000_000_000_000),
                 Timestamp::from_micros(1_700_000_300_000_000),
             ],
+            bytes_median: Some(512.0),
+            bytes_dispersion: Some(0.01),
         }),
         digest: None,
     }

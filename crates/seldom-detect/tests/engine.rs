@@ -437,6 +437,7 @@ fn wire(time: Timestamp, client: &str, ip: &str) -> Event {
             destination_ip: ip.parse().unwrap(),
             destination_port: Some(443),
             destination_hostname: None,
+            bytes_sent: None,
         }),
         client,
     )

@@ -385,6 +385,7 @@ impl AuditAssembler {
                     destination_ip: ip,
                     destination_port: Some(port),
                     destination_hostname: None,
+                    bytes_sent: None,
                 })
             }
             _ => return Ok(Decoded::Ignored(IgnoreReason::OtherEventId)),

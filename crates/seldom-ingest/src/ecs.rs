@@ -100,6 +100,7 @@ pub fn decode(
             destination_ip,
             destination_port: number(value, "destination.port")?,
             destination_hostname: text(value, "destination.domain"),
+            bytes_sent: None,
         })
     } else {
         return Ok(Decoded::Ignored(IgnoreReason::OtherEventId));

@@ -77,10 +77,11 @@ pub enum Field {
     ZeekQuery,
     ZeekAnswers,
     ZeekRcodeName,
+    ZeekOrigBytes,
 }
 
 impl Field {
-    pub const COUNT: usize = Field::ZeekRcodeName as usize + 1;
+    pub const COUNT: usize = Field::ZeekOrigBytes as usize + 1;
 
     /// The field a top-level Zeek JSON key stands for.
     pub fn zeek(name: &str) -> Option<Field> {
@@ -96,6 +97,7 @@ impl Field {
             "query" => Field::ZeekQuery,
             "answers" => Field::ZeekAnswers,
             "rcode_name" => Field::ZeekRcodeName,
+            "orig_bytes" => Field::ZeekOrigBytes,
             _ => return None,
         })
     }

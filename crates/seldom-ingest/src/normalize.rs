@@ -220,6 +220,7 @@ fn sysmon_connection(f: &RawRecord<'_>) -> Result<NetworkConnection, Malformed> 
         destination_ip: required_ip(f, Field::DestinationIp)?,
         destination_port: opt_port(f, Field::DestinationPort)?,
         destination_hostname: opt_string(f, Field::DestinationHostname),
+        bytes_sent: None,
     })
 }
 
@@ -333,6 +334,7 @@ fn security_connection(f: &RawRecord<'_>) -> Result<Option<NetworkConnection>, M
         destination_ip: required_ip(f, Field::DestAddress)?,
         destination_port: opt_port(f, Field::DestPort)?,
         destination_hostname: None,
+        bytes_sent: None,
     }))
 }
 

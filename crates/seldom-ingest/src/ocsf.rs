@@ -80,6 +80,7 @@ pub fn decode(
                 destination_ip,
                 destination_port: number(value, "dst_endpoint.port")?,
                 destination_hostname: text(value, "dst_endpoint.hostname"),
+                bytes_sent: None,
             })
         }
         (4003, _) => {

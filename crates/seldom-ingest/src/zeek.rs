@@ -91,6 +91,9 @@ pub fn zeek_record<'v>(
                 destination_ip,
                 destination_port: port("id.resp_p")?,
                 destination_hostname: None,
+                // Unset (`-`) when Zeek saw no payload count; a bad one is
+                // no count, not a bad record.
+                bytes_sent: field("orig_bytes").and_then(|b| b.parse().ok()),
             })
         }
         ZeekLog::Dns => {
@@ -236,6 +239,39 @@ mod tests {
         assert!(
             tsv.row("1\t2", origin()).is_err(),
             "short rows are malformed"
+        );
+    }
+
+    #[test]
+    fn a_conn_row_counts_the_bytes_its_originator_sent() {
+        let mut tsv = ZeekTsv::new();
+        assert!(tsv.header("#path\tconn"));
+        assert!(
+            tsv.header(
+                "#fields\tts\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\torig_bytes"
+            )
+        );
+        let sent = |row: &str| {
+            let Ok(Decoded::Event(e)) = tsv.row(row, origin()) else {
+                panic!("{row}")
+            };
+            let EventKind::NetworkConnection(c) = e.kind else {
+                panic!()
+            };
+            c.bytes_sent
+        };
+        assert_eq!(
+            sent("1692161622.1\t10.0.0.5\t50000\t198.18.0.9\t443\ttcp\t517"),
+            Some(517)
+        );
+        // Unset, or not a count: no count, and the connection is kept.
+        assert_eq!(
+            sent("1692161622.2\t10.0.0.5\t50001\t198.18.0.9\t443\ttcp\t-"),
+            None
+        );
+        assert_eq!(
+            sent("1692161622.3\t10.0.0.5\t50002\t198.18.0.9\t443\ttcp\tx"),
+            None
         );
     }
 }

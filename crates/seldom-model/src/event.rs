@@ -250,6 +250,10 @@ pub struct NetworkConnection {
     /// reverse (PTR) name: shown to the analyst, never used as the prevalence key.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub destination_hostname: Option<String>,
+    /// Bytes the originator sent, where the sensor counts them (Zeek's
+    /// `orig_bytes`): a beacon's payloads are as regular as its timer.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub bytes_sent: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -147,7 +147,7 @@ impl PartialSchema for AlertSchema {
             )
             .property(
                 "beacon",
-                object("{contacts, median_interval_seconds, dispersion, first, last, base_severity}: its contacts are periodic"),
+                object("{contacts, median_interval_seconds, dispersion, first, last, base_severity, contact_times, bytes_median?, bytes_dispersion?}: its contacts are periodic"),
             )
             .property(
                 "digest",

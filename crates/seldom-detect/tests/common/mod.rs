@@ -80,6 +80,7 @@ pub fn connect(host: &str, time: Timestamp, guid: &str, image: &str, ip: &str) -
             destination_ip: ip.parse().unwrap(),
             destination_port: Some(443),
             destination_hostname: None,
+            bytes_sent: None,
         }),
     )
 }

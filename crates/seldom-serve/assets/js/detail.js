@@ -28,7 +28,8 @@ function storyPanel(alert) {
     rows.push(['Beacon', el('span', { id: 'beacon' },
       `${fmtNum(beacon.contacts)} contacts about every ${fmtNum(num(beacon.median_interval_seconds) || 0)} s ` +
       `(dispersion ${(num(beacon.dispersion) || 0).toFixed(2)}), ${fmtTime(beacon.first)} to ${fmtTime(beacon.last)}; ` +
-      `raised from ${str(beacon.base_severity)}`)]);
+      `raised from ${str(beacon.base_severity)}` +
+      (num(beacon.bytes_median) !== null ? `; about ${fmtNum(beacon.bytes_median)} bytes each (dispersion ${(num(beacon.bytes_dispersion) || 0).toFixed(2)})` : ''))]);
     rows.push(['Contacts', contactTimeline(beacon.contact_times)]);
   }
   const digest = obj(alert.digest);
