@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use seldom_detect::explain::{ExplainTarget, StepOutcome, Verdict};
-use seldom_detect::{Alert, AlertUpdate, Catalog, DetectConfig, Sink, SinkError};
+use seldom_detect::{Alert, Catalog, DetectConfig};
 use seldom_model::Timestamp;
 
 use crate::alert_table::printable;
@@ -18,26 +18,6 @@ use crate::cli::ExplainArgs;
 use crate::output::Output;
 use crate::presorted::detect_files;
 use crate::settings;
-
-/// Each alert's final state, in the order raised.
-#[derive(Default)]
-struct Raised(Vec<Alert>);
-
-impl Sink for Raised {
-    fn apply(&mut self, update: AlertUpdate) -> Result<(), SinkError> {
-        match update {
-            AlertUpdate::New(alert, _) => self.0.push(*alert),
-            revision => {
-                for id in revision.revises() {
-                    if let Some(alert) = self.0.iter_mut().rev().find(|a| a.id == id) {
-                        revision.revise(alert);
-                    }
-                }
-            }
-        }
-        Ok(())
-    }
-}
 
 /// Detects `args.paths` as `scan` does (presorted), explaining `target`.
 fn detect(
@@ -50,9 +30,9 @@ fn detect(
     if let Some(target) = target {
         detector.explain(target);
     }
-    let mut raised = Raised::default();
+    let mut raised: Vec<Alert> = Vec::new();
     detect_files(&args.paths, &mut detector, &mut raised)?;
-    Ok((raised.0, detector.verdicts().to_vec()))
+    Ok((raised, detector.verdicts().to_vec()))
 }
 
 fn parse_time(flag: &str, text: Option<&str>) -> Result<Option<Timestamp>> {

@@ -29,11 +29,21 @@ pub trait Sink {
     }
 }
 
-/// A test's sink: the new alerts, in the order they were raised.
+/// The alerts in the order they were raised, each as its latest revision
+/// stands (repeats, beacons and incidents applied; a revision is found from
+/// the latest alert back, so this suits tests and small runs: a large one
+/// keeps an [`AlertBook`]).
 impl Sink for Vec<Alert> {
     fn apply(&mut self, update: AlertUpdate) -> Result<(), SinkError> {
-        if let AlertUpdate::New(alert, _) = update {
-            self.push(*alert);
+        match update {
+            AlertUpdate::New(alert, _) => self.push(*alert),
+            revision => {
+                for id in revision.revises() {
+                    if let Some(alert) = self.iter_mut().rev().find(|a| a.id == id) {
+                        revision.revise(alert);
+                    }
+                }
+            }
         }
         Ok(())
     }
