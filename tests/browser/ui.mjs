@@ -167,6 +167,13 @@ async function overview(page) {
   const ticks = await page.locator('#beacon-timeline line.tick').count();
   check(ticks === beacon.beacon.contact_times.length && ticks >= 8, `${ticks} ticks for ${beacon.beacon.contact_times.length} contacts`);
   check(await page.locator('#incident-link').count() === 1, 'the beacon alert shows no incident link');
+  // Its destination's page: hosts over time, and the beacon's contacts again.
+  await page.click('#dest-page-link');
+  await page.waitForFunction(() => location.hash.startsWith('#/destinations/'));
+  await page.locator('#dest-page-chart svg').waitFor();
+  await page.locator('#dest-page-alerts svg.timeline').first().waitFor();
+  const onPage = await page.locator('#dest-page-alerts svg.timeline line.tick').count();
+  check(onPage === beacon.beacon.contact_times.length, `the destination page shows ${onPage} contacts`);
   noDialogs();
   step(`beacon ${beacon.id}: ${beacon.severity} (from ${beacon.beacon.base_severity}), ${ticks} contacts on its time line`);
 }

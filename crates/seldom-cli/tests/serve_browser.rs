@@ -4,7 +4,8 @@
 //! The script signs in to the overview (incidents on several hosts, alerts
 //! above Informational, Informational groups with sparklines), opens the
 //! simulation's spread as an incident and its alerts, a group as the filtered
-//! list, and the simulation's beacon with its contacts on a time line; then
+//! list, and the simulation's beacon with its contacts on a time line (on its
+//! alert's page and its destination's page); then
 //! finds and opens such an alert, checks the markup shows
 //! as text and never runs, acknowledges it, allowlists its destination (which
 //! resolves the other alert), reads the status page, and takes a screenshot.

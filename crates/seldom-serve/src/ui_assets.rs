@@ -56,6 +56,7 @@ pub static ASSETS: &[Asset] = &[
     module!("list.js"),
     module!("overview.js"),
     module!("incidents.js"),
+    module!("destination.js"),
     module!("detail.js"),
     module!("chart.js"),
     module!("triage.js"),

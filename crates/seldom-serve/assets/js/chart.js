@@ -22,10 +22,10 @@ export function sparkline(counts, label) {
 }
 
 /** A beacon's contacts on one time line, a tick each, first and last labelled. */
-export function contactTimeline(times) {
+export function contactTimeline(times, id) {
   const ms = arr(times).map((t) => Date.parse(str(t))).filter((t) => Number.isFinite(t));
   const W = 420, H = 34, L = 6, R = 6;
-  const root = svg('svg', { id: 'beacon-timeline', class: 'timeline', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img',
+  const root = svg('svg', { id: id || null, class: 'timeline', width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img',
     'aria-label': `${ms.length} contacts` }, svg('title', null, `${ms.length} contacts`));
   if (!ms.length) return root;
   const first = Math.min(...ms), last = Math.max(...ms), span = Math.max(1, last - first);

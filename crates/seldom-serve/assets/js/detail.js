@@ -10,6 +10,7 @@ import { alertHref, incidentHref, lastListHash, listHash } from './nav.js';
 import { dl, panel, sevBadge, statusBadge, textBlock } from './widgets.js';
 import { contactTimeline, prevalenceChart } from './chart.js';
 import { triagePanel } from './triage.js';
+import { destinationHref } from './destination.js';
 
 // What the alert is part of: its incident (every host the destination reached,
 // alerted or spread), its beacon (contacts on a timer), or, for a digest, the
@@ -30,7 +31,7 @@ function storyPanel(alert) {
       `(dispersion ${(num(beacon.dispersion) || 0).toFixed(2)}), ${fmtTime(beacon.first)} to ${fmtTime(beacon.last)}; ` +
       `raised from ${str(beacon.base_severity)}` +
       (num(beacon.bytes_median) !== null ? `; about ${fmtNum(beacon.bytes_median)} bytes each (dispersion ${(num(beacon.bytes_dispersion) || 0).toFixed(2)})` : ''))]);
-    rows.push(['Contacts', contactTimeline(beacon.contact_times)]);
+    rows.push(['Contacts', contactTimeline(beacon.contact_times, 'beacon-timeline')]);
   }
   const digest = obj(alert.digest);
   if (num(digest.alerts) !== null) {
@@ -117,7 +118,8 @@ function destinationPanel(alert) {
       ['Host name', str(d.hostname) ? el('span', { class: 'mono wrap' }, str(d.hostname)) : null],
       ['Forward name', str(d.forward_name) ? el('span', { class: 'mono wrap' }, str(d.forward_name)) : null],
       ['Registered domain', str(d.registered_domain) ? el('span', { class: 'mono wrap' }, str(d.registered_domain)) : null],
-      ['Key', key ? el('span', null, el('span', { class: 'tag' }, key.type || 'key'), ' ', el('span', { class: 'mono wrap', id: 'dest-key' }, key.value)) : null],
+      ['Key', key ? el('span', null, el('span', { class: 'tag' }, key.type || 'key'), ' ', el('span', { class: 'mono wrap', id: 'dest-key' }, key.value), ' ',
+        el('a', { id: 'dest-page-link', href: destinationHref(key.value) }, 'destination page')) : null],
       ['At alert time', hostsInWindow !== null
         ? `${fmtNum(hostsInWindow)} other host${hostsInWindow === 1 ? '' : 's'}${active !== null ? ` of ${fmtNum(active)} active` : ''} in ${fmtNum(num(p.window_days) ?? 30)} days` +
           (num(p.rare_threshold) !== null ? ` (rare: fewer than ${fmtNum(p.rare_threshold)})` : '')

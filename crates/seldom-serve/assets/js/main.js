@@ -13,10 +13,11 @@
 // the API reaches the login form through a handler registered here, which is
 // what keeps the arrows pointing down.
 //
-//   main       -> overview incidents list detail allowlist status shell nav api dom
+//   main       -> overview incidents list detail destination allowlist status shell nav api dom
 //   overview   -> incidents list chart widgets nav api format dom
 //   incidents  -> widgets nav api format dom
-//   detail     -> chart triage widgets nav api format dom
+//   detail     -> destination chart triage widgets nav api format dom
+//   destination -> chart widgets nav api format dom
 //   list       -> widgets nav api format dom
 //   allowlist  -> widgets shell api format dom
 //   status     -> widgets shell api format dom
@@ -37,6 +38,7 @@ import { renderAlertList } from './list.js';
 import { renderOverview } from './overview.js';
 import { renderIncident, renderIncidents } from './incidents.js';
 import { renderAlertDetail } from './detail.js';
+import { renderDestination } from './destination.js';
 import { renderAllowlist } from './allowlist.js';
 import { renderStatus } from './status.js';
 
@@ -72,6 +74,9 @@ function render() {
   } else if (parts[0] === 'incidents') {
     setActiveNav('incidents');
     renderIncidents(view, isCurrent).catch(showError);
+  } else if (parts[0] === 'destinations' && parts.length >= 2) {
+    setActiveNav('alerts');
+    renderDestination(view, parts.slice(1).join('/'), isCurrent).catch(showError);
   } else if (parts[0] === 'alerts' && parts.length >= 2) {
     setActiveNav('alerts');
     renderAlertDetail(view, parts.slice(1).join('/'), isCurrent).catch(showError);
