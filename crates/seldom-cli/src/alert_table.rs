@@ -125,14 +125,17 @@ pub fn render(alert: &Alert) -> String {
 /// destination and every host (alerted or spread), then its alerts.
 pub fn render_by_incident(alerts: &[Alert]) -> String {
     let mut groups: Vec<(Option<&IncidentRef>, Vec<&Alert>)> = Vec::new();
+    let mut by_id: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
     for alert in alerts {
-        let id = alert.incident.as_ref().map(|i| &i.id);
-        match groups
-            .iter_mut()
-            .find(|(i, _)| id.is_some() && i.map(|i| &i.id) == id)
-        {
-            Some((_, members)) => members.push(alert),
-            None => groups.push((alert.incident.as_ref(), vec![alert])),
+        let incident = alert.incident.as_ref();
+        match incident.and_then(|i| by_id.get(i.id.as_str())) {
+            Some(&at) => groups[at].1.push(alert),
+            None => {
+                if let Some(i) = incident {
+                    by_id.insert(i.id.as_str(), groups.len());
+                }
+                groups.push((incident, vec![alert]));
+            }
         }
     }
     let mut out = String::new();

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use seldom_detect::explain::{ExplainTarget, StepOutcome, Verdict};
-use seldom_detect::{Alert, Catalog, DetectConfig};
+use seldom_detect::{Alert, AlertBook, Catalog, DetectConfig};
 use seldom_model::Timestamp;
 
 use crate::alert_table::printable;
@@ -30,9 +30,12 @@ fn detect(
     if let Some(target) = target {
         detector.explain(target);
     }
-    let mut raised: Vec<Alert> = Vec::new();
+    let mut raised = AlertBook::default();
     detect_files(&args.paths, &mut detector, &mut raised)?;
-    Ok((raised, detector.verdicts().to_vec()))
+    Ok((
+        raised.0.into_values().collect(),
+        detector.verdicts().to_vec(),
+    ))
 }
 
 fn parse_time(flag: &str, text: Option<&str>) -> Result<Option<Timestamp>> {

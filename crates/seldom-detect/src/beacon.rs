@@ -26,7 +26,7 @@ pub const MAX_DISPERSION: f64 = 0.2;
 /// Contacts closer than this are one contact.
 pub const BURST: Micros = Micros(1_000_000);
 /// Contact times kept per open alert (the latest win).
-pub const MAX_CONTACTS: usize = 512;
+pub const MAX_CONTACTS: usize = 256;
 /// Contact times a beacon's evidence shows.
 pub const SHOWN_CONTACTS: usize = 200;
 

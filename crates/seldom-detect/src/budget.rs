@@ -46,20 +46,23 @@ pub struct BudgetTable {
 }
 
 impl BudgetTable {
-    /// Whether `alert` may be raised under `budget` (0: no budget). One
-    /// that may not is folded into its variation's digest of the day; the
-    /// digests of an earlier day are raised first, into `out`.
+    /// Whether `alert` may be raised under `budget` (0: no budget) on the
+    /// organization's `today` (the detector's upkeep day, which one host's
+    /// clock running ahead does not move; the alert's own day without one).
+    /// One that may not is folded into its variation's digest of the day;
+    /// the digests of an earlier day are raised first, into `out`.
     pub fn admit(
         &mut self,
         alert: &Alert,
         event: &Event,
         budget: u32,
+        today: Option<i64>,
         out: &mut Vec<AlertUpdate>,
     ) -> bool {
         if budget == 0 {
             return true;
         }
-        let day = alert.first_seen.day();
+        let day = today.unwrap_or_else(|| alert.first_seen.day());
         match self.day {
             Some(today) if day < today => {
                 // A late alert of a closed day: raised, not counted against
@@ -137,7 +140,12 @@ fn digest_alert(folded: Folded, day: i64, budget: u32) -> AlertUpdate {
         hosts,
     } = folded;
     let mut alert = *first;
-    let id_text = format!("digest\u{1f}{}\u{1f}{day}", alert.variation);
+    // The first folded alert names the digest: two digests of one variation
+    // and day (two key partitions, or two `--state` runs) keep both.
+    let id_text = format!(
+        "digest\u{1f}{}\u{1f}{day}\u{1f}{}",
+        alert.variation, alert.id
+    );
     alert.id = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(id_text.as_bytes()));
     alert.name = format!("{} (digest of the day)", alert.name);
     alert.count = alerts;

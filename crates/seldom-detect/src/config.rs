@@ -171,6 +171,14 @@ impl DetectConfig {
         if self.incident_window.is_zero() {
             return Err(invalid("incident_window", "must be longer than zero"));
         }
+        // A cluster's publisher keeps an alert for revisions for its dedup
+        // period only: an incident may not outlast it.
+        if self.incident_window > Duration::from_secs(86_400 * u64::from(self.dedup_days)) {
+            return Err(invalid(
+                "incident_window",
+                "may not be longer than dedup_days (an incident revises its alerts, which a cluster keeps for the dedup period)",
+            ));
+        }
         if self.chain_depth == 0 || self.chain_depth > 64 {
             return Err(invalid("chain_depth", "must be between 1 and 64"));
         }

@@ -21,8 +21,13 @@ use crate::catalog::Severity;
 use crate::destination::DestinationKey;
 use crate::fast_map::FastMap;
 
-/// Hosts listed per incident; past it, further hosts are only counted.
-const MAX_HOSTS: usize = 1_000;
+/// Hosts listed per incident; past it, further contacts are only counted.
+/// (Each change of the list reaches every alert of the incident, so the list
+/// is kept short enough for that to stay cheap.)
+const MAX_HOSTS: usize = 200;
+/// Alerts an incident names for its revisions; later ones keep the incident
+/// as it stood when they were raised.
+const MAX_ALERTS: usize = 1_000;
 
 /// One host of an incident.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,7 +46,8 @@ pub struct Incident {
     pub first_seen: Timestamp,
     pub last_seen: Timestamp,
     pub hosts: Vec<IncidentHost>,
-    /// Hosts past the listed ones (a destination that became popular).
+    /// Contacts by hosts past the listed ones (a destination that became
+    /// popular), counted, not named.
     #[serde(default)]
     pub more_hosts: u64,
     pub variations: Vec<String>,
@@ -76,17 +82,27 @@ impl Incident {
         let listed = self.hosts.len();
         match self.hosts.iter_mut().find(|h| h.host == host) {
             Some(known) => {
-                let changed = (alerted && !known.alerted) || time < known.first_contact;
+                let earlier = time < known.first_contact;
+                let changed = (alerted && !known.alerted) || earlier;
                 known.alerted |= alerted;
                 known.first_contact = known.first_contact.min(time);
+                if earlier {
+                    self.hosts.sort_by_key(|h| h.first_contact);
+                }
                 changed
             }
             None if listed < MAX_HOSTS => {
-                self.hosts.push(IncidentHost {
-                    host: host.to_owned(),
-                    first_contact: time,
-                    alerted,
-                });
+                // In the order of first contact, whatever the order filed
+                // (an alert that waited for its process comes late).
+                let at = self.hosts.partition_point(|h| h.first_contact <= time);
+                self.hosts.insert(
+                    at,
+                    IncidentHost {
+                        host: host.to_owned(),
+                        first_contact: time,
+                        alerted,
+                    },
+                );
                 true
             }
             None => {
@@ -105,14 +121,18 @@ pub struct IncidentTable {
 
 impl IncidentTable {
     /// Files a new alert: into the open incident of its key when the alert
-    /// falls inside its window, else into a new one. Returns the incident.
-    pub fn on_alert(&mut self, alert: &Alert, window: Micros) -> &Incident {
+    /// falls inside its window, else into a new one. Returns the incident,
+    /// and whether what its earlier alerts carry of it changed (a new host,
+    /// or an earlier first alert: one that waited for its process start can
+    /// be filed after a later one, and the incident then starts, and is
+    /// named, at it, as a destination-key partition names it).
+    pub fn on_alert(&mut self, alert: &Alert, window: Micros) -> (&Incident, bool) {
         let key = &alert.destination.key;
         let time = alert.first_seen;
         let current = self
             .open
             .get(key)
-            .is_some_and(|i| time >= i.first_seen && time.since(i.first_seen) < window);
+            .is_some_and(|i| time.since(i.first_seen).0.abs() < window.0);
         if !current {
             self.open.insert(
                 key.clone(),
@@ -132,13 +152,21 @@ impl IncidentTable {
         let Some(incident) = self.open.get_mut(key) else {
             unreachable!("inserted above")
         };
-        incident.note_host(&alert.host, time, true);
+        let mut changed = false;
+        if time < incident.first_seen {
+            incident.first_seen = time;
+            incident.id = Incident::id_for(key, time);
+            changed = true;
+        }
+        changed |= incident.note_host(&alert.host, time, true);
         incident.severity = incident.severity.max(alert.severity);
         if !incident.variations.contains(&alert.variation) {
             incident.variations.push(alert.variation.clone());
         }
-        incident.alerts.push(alert.id.clone());
-        incident
+        if incident.alerts.len() < MAX_ALERTS {
+            incident.alerts.push(alert.id.clone());
+        }
+        (incident, changed && incident.alerts.len() > 1)
     }
 
     /// Notes any contact of `key` by `host` at `time`: a host new to the
@@ -152,7 +180,7 @@ impl IncidentTable {
         window: Micros,
     ) -> Option<&Incident> {
         let incident = self.open.get_mut(key)?;
-        if time < incident.first_seen || time.since(incident.first_seen) >= window {
+        if time.since(incident.first_seen).0.abs() >= window.0 {
             return None;
         }
         incident

@@ -30,6 +30,8 @@ pub(crate) struct Raise<'a> {
 
 /// What raising an alert changes: the open alerts and the counters.
 pub(crate) struct RaiseState<'a> {
+    /// The detector's upkeep day (the noise budget's day).
+    pub today: Option<i64>,
     pub dedup: &'a mut DedupTable,
     pub budget: &'a mut BudgetTable,
     pub incidents: &'a mut IncidentTable,
@@ -196,18 +198,22 @@ impl Raise<'_> {
         state.dedup.open(dedup_key, id, beat, variation.severity);
         // Past the day's budget the alert folds into its variation's digest
         // (its repeats then find an alert no sink knows, and are dropped).
-        if !state
-            .budget
-            .admit(&alert, &event, self.config.max_alerts_per_day, out)
-        {
+        if !state.budget.admit(
+            &alert,
+            &event,
+            self.config.max_alerts_per_day,
+            state.today,
+            out,
+        ) {
             state.stats.folded_into_digest += 1;
             return;
         }
         state.stats.alerts += 1;
-        let incident = state.incidents.on_alert(&alert, self.spans.incident);
+        let (incident, changed) = state.incidents.on_alert(&alert, self.spans.incident);
         alert.incident = Some(incident.reference());
-        // The incident's earlier alerts learn of the new host.
-        let earlier = (incident.alerts.len() > 1).then(|| incident.clone());
+        // The incident's earlier alerts learn of the new host (or its new
+        // start); a host already listed changes nothing they carry.
+        let earlier = changed.then(|| incident.clone());
         out.push(AlertUpdate::New(Box::new(alert), Box::new(event)));
         if let Some(incident) = earlier {
             out.push(AlertUpdate::Incident(Box::new(incident)));

@@ -15,7 +15,9 @@
 //! per window. A cell is then the candidates rare in it, deduplicated as the
 //! detector does (one alert per key per dedup period) and grouped into
 //! incidents by destination key as the detector does; so the cell at the
-//! settings in use is what `scan` raises on the same data.
+//! settings in use is what `scan` raises on the same data (before any
+//! `max_alerts_per_day` budget; and under a flood past `max_keys` the widest
+//! baseline evicts differently).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -227,12 +229,16 @@ fn replay<'a>(
             .entry(c.dedup.variation.clone())
             .or_default() += 1;
         let key = &c.dedup.destination;
-        let joins = incidents
-            .get(key)
-            .is_some_and(|first| c.time >= *first && c.time.since(*first) < incident_window);
-        if !joins {
-            incidents.insert(key, c.time);
-            out.incidents += 1;
+        match incidents.get_mut(key) {
+            // Within the window either side; an earlier alert (one that
+            // waited for its process) moves the incident's start.
+            Some(first) if c.time.since(*first).0.abs() < incident_window.0 => {
+                *first = (*first).min(c.time);
+            }
+            _ => {
+                incidents.insert(key, c.time);
+                out.incidents += 1;
+            }
         }
     }
     out

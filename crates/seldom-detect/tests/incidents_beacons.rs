@@ -182,3 +182,30 @@ fn past_the_daily_budget_alerts_fold_into_one_digest_and_the_next_day_starts_who
     );
     assert_eq!(d.stats().folded_into_digest, 5);
 }
+
+#[test]
+fn an_alert_that_waited_for_its_process_joins_the_incident_a_later_one_opened() {
+    let mut events = organization();
+    // ws0's connection is logged before its process start (it waits for
+    // it); ws1 alerts on the same destination in between.
+    events.push(connect(
+        "ws0",
+        at(16, 7_200),
+        "ws0-late",
+        RUNDLL,
+        "45.33.50.1",
+    ));
+    events.push(start("ws0", at(16, 7_300), "ws0-late", RUNDLL, None));
+    events.extend(tool_contact("ws1", 16, 7_250, "45.33.50.1"));
+    let alerts: Vec<Alert> = detect(events)
+        .into_iter()
+        .filter(|a| a.destination.ip.to_string() == "45.33.50.1")
+        .collect();
+    assert_eq!(alerts.len(), 2);
+    let ids: Vec<&str> = alerts
+        .iter()
+        .map(|a| a.incident.as_ref().unwrap().id.as_str())
+        .collect();
+    assert_eq!(ids[0], ids[1], "one incident, not two");
+    assert_eq!(alerts[0].incident.as_ref().unwrap().hosts, ["ws0", "ws1"]);
+}

@@ -261,8 +261,18 @@ impl AlertIndex {
             &q.min_severity,
             "high, medium, low or informational",
         )?;
-        let image = q.image.as_deref().filter(|i| !i.is_empty());
-        let domain = q.domain.as_deref().filter(|d| !d.is_empty());
+        // Compared in lower case, as the alert groups name them.
+        let image = q
+            .image
+            .as_deref()
+            .filter(|i| !i.is_empty())
+            .map(str::to_lowercase);
+        let domain = q
+            .domain
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .map(str::to_lowercase);
+        let (image, domain) = (image.as_deref(), domain.as_deref());
         let text =
             q.q.as_deref()
                 .map(str::to_lowercase)
@@ -276,8 +286,8 @@ impl AlertIndex {
                     && to.is_none_or(|t| a.first_seen <= t)
                     && severity.is_none_or(|s| a.severity == s)
                     && min_severity.is_none_or(|s| a.severity >= s)
-                    && image.is_none_or(|i| image_of(a).eq_ignore_ascii_case(i))
-                    && domain.is_none_or(|d| domain_of(a).eq_ignore_ascii_case(d))
+                    && image.is_none_or(|i| image_of(a).to_lowercase() == i)
+                    && domain.is_none_or(|d| domain_of(a).to_lowercase() == d)
                     && status.is_none_or(|s| r.triage.status == s)
                     && q.variation
                         .as_deref()

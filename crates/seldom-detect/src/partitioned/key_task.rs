@@ -176,6 +176,7 @@ impl KeyTask {
             catalog: &self.catalog,
         };
         let state = RaiseState {
+            today: self.state.current_day,
             dedup: &mut self.state.dedup,
             budget: &mut self.state.budget,
             incidents: &mut self.state.incidents,

@@ -31,13 +31,14 @@ function groupTable(by, groups) {
     const g = obj(g0);
     const key = str(g.key);
     const href = listHash({ severity: 'informational', [filter]: key });
-    const tr = el('tr', { class: 'row-link', dataset: { group: key } },
-      el('td', { class: 'mono wrap' }, el('a', { href }, key || '(unknown)')),
+    // The alerts of no known image or domain have no filter to open them by.
+    const tr = el('tr', { class: key ? 'row-link' : '', dataset: { group: key } },
+      el('td', { class: 'mono wrap' }, key ? el('a', { href }, key) : '(unknown)'),
       el('td', { class: 'num' }, fmtNum(num(g.alerts) || 0)),
       el('td', { class: 'num' }, fmtNum(num(g.open) || 0)),
       el('td', { class: 'num' }, fmtNum(num(g.hosts) || 0)),
       el('td', null, sparkline(g.daily, `${fmtNum(num(g.alerts) || 0)} alerts, daily over the last ${arr(g.daily).length} days`)));
-    tr.addEventListener('click', (e) => { if (!e.target.closest('a')) navigate(href); });
+    if (key) tr.addEventListener('click', (e) => { if (!e.target.closest('a')) navigate(href); });
     tbody.appendChild(tr);
   }
   return el('table', { id: 'info-groups', class: 'grid', dataset: { by } },
