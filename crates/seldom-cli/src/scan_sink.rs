@@ -74,18 +74,17 @@ impl Sink for AlertSink<'_> {
             let Some(&at) = self.index.get(id) else {
                 continue;
             };
-            let before = (
-                self.alerts[at].beacon.is_some(),
-                self.alerts[at].incident.as_ref().map(|i| i.hosts.len()),
-            );
-            update.revise(&mut self.alerts[at]);
-            let after = (
-                self.alerts[at].beacon.is_some(),
-                self.alerts[at].incident.as_ref().map(|i| i.hosts.len()),
-            );
             // Streamed: written again when it becomes a beacon or its
             // incident gains a host, not for every repeat.
-            if !self.hold && before != after {
+            let shown = |a: &Alert| {
+                (
+                    a.beacon.is_some(),
+                    a.incident.as_ref().map(|i| i.hosts.len()),
+                )
+            };
+            let before = shown(&self.alerts[at]);
+            update.revise(&mut self.alerts[at]);
+            if !self.hold && before != shown(&self.alerts[at]) {
                 self.write(at)?;
             }
         }

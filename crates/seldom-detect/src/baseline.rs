@@ -74,6 +74,15 @@ impl KeyPrevalence {
         &self.recent
     }
 
+    /// Hosts kept other than `host` whose last contact is on `start` (a UTC
+    /// day) or later.
+    fn others_since(&self, host: HostId, start: i64) -> usize {
+        self.recent
+            .iter()
+            .filter(|(h, day)| *h != host && *day >= start)
+            .count()
+    }
+
     /// `(day, hosts)` for the days of the window with contacts, oldest first.
     pub fn daily(&self) -> &[(i64, u32)] {
         &self.daily
@@ -120,14 +129,8 @@ impl Baseline {
                 first_seen_in_org: None,
             };
         };
-        let start = self.window_start(at.day());
-        let others = known
-            .recent
-            .iter()
-            .filter(|(h, day)| *h != host && *day >= start)
-            .count();
         Prevalence {
-            other_hosts_in_window: others,
+            other_hosts_in_window: known.others_since(host, self.window_start(at.day())),
             first_seen_in_org: Some(known.first_seen),
         }
     }
@@ -143,15 +146,9 @@ impl Baseline {
         at: Timestamp,
         days: u32,
     ) -> usize {
-        let Some(known) = self.keys.get(key) else {
-            return 0;
-        };
-        let start = at.day() - i64::from(days.max(1)) + 1;
-        known
-            .recent
-            .iter()
-            .filter(|(h, day)| *h != host && *day >= start)
-            .count()
+        self.keys.get(key).map_or(0, |known| {
+            known.others_since(host, at.day() - i64::from(days.max(1)) + 1)
+        })
     }
 
     /// Records that `host` contacted `key` at `at`.

@@ -67,11 +67,6 @@ impl Detector {
         match self.stage {
             Stage::Whole => {
                 let active_hosts = self.active_hosts(contact.event.time);
-                let raise = Raise {
-                    config: &self.config,
-                    spans: &self.spans,
-                    catalog: &self.catalog,
-                };
                 let state = RaiseState {
                     today: self.state.current_day,
                     dedup: &mut self.state.dedup,

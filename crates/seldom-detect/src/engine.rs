@@ -312,7 +312,7 @@ impl Detector {
             .clock
             .note_platform(event.platform, event.time, self.spans.training);
         if let Some(tuning) = &mut self.tuning {
-            tuning.processed(host_id, event.time.day(), event.platform, event.time);
+            tuning.processed(host_id, day, event.platform, event.time);
         }
         if self.state.current_day.is_none_or(|d| day > d) {
             // What waited past its deadline (for its process start, or a

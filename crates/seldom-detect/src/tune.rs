@@ -116,7 +116,9 @@ impl Tuning {
         }
     }
 
-    /// An event was processed: a host-day, and its platform in each window.
+    /// An event was processed: a host-day (`day`, the detector's upkeep day,
+    /// which a record ahead of the organization's clock does not move), and
+    /// its platform in each window.
     pub fn processed(&mut self, host: HostId, day: i64, platform: Platform, time: Timestamp) {
         self.host_days.insert((host, day));
         for (clock, days) in self.clocks.iter_mut().zip(&self.grid.training_days) {

@@ -12,7 +12,9 @@ use seldom_model::MICROS_PER_DAY;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::alerts::{AlertIndex, BadQuery, count_param, domain_of, image_of, severity_choice};
+use crate::alerts::{
+    AlertIndex, BadQuery, count_param, domain_of, image_of, parse_choice, severity_choice,
+};
 use crate::schema::choice;
 
 fn by_choice() -> utoipa::openapi::Object {
@@ -66,16 +68,10 @@ impl AlertIndex {
         if by != "image" && by != "domain" {
             return Err(BadQuery(format!("by: {by:?} is not image or domain")));
         }
-        let severity: Option<Severity> = match q.severity.as_deref() {
+        // Absent: Informational; empty: every severity.
+        let severity: Option<Severity> = match &q.severity {
             None => Some(Severity::Informational),
-            Some("") => None,
-            Some(s) => Some(
-                serde_json::from_value(serde_json::Value::String(s.to_owned())).map_err(|_| {
-                    BadQuery(format!(
-                        "severity: {s:?} is not high, medium, low or informational"
-                    ))
-                })?,
-            ),
+            given => parse_choice("severity", given, "high, medium, low or informational")?,
         };
         let days = count_param("days", q.days, 14)?.clamp(1, 90);
         let limit = count_param("limit", q.limit, 50)?.min(1000);

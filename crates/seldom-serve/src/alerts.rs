@@ -187,7 +187,7 @@ pub(crate) fn count_param(name: &str, value: Option<i64>, default: i64) -> Resul
 }
 
 /// One of an enum's snake_case names, or absent when empty.
-fn parse_choice<T: for<'de> Deserialize<'de>>(
+pub(crate) fn parse_choice<T: for<'de> Deserialize<'de>>(
     name: &str,
     text: &Option<String>,
     expected: &str,
