@@ -52,6 +52,7 @@ pub fn worker(args: &WorkerArgs) -> Result<ExitCode> {
         ingest: IngestOptions {
             normalize: NormalizeOptions {
                 host_naming: file.detect.host_naming,
+                ..NormalizeOptions::default()
             },
             decode_threads: 1,
             ..IngestOptions::default()

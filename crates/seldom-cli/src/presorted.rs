@@ -19,6 +19,7 @@ pub fn detect_files(
     let options = IngestOptions {
         normalize: NormalizeOptions {
             host_naming: detector.config().host_naming,
+            ..NormalizeOptions::default()
         },
         ..IngestOptions::default()
     };

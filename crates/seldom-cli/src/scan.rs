@@ -58,6 +58,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let options = IngestOptions {
         normalize: NormalizeOptions {
             host_naming: config.host_naming,
+            prefilter: !args.no_prefilter,
         },
         max_line_bytes: args.max_line_bytes,
         audit_host: args.audit_host.clone(),

@@ -63,6 +63,9 @@ impl JsonDecoder {
 
     /// Decodes one JSON document (one line of a JSON-lines file).
     pub fn decode(&mut self, text: &str, origin: Location) -> Result<Decoded, Malformed> {
+        if self.options.prefilter && crate::prefilter::is_unread_event(text.as_bytes()) {
+            return Ok(Decoded::Ignored(IgnoreReason::OtherEventId));
+        }
         let record =
             json::walk(text).map_err(|e| Malformed::new(SkipReason::BadJson, e.to_string()))?;
         let mut fields = record.fields;

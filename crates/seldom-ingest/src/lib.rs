@@ -34,6 +34,7 @@ mod normalize;
 mod ocsf;
 mod options;
 mod parallel;
+mod prefilter;
 mod source;
 mod stats;
 mod text_stream;

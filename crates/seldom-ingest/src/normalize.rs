@@ -25,9 +25,22 @@ use crate::fields::{Field, RawRecord};
 use crate::stats::{IgnoreReason, Malformed, SkipReason};
 
 /// Settings that shape normalized events.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct NormalizeOptions {
     pub host_naming: HostNaming,
+    /// Count JSON lines whose event id no source reads from their bytes,
+    /// without parsing them (`prefilter`); on by default. Off, every line is
+    /// parsed: the plain path the prefilter is tested against.
+    pub prefilter: bool,
+}
+
+impl Default for NormalizeOptions {
+    fn default() -> Self {
+        NormalizeOptions {
+            host_naming: HostNaming::default(),
+            prefilter: true,
+        }
+    }
 }
 
 /// What one well-formed record became.

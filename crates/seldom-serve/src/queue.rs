@@ -104,7 +104,10 @@ pub fn decode_bytes(
     host_naming: HostNaming,
 ) -> (Vec<Event>, IngestStats) {
     let mut ingestor = Ingestor::new(IngestOptions {
-        normalize: NormalizeOptions { host_naming },
+        normalize: NormalizeOptions {
+            host_naming,
+            ..NormalizeOptions::default()
+        },
         // A batch is small: decoding it on the calling thread is enough.
         decode_threads: 1,
         ..IngestOptions::default()

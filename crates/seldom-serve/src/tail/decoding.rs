@@ -63,7 +63,10 @@ impl StreamDecoder {
         host_naming: HostNaming,
     ) -> std::io::Result<Self> {
         let options = IngestOptions {
-            normalize: NormalizeOptions { host_naming },
+            normalize: NormalizeOptions {
+                host_naming,
+                ..NormalizeOptions::default()
+            },
             max_line_bytes: MAX_LINE_BYTES,
             decode_threads: 1,
             ..IngestOptions::default()

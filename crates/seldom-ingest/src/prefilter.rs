@@ -1,0 +1,324 @@
+//! Records no source reads, recognised from their bytes before any parse.
+//!
+//! Most lines of a real export are events seldom never reads (Sysmon 10,
+//! Security 4624, ...): 98 % of the OTRF recordings. Parsing each one only to
+//! learn its event id costs most of a scan. This module walks a line's
+//! structure without building anything (strings are skipped with `memchr`,
+//! values are not decoded), finds the event id where the walker in `json.rs`
+//! would read it, and says whether the full decode would certainly answer
+//! `other_event_id`. The decoder then counts the line as exactly that.
+//!
+//! It answers "drop" only when sure, and "decode it" otherwise:
+//! - the event id must sit where the walker reads it (top-level `EventID` or
+//!   `event_id`, `winlog.event_id`, evtx_dump's `Event.System.EventID`) and be
+//!   plain digits, quoted or not; an id some source reads (1, 3, 5, 22, 4688,
+//!   5156) keeps the line, as does any other form (`" 3"`, `3.0`, an object);
+//! - anything that sends the walker down another path keeps the line:
+//!   `SyslogMessage`, a string `EventData` (Azure), Zeek's `id.orig_h`, a
+//!   top-level `TimeCreated` without a zone (the decoder learns the local-time
+//!   offset from such records, read or not);
+//! - so does a key written with an escape (`"Event\u0049D"` is `EventID` to
+//!   serde, not to a byte search), and a line whose structure does not close
+//!   (a truncated line is left to the parser, which counts it as malformed).
+//!
+//! The structure is checked (strings closed, brackets balanced and matched,
+//! nothing after the end) but values are not: a line with an id no source
+//! reads and, say, a bare control character inside a string is counted as
+//! ignored rather than as malformed. Either way no event is lost.
+
+use memchr::memchr2;
+
+use crate::normalize::is_read_event_id;
+
+/// The container a key sits in, as far as the walker tells them apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Container {
+    Root,
+    Winlog,
+    Event,
+    EventSystem,
+    OtherObject,
+    Array,
+}
+
+/// What a key means for the verdict.
+enum Role {
+    /// The walker reads the event id from this key.
+    EventId,
+    /// The value, if an object, is this container.
+    Opens(Container),
+    /// The walker takes another path for the line: decode it.
+    OtherPath,
+    /// A string `EventData` is Azure's embedded data: decode it.
+    EventData,
+    /// A zone-less `TimeCreated` teaches the decoder an offset: decode it.
+    TimeCreated,
+    Plain,
+}
+
+fn role(container: Container, key: &[u8]) -> Role {
+    match (container, key) {
+        (Container::Root, b"EventID" | b"event_id") => Role::EventId,
+        (Container::Root, b"winlog") => Role::Opens(Container::Winlog),
+        (Container::Root, b"Event") => Role::Opens(Container::Event),
+        (Container::Root, b"SyslogMessage" | b"id.orig_h" | b"id_orig_h") => Role::OtherPath,
+        (Container::Root, b"EventData") => Role::EventData,
+        (Container::Root, b"TimeCreated") => Role::TimeCreated,
+        (Container::Winlog, b"event_id") => Role::EventId,
+        (Container::Event, b"System") => Role::Opens(Container::EventSystem),
+        (Container::EventSystem, b"EventID") => Role::EventId,
+        _ => Role::Plain,
+    }
+}
+
+/// Nesting deeper than this is tracked by depth only: every container the
+/// walker reads from is at most three deep.
+const TRACKED_DEPTH: usize = 8;
+
+/// Whether the full decode of this JSON line would certainly count it as
+/// `other_event_id` (an event id no source reads). `false` means "decode it".
+pub(crate) fn is_unread_event(line: &[u8]) -> bool {
+    scan(line).unwrap_or(false)
+}
+
+/// `Some(true)`: drop; `Some(false)` or `None`: decode (not sure, or not a
+/// line this module understands).
+fn scan(line: &[u8]) -> Option<bool> {
+    let mut i = skip_whitespace(line, 0);
+    if line.get(i) != Some(&b'{') {
+        return None;
+    }
+    let mut stack = [Container::OtherObject; TRACKED_DEPTH];
+    let mut depth = 0usize;
+    let mut is_array = 0u64; // one bit per level, for the first 64 levels
+    let mut opens = Container::Root; // what the next `{` is
+    let mut found_id = false;
+    while i < line.len() {
+        match line[i] {
+            b'"' => {
+                let (end, escaped) = string_end(line, i + 1)?;
+                let after = skip_whitespace(line, end + 1);
+                if line.get(after) != Some(&b':') {
+                    opens = Container::OtherObject;
+                    i = end + 1;
+                    continue;
+                }
+                if escaped {
+                    return None;
+                }
+                let container = if depth == 0 {
+                    return None;
+                } else if depth <= TRACKED_DEPTH {
+                    stack[depth - 1]
+                } else {
+                    Container::OtherObject
+                };
+                let value = skip_whitespace(line, after + 1);
+                opens = Container::OtherObject;
+                match role(container, &line[i + 1..end]) {
+                    Role::EventId => {
+                        if is_read_event_id(plain_event_id(line, value)?) {
+                            return Some(false);
+                        }
+                        found_id = true;
+                    }
+                    Role::Opens(next) => opens = next,
+                    Role::OtherPath => return None,
+                    Role::EventData if line.get(value) == Some(&b'"') => return None,
+                    Role::TimeCreated if !is_zoned_string(line, value) => return None,
+                    Role::EventData | Role::TimeCreated | Role::Plain => {}
+                }
+                i = value;
+            }
+            open @ (b'{' | b'[') => {
+                let container = if open == b'[' {
+                    Container::Array
+                } else {
+                    opens
+                };
+                if depth < TRACKED_DEPTH {
+                    stack[depth] = container;
+                }
+                if depth < 64 {
+                    is_array = (is_array & !(1 << depth)) | (u64::from(open == b'[') << depth);
+                }
+                depth += 1;
+                opens = Container::OtherObject;
+                i += 1;
+            }
+            close @ (b'}' | b']') => {
+                depth = depth.checked_sub(1)?;
+                if depth < 64 && ((is_array >> depth) & 1 == 1) != (close == b']') {
+                    return None;
+                }
+                opens = Container::OtherObject;
+                i += 1;
+                if depth == 0 {
+                    // The document ended: only whitespace may follow.
+                    return (skip_whitespace(line, i) == line.len()).then_some(found_id);
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
+/// The index of the quote closing the string whose text starts at `start`,
+/// and whether the string holds an escape.
+fn string_end(line: &[u8], start: usize) -> Option<(usize, bool)> {
+    let mut at = start;
+    let mut escaped = false;
+    loop {
+        let found = at + memchr2(b'"', b'\\', line.get(at..)?)?;
+        if line[found] == b'"' {
+            return Some((found, escaped));
+        }
+        escaped = true;
+        at = found + 2;
+    }
+}
+
+fn skip_whitespace(line: &[u8], mut at: usize) -> usize {
+    while line
+        .get(at)
+        .is_some_and(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n'))
+    {
+        at += 1;
+    }
+    at
+}
+
+/// An event id written as plain digits (`4624` or `"4624"`), as the walker
+/// would read and `normalize` parse it; `None` for any other form.
+fn plain_event_id(line: &[u8], at: usize) -> Option<u32> {
+    let quoted = line.get(at) == Some(&b'"');
+    let start = at + usize::from(quoted);
+    let digits = line
+        .get(start..)?
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    // A leading zero is not JSON for a number; quoted, it is left to the parser too.
+    if digits == 0 || digits > 9 || (digits > 1 && line[start] == b'0') {
+        return None;
+    }
+    let next = line.get(start + digits).copied();
+    let ends_well = if quoted {
+        next == Some(b'"')
+    } else {
+        matches!(next, Some(b',' | b'}' | b' ' | b'\t' | b'\r' | b'\n'))
+    };
+    if !ends_well {
+        return None;
+    }
+    std::str::from_utf8(&line[start..start + digits])
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// Whether the value at `at` is a string holding a time with a zone.
+fn is_zoned_string(line: &[u8], at: usize) -> bool {
+    if line.get(at) != Some(&b'"') {
+        return false;
+    }
+    match string_end(line, at + 1) {
+        Some((end, false)) => std::str::from_utf8(&line[at + 1..end])
+            .is_ok_and(|text| crate::zone::has_zone(text.trim())),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drops(line: &str) -> bool {
+        is_unread_event(line.as_bytes())
+    }
+
+    #[test]
+    fn unread_ids_in_every_place_the_walker_reads_are_dropped() {
+        assert!(drops(r#"{"EventID":10,"Hostname":"ws1"}"#));
+        assert!(drops(r#"{"EventID": "4624" , "Channel":"Security"}"#));
+        assert!(drops(r#"{"event_id":7,"event_data":{"x":"y"}}"#));
+        assert!(drops(
+            r#"{"@timestamp":"t","host":{"name":"h"},"winlog":{"channel":"c","event_id":"13"}}"#
+        ));
+        assert!(drops(
+            r#"{"Event":{"System":{"EventID":4689,"Computer":"h"},"EventData":{"a":1}}}"#
+        ));
+        assert!(drops("  {\"EventID\":\t12 }  "));
+    }
+
+    #[test]
+    fn read_ids_and_other_forms_are_kept() {
+        for id in ["1", "3", "5", "22", "4688", "5156", "\"3\"", "\"22\""] {
+            assert!(!drops(&format!(r#"{{"EventID":{id}}}"#)), "{id}");
+        }
+        for form in [
+            "\" 10\"",
+            "10.0",
+            "1e1",
+            "-10",
+            "010",
+            "\"010\"",
+            "true",
+            "null",
+            "{\"#text\":10}",
+            "\"10 \"",
+            "99999999999",
+        ] {
+            assert!(!drops(&format!(r#"{{"EventID":{form}}}"#)), "{form}");
+        }
+    }
+
+    #[test]
+    fn a_read_id_anywhere_the_walker_looks_keeps_the_line() {
+        // The walker keeps the first id it meets; any read id keeps the line.
+        assert!(!drops(r#"{"EventID":10,"winlog":{"event_id":3}}"#));
+        assert!(!drops(r#"{"winlog":{"event_id":3},"event_id":10}"#));
+    }
+
+    #[test]
+    fn ids_where_the_walker_does_not_look_decide_nothing() {
+        // No id where it is read: the full decode decides (ECS, OCSF, unknown).
+        assert!(!drops(r#"{"data":{"EventID":10}}"#));
+        assert!(!drops(r#"{"list":[{"EventID":10}]}"#));
+        assert!(!drops(r#"{"winlog":{"EventID":10}}"#));
+        assert!(!drops(r#"{"Event":{"EventID":10}}"#));
+        assert!(!drops(r#"{"event":{"code":"10"}}"#));
+        // ... and do not spoil one that is.
+        assert!(drops(r#"{"data":{"EventID":3},"EventID":10}"#));
+        // A string value that reads "EventID" is no key.
+        assert!(!drops(r#"{"name":"EventID","x":10}"#));
+    }
+
+    #[test]
+    fn lines_the_walker_reads_another_way_are_kept() {
+        assert!(!drops(r#"{"EventID":10,"SyslogMessage":"<Event/>"}"#));
+        assert!(!drops(r#"{"EventID":10,"EventData":"{\"Image\":\"x\"}"}"#));
+        assert!(drops(r#"{"EventID":10,"EventData":{"Image":"x"}}"#));
+        assert!(!drops(r#"{"EventID":10,"id.orig_h":"10.0.0.1"}"#));
+        assert!(!drops(
+            r#"{"EventID":10,"TimeCreated":"2020-10-21 12:19:01.088"}"#
+        ));
+        assert!(drops(
+            r#"{"EventID":10,"TimeCreated":"2020-10-21T12:19:01.088Z"}"#
+        ));
+    }
+
+    #[test]
+    fn escaped_keys_and_broken_structure_are_left_to_the_parser() {
+        assert!(!drops(r#"{"Event\u0049D":3,"EventID":10}"#));
+        assert!(!drops(r#"{"EventID":10,"a":"b"#));
+        assert!(!drops(r#"{"EventID":10,"a":["b"}"#));
+        assert!(!drops(r#"{"EventID":10} {"EventID":3}"#));
+        assert!(!drops(r#"{"EventID":10}}"#));
+        assert!(!drops(r#"["EventID",10]"#));
+        assert!(!drops(""));
+        // Escapes inside values are fine, a quote among them included.
+        assert!(drops(r#"{"CommandLine":"a \"b\" c:\\x\\","EventID":10}"#));
+    }
+}
