@@ -92,6 +92,11 @@ impl LineFramer {
         ended
     }
 
+    /// Whether no line is under way: the next byte begins one.
+    pub fn at_line_start(&self) -> bool {
+        self.length == 0 && !self.too_long
+    }
+
     /// Whether the line being read is already past the bound: its bytes so
     /// far are dropped for good, and need not be read again.
     pub fn in_long_line(&self) -> bool {

@@ -67,6 +67,12 @@ impl Chunk {
         self.entries.push(Entry::TooLong { detail, number });
     }
 
+    /// Empties the chunk, keeping its buffers for the next lines.
+    fn clear(&mut self) {
+        self.text.clear();
+        self.entries.clear();
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -142,6 +148,10 @@ struct InOrder<'a> {
     waiting: BTreeMap<u64, ChunkResult>,
     /// The offset the stream had taught before chunk `next`.
     offset: Option<i64>,
+    /// Chunks handed on, kept for the reading thread to fill again: a fresh
+    /// megabyte per chunk costs the kernel more in zeroed pages than the
+    /// lines cost to copy.
+    spare: Vec<Chunk>,
 }
 
 impl InOrder<'_> {
@@ -175,6 +185,8 @@ impl InOrder<'_> {
             for event in result.events {
                 sink(event);
             }
+            result.chunk.clear();
+            self.spare.push(result.chunk);
         }
     }
 }
@@ -207,6 +219,7 @@ pub(crate) fn decode_json_lines(
         next: 0,
         waiting: BTreeMap::new(),
         offset: None,
+        spare: Vec::new(),
     };
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -227,7 +240,8 @@ pub(crate) fn decode_json_lines(
                 }
             };
             if (!more || chunk.is_full()) && !chunk.is_empty() {
-                let full = std::mem::take(&mut chunk);
+                let next = order.spare.pop().unwrap_or_default();
+                let full = std::mem::replace(&mut chunk, next);
                 chunk.text.reserve(CHUNK_BYTES + (CHUNK_BYTES >> 3));
                 if work.send((sent, full)).is_err() {
                     break; // every worker is gone: nothing more can be decoded

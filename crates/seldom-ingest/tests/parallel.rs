@@ -108,3 +108,46 @@ fn real_json_lines_decode_the_same_on_several_threads() {
         assert_same(&one, &read_path(&path, 2));
     }
 }
+
+/// The parallel reader takes whole lines straight from the reader's buffer;
+/// lines cut by the buffer's end, lines at and just past the bound, a line
+/// longer than the buffer, CRLF endings and a last line without `\n` must
+/// frame exactly as the one-thread reader frames them.
+#[test]
+fn lines_at_every_edge_of_the_buffer_frame_as_on_one_thread() {
+    let max = 64 << 10; // within the 256 KiB read buffer
+    let record = |port: usize, pad: usize| {
+        format!(
+            r#"{{"EventID":3,"Hostname":"WS1","Channel":"Microsoft-Windows-Sysmon/Operational","UtcTime":"2020-07-22 03:27:50.123","ProcessGuid":"{{a}}","ProcessId":"7","Image":"C:\\x.exe","Initiated":"true","SourceIp":"10.0.0.5","SourcePort":"1","DestinationIp":"93.184.216.34","DestinationPort":"{port}","Pad":"{}"}}"#,
+            "p".repeat(pad)
+        )
+    };
+    let mut input = Vec::new();
+    let mut port = 0;
+    while input.len() < 6 << 20 {
+        port += 1;
+        let pad = match port % 97 {
+            0 => max - record(port, 0).len(),     // exactly the bound
+            1 => max + 1 - record(port, 0).len(), // one byte past it
+            2 => 700 << 10,                       // longer than the buffer
+            3 | 4 => max - 700,                   // within the bound, often cut by the buffer's end
+            _ => port % 3000,
+        };
+        input.extend(record(port, pad).bytes());
+        input.extend(if port % 5 == 0 { &b"\r\n"[..] } else { b"\n" });
+    }
+    input.extend(record(port + 1, 10).bytes()); // no newline at the end
+    let read = |threads| {
+        let mut events = Vec::new();
+        let mut ingestor = Ingestor::new(IngestOptions {
+            max_line_bytes: max,
+            ..options(threads)
+        });
+        ingestor.read_reader(&input[..], "input", &mut |e| events.push(e));
+        (events, ingestor.into_stats())
+    };
+    let one = read(1);
+    assert!(one.1.skipped["line_too_long"].count > 5);
+    assert_eq!(one.1.records_read as usize, port + 1);
+    assert_same(&one, &read(2));
+}
