@@ -19,6 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let mut ingestor = Ingestor::new(IngestOptions {
         normalize: NormalizeOptions {
             host_naming: HostNaming::Short,
+            ..NormalizeOptions::default()
         },
         decode_threads: 1,
         ..IngestOptions::default()
