@@ -429,6 +429,16 @@ pub struct ScanArgs {
     #[arg(long)]
     pub stream: bool,
 
+    /// Events the presort holds in memory at most (about 500 bytes each);
+    /// past it, sorted runs are written to temporary files and merged, with
+    /// the same alerts. 0 holds every event.
+    #[arg(long, default_value_t = 1_000_000, value_name = "EVENTS")]
+    pub sort_buffer: usize,
+
+    /// Where the presort writes its runs (default: the system's temporary folder).
+    #[arg(long, value_name = "DIR")]
+    pub spill_dir: Option<PathBuf>,
+
     /// Lines longer than this many bytes are skipped (and counted).
     #[arg(long, default_value_t = 4 << 20, value_name = "BYTES")]
     pub max_line_bytes: usize,

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use seldom_detect::{DetectStats, Detector, Order};
+use seldom_detect::{DetectStats, Detector, Order, PresortStats, SortBuffer};
 use seldom_ingest::{
     IngestOptions, IngestStats, NormalizeOptions, ReadSummary, decode_in_background, source_for,
 };
@@ -26,6 +26,8 @@ struct ScanStats<'a> {
     ingest: &'a IngestStats,
     #[serde(skip_serializing_if = "Option::is_none")]
     detection: Option<&'a DetectStats>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    presort: Option<PresortStats>,
 }
 
 pub fn run(args: &ScanArgs) -> Result<ExitCode> {
@@ -81,13 +83,22 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let sources = args.paths.iter().map(|p| source_for(p)).collect();
     let mut batches = decode_in_background(sources, options, Some(progress.counter()))
         .context("starting the decoding thread")?;
-    let order = if args.stream {
-        Order::Stream
-    } else {
-        Order::Presort
+    let sort_buffer = SortBuffer {
+        events: args.sort_buffer,
+        spill_dir: args.spill_dir.clone(),
     };
+    let mut presort = None;
     let written = match detector.as_mut() {
-        Some(detector) => seldom_detect::run(detector, &mut batches, order, &mut sink),
+        Some(detector) if args.stream => {
+            seldom_detect::run(detector, &mut batches, Order::Stream, &mut sink)
+        }
+        Some(detector) => {
+            seldom_detect::run_presorted(detector, &mut batches, &sort_buffer, &mut sink).map(
+                |stats| {
+                    presort = Some(stats);
+                },
+            )
+        }
         None => (&mut batches)
             .flatten()
             .try_for_each(|event| sink.event(&event)),
@@ -110,6 +121,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             &ScanStats {
                 ingest: &stats,
                 detection,
+                presort,
             },
         )?;
     }

@@ -12,6 +12,7 @@ use seldom_model::{Event, Timestamp};
 
 use crate::alert::Alert;
 use crate::engine::Detector;
+use crate::presort::{Presort, PresortStats, SortBuffer};
 use crate::report::AlertUpdate;
 
 /// Why a sink could not take an update (a full disk, a closed pipe).
@@ -97,7 +98,8 @@ impl Sink for Fanout<'_, '_> {
 pub enum Order {
     /// The whole input ordered by event time first: a scan of unordered
     /// archives (lab recordings from many dates) gives the alerts of a
-    /// replay. Holds every event in memory.
+    /// replay. Holds up to a bound of events in memory and the rest in
+    /// sorted runs on disk ([`run_presorted`]).
     Presort,
     /// Events as they come, ordered within the reorder window only: memory
     /// bounded by the window, for input that is (nearly) in time order.
@@ -124,18 +126,38 @@ pub fn run(
             }
         }
         Order::Presort => {
-            let mut all: Vec<Event> = batches.into_iter().flatten().collect();
-            // Stable: events of one instant keep their input order.
-            all.sort_by_key(|event| event.time);
-            for event in all {
-                detector.push(event, &mut updates);
-                drain(&mut updates, sink)?;
-            }
+            return run_presorted(detector, batches, &SortBuffer::default(), sink).map(|_| ());
         }
     }
     detector.flush(&mut updates);
     drain(&mut updates, sink)?;
     sink.finish()
+}
+
+/// [`run`] in [`Order::Presort`], holding at most `buffer.events` events in
+/// memory (the rest goes to sorted runs on disk: [`crate::presort`]). The
+/// detector sees the same sequence whatever the bound. Returns what the
+/// presort did; a run that cannot be written or read back stops the run.
+pub fn run_presorted(
+    detector: &mut Detector,
+    batches: impl IntoIterator<Item = Vec<Event>>,
+    buffer: &SortBuffer,
+    sink: &mut dyn Sink,
+) -> Result<PresortStats, SinkError> {
+    let mut updates = Vec::new();
+    let mut presort = Presort::new(buffer.clone());
+    for event in batches.into_iter().flatten() {
+        presort.push(event)?;
+    }
+    let stats = presort.stats();
+    for event in presort.into_sorted()? {
+        detector.push(event?, &mut updates);
+        drain(&mut updates, sink)?;
+    }
+    detector.flush(&mut updates);
+    drain(&mut updates, sink)?;
+    sink.finish()?;
+    Ok(stats)
 }
 
 /// A live batch through a long-running detector: each event is pushed with
