@@ -98,6 +98,23 @@ pub struct TuneArgs {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NumberList(pub Vec<u32>);
 
+/// A size in bytes, `K`, `M` or `G` (binary: 1K is 1024 bytes).
+fn parse_size(text: &str) -> Result<usize, String> {
+    let text = text.trim();
+    let (digits, shift) = match text.char_indices().last() {
+        Some((at, 'K' | 'k')) => (&text[..at], 10),
+        Some((at, 'M' | 'm')) => (&text[..at], 20),
+        Some((at, 'G' | 'g')) => (&text[..at], 30),
+        _ => (text, 0),
+    };
+    let number: usize = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (bytes, or a number with K, M or G)"))?;
+    number
+        .checked_mul(1 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
 fn parse_list(text: &str) -> Result<NumberList, String> {
     let mut out = Vec::new();
     for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
@@ -429,11 +446,11 @@ pub struct ScanArgs {
     #[arg(long)]
     pub stream: bool,
 
-    /// Events the presort holds in memory at most (about 500 bytes each);
-    /// past it, sorted runs are written to temporary files and merged, with
-    /// the same alerts. 0 holds every event.
-    #[arg(long, default_value_t = 1_000_000, value_name = "EVENTS")]
-    pub sort_buffer: usize,
+    /// Memory the presort holds events in (bytes, or with K, M or G); past
+    /// it, sorted runs are written to temporary files and merged, with the
+    /// same alerts. 0 holds every event in memory.
+    #[arg(long, default_value = "384M", value_name = "SIZE", value_parser = parse_size)]
+    pub sort_memory: usize,
 
     /// Where the presort writes its runs (default: the system's temporary folder).
     #[arg(long, value_name = "DIR")]

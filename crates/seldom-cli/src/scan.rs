@@ -84,7 +84,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
     let mut batches = decode_in_background(sources, options, Some(progress.counter()))
         .context("starting the decoding thread")?;
     let sort_buffer = SortBuffer {
-        events: args.sort_buffer,
+        bytes: args.sort_memory,
         spill_dir: args.spill_dir.clone(),
     };
     let mut presort = None;

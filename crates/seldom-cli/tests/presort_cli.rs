@@ -50,12 +50,13 @@ fn a_spilled_presort_raises_the_alerts_of_one_held_in_memory() {
     let spilled_stats = dir.path().join("spilled.json");
     let spill = dir.path().join("spill");
     std::fs::create_dir(&spill).expect("a spill folder");
-    let held = scan(&paths, &["--sort-buffer", "0"], &held_stats);
-    let buffer = (lines.len() / 80).to_string();
+    let held = scan(&paths, &["--sort-memory", "0"], &held_stats);
+    // A few hundred bytes an event: some 90 runs.
+    let buffer = format!("{}K", lines.len() * 500 / 90 / 1024);
     let spilled = scan(
         &paths,
         &[
-            "--sort-buffer",
+            "--sort-memory",
             &buffer,
             "--spill-dir",
             spill.to_str().expect("utf-8"),
@@ -75,7 +76,8 @@ fn a_spilled_presort_raises_the_alerts_of_one_held_in_memory() {
     };
     let (held_stats, spilled_stats) = (read(&held_stats), read(&spilled_stats));
     assert_eq!(held_stats["presort"]["runs"], 0);
-    assert!(spilled_stats["presort"]["runs"].as_u64().expect("runs") >= 64);
+    let runs = spilled_stats["presort"]["runs"].as_u64().expect("runs");
+    assert!(runs >= 64, "{runs} runs");
     assert_eq!(held_stats["detection"], spilled_stats["detection"]);
     // The runs are unnamed files: nothing is left in the folder.
     assert_eq!(std::fs::read_dir(&spill).expect("the folder").count(), 0);
@@ -96,8 +98,8 @@ fn an_unwritable_spill_folder_fails_the_scan_and_says_why() {
         .args([
             "scan",
             "-q",
-            "--sort-buffer",
-            "10",
+            "--sort-memory",
+            "10K",
             "--spill-dir",
             "/nonexistent/spill",
         ])
