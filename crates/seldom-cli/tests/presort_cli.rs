@@ -26,15 +26,8 @@ fn scan(paths: &[&Path], extra: &[&str], stats: &Path) -> Vec<u8> {
 #[test]
 fn a_spilled_presort_raises_the_alerts_of_one_held_in_memory() {
     let dir = tempfile::tempdir().expect("a folder");
-    let out = common::seldom()
-        .args([
-            "simulate", "--hosts", "40", "--days", "12", "--seed", "3", "--out",
-        ])
-        .arg(dir.path())
-        .output()
-        .expect("seldom simulate");
-    common::assert_success(&out);
-    let text = std::fs::read_to_string(dir.path().join("telemetry.jsonl")).expect("telemetry");
+    let telemetry = common::simulate(dir.path(), 40, 12, 3);
+    let text = std::fs::read_to_string(telemetry).expect("telemetry");
     // Shuffled and dealt into three files: nothing is in time order.
     let mut lines: Vec<&str> = text.lines().collect();
     fastrand::Rng::with_seed(11).shuffle(&mut lines);
@@ -86,14 +79,7 @@ fn a_spilled_presort_raises_the_alerts_of_one_held_in_memory() {
 #[test]
 fn an_unwritable_spill_folder_fails_the_scan_and_says_why() {
     let dir = tempfile::tempdir().expect("a folder");
-    let out = common::seldom()
-        .args([
-            "simulate", "--hosts", "5", "--days", "2", "--seed", "3", "--out",
-        ])
-        .arg(dir.path())
-        .output()
-        .expect("seldom simulate");
-    common::assert_success(&out);
+    let telemetry = common::simulate(dir.path(), 5, 2, 3);
     let out = common::seldom()
         .args([
             "scan",
@@ -103,7 +89,7 @@ fn an_unwritable_spill_folder_fails_the_scan_and_says_why() {
             "--spill-dir",
             "/nonexistent/spill",
         ])
-        .arg(dir.path().join("telemetry.jsonl"))
+        .arg(telemetry)
         .output()
         .expect("seldom scan");
     assert!(!out.status.success());

@@ -74,15 +74,7 @@ fn agrees(cells: &[Value], paths: &[&Path], extra: &[&str], rare: u64, days: u64
 #[test]
 fn each_cell_is_what_scan_raises_with_its_settings_on_a_simulated_organization() {
     let dir = tempfile::tempdir().expect("a folder");
-    let out = common::seldom()
-        .args([
-            "simulate", "--hosts", "50", "--days", "20", "--seed", "8", "--out",
-        ])
-        .arg(dir.path())
-        .output()
-        .expect("seldom simulate");
-    common::assert_success(&out);
-    let telemetry = dir.path().join("telemetry.jsonl");
+    let telemetry = common::simulate(dir.path(), 50, 20, 8);
     let paths = [telemetry.as_path()];
     let cells = tune(&paths, &[]);
     // 10 thresholds x 3 windows.

@@ -59,3 +59,22 @@ pub fn json_lines(stdout: &[u8]) -> Vec<Value> {
 pub fn read_json(path: &std::path::Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
 }
+
+/// Simulates an organization into `out` (`seldom simulate`); returns its
+/// telemetry file.
+pub fn simulate(out: &std::path::Path, hosts: u32, days: u32, seed: u64) -> PathBuf {
+    let output = seldom()
+        .args([
+            "simulate",
+            "--hosts",
+            &hosts.to_string(),
+            "--days",
+            &days.to_string(),
+        ])
+        .args(["--seed", &seed.to_string(), "--out"])
+        .arg(out)
+        .output()
+        .expect("seldom simulate");
+    assert_success(&output);
+    out.join("telemetry.jsonl")
+}
