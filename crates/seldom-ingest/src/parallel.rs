@@ -148,10 +148,10 @@ struct InOrder<'a> {
     waiting: BTreeMap<u64, ChunkResult>,
     /// The offset the stream had taught before chunk `next`.
     offset: Option<i64>,
-    /// Chunks handed on, kept for the reading thread to fill again: a fresh
-    /// megabyte per chunk costs the kernel more in zeroed pages than the
-    /// lines cost to copy.
-    spare: Vec<Chunk>,
+    /// Chunks handed on, kept for the reading thread to fill again, for this
+    /// input and the next: a fresh megabyte per chunk costs the kernel more
+    /// in zeroed pages than the lines cost to copy.
+    spare: &'a mut Vec<Chunk>,
 }
 
 impl InOrder<'_> {
@@ -198,7 +198,8 @@ pub(crate) trait LineSource {
 }
 
 /// Decodes the lines `source` gives, the first chunk already filled, on
-/// `threads` workers; returns the read error that ended the input, if any,
+/// `threads` workers, taking empty chunks from `spare` and leaving them
+/// there for the next input; returns the read error that ended the input, if any,
 /// after every line before it was handed on.
 pub(crate) fn decode_json_lines(
     threads: usize,
@@ -206,6 +207,7 @@ pub(crate) fn decode_json_lines(
     name: &Arc<str>,
     first: Chunk,
     source: &mut dyn LineSource,
+    spare: &mut Vec<Chunk>,
     stats: &mut IngestStats,
     sink: &mut dyn FnMut(Event),
 ) -> Option<std::io::Error> {
@@ -219,7 +221,7 @@ pub(crate) fn decode_json_lines(
         next: 0,
         waiting: BTreeMap::new(),
         offset: None,
-        spare: Vec::new(),
+        spare,
     };
     std::thread::scope(|scope| {
         for _ in 0..threads {
@@ -259,6 +261,8 @@ pub(crate) fn decode_json_lines(
         for (seq, result) in results.iter() {
             order.arrive(seq, result, stats, sink);
         }
+        chunk.clear();
+        order.spare.push(chunk);
         failure
     })
 }

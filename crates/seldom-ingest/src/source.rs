@@ -44,6 +44,9 @@ pub struct Ingestor {
     options: IngestOptions,
     stats: IngestStats,
     progress: Option<Arc<AtomicU64>>,
+    /// Empty line chunks of the parallel JSON decoder, reused from one
+    /// input to the next (a folder of recordings is hundreds of inputs).
+    spare_chunks: Vec<crate::parallel::Chunk>,
 }
 
 /// What the first bytes of an input say it is.
@@ -83,6 +86,7 @@ impl Ingestor {
             options,
             stats: IngestStats::default(),
             progress: None,
+            spare_chunks: Vec::new(),
         }
     }
 

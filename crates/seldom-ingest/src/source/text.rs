@@ -51,7 +51,7 @@ impl Ingestor {
                 && let Some(text) = decoder.json_start(&buf)
             {
                 let line_no = decoder.lines() + 1;
-                let mut first = Chunk::default();
+                let mut first = self.spare_chunks.pop().unwrap_or_default();
                 first.push_line(text.as_bytes(), line_no);
                 let mut lines = BoundedLines {
                     reader,
@@ -66,6 +66,7 @@ impl Ingestor {
                     name,
                     first,
                     &mut lines,
+                    &mut self.spare_chunks,
                     &mut self.stats,
                     sink,
                 );
