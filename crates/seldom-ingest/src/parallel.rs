@@ -197,15 +197,14 @@ pub(crate) trait LineSource {
     fn next_into(&mut self, chunk: &mut Chunk) -> std::io::Result<bool>;
 }
 
-/// Decodes the lines `source` gives, the first chunk already filled, on
-/// `threads` workers, taking empty chunks from `spare` and leaving them
+/// Decodes the lines `source` gives on `threads` workers, taking empty
+/// chunks from `spare` and leaving them
 /// there for the next input; returns the read error that ended the input, if any,
 /// after every line before it was handed on.
 pub(crate) fn decode_json_lines(
     threads: usize,
     options: NormalizeOptions,
     name: &Arc<str>,
-    first: Chunk,
     source: &mut dyn LineSource,
     spare: &mut Vec<Chunk>,
     stats: &mut IngestStats,
@@ -232,7 +231,7 @@ pub(crate) fn decode_json_lines(
         drop(done);
         let mut failure = None;
         let mut sent: u64 = 0;
-        let mut chunk = first;
+        let mut chunk = order.spare.pop().unwrap_or_default();
         loop {
             let more = match source.next_into(&mut chunk) {
                 Ok(more) => more,

@@ -51,10 +51,10 @@ impl Ingestor {
                 && let Some(text) = decoder.json_start(&buf)
             {
                 let line_no = decoder.lines() + 1;
-                let mut first = self.spare_chunks.pop().unwrap_or_default();
-                first.push_line(text.as_bytes(), line_no);
+                let first = Some(text.as_bytes().to_vec());
                 let mut lines = BoundedLines {
                     reader,
+                    first,
                     buf,
                     framer: LineFramer::new(self.options.max_line_bytes),
                     line_no,
@@ -64,7 +64,6 @@ impl Ingestor {
                     self.options.decode_threads,
                     self.options.normalize,
                     name,
-                    first,
                     &mut lines,
                     &mut self.spare_chunks,
                     &mut self.stats,
@@ -103,6 +102,9 @@ fn read_failure(e: &io::Error) -> Malformed {
 /// thread a third of its time, and it feeds every decoding thread.
 struct BoundedLines<R> {
     reader: R,
+    /// The line that showed the input is JSON, read before the others and
+    /// handed on first (line `line_no`).
+    first: Option<Vec<u8>>,
     buf: Vec<u8>,
     framer: LineFramer,
     line_no: u64,
@@ -125,6 +127,10 @@ impl<R: BufRead> BoundedLines<R> {
 
 impl<R: BufRead> LineSource for BoundedLines<R> {
     fn next_into(&mut self, chunk: &mut Chunk) -> io::Result<bool> {
+        if let Some(first) = self.first.take() {
+            chunk.push_line(&first, self.line_no);
+            return Ok(true);
+        }
         let available = loop {
             match self.reader.fill_buf() {
                 Ok(available) => break available,
