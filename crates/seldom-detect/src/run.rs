@@ -129,12 +129,10 @@ pub fn run(
             return run_presorted(detector, batches, &SortBuffer::default(), sink).map(|_| ());
         }
     }
-    detector.flush(&mut updates);
-    drain(&mut updates, sink)?;
-    sink.finish()
+    finish(detector, &mut updates, sink)
 }
 
-/// [`run`] in [`Order::Presort`], holding at most `buffer.events` events in
+/// [`run`] in [`Order::Presort`], holding at most `buffer.bytes` of events in
 /// memory (the rest goes to sorted runs on disk: [`crate::presort`]). The
 /// detector sees the same sequence whatever the bound. Returns what the
 /// presort did; a run that cannot be written or read back stops the run.
@@ -154,10 +152,19 @@ pub fn run_presorted(
         detector.push(event?, &mut updates);
         drain(&mut updates, sink)?;
     }
-    detector.flush(&mut updates);
-    drain(&mut updates, sink)?;
-    sink.finish()?;
+    finish(detector, &mut updates, sink)?;
     Ok(stats)
+}
+
+/// The end of a run: what is still buffered is released, and the sink finished.
+fn finish(
+    detector: &mut Detector,
+    updates: &mut Vec<AlertUpdate>,
+    sink: &mut dyn Sink,
+) -> Result<(), SinkError> {
+    detector.flush(updates);
+    drain(updates, sink)?;
+    sink.finish()
 }
 
 /// A live batch through a long-running detector: each event is pushed with
