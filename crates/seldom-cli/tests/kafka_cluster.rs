@@ -355,6 +355,95 @@ fn a_broker_killed_mid_stream_changes_nothing() {
 }
 
 /// Alert ids the service's API lists.
+/// A partition's new owner restores while its previous owner's last
+/// transaction is still open (Kafka answers a commit before its markers
+/// reach the partitions, so a restore can begin inside that window). The
+/// restore waits for the transaction to end: it takes the snapshot that
+/// transaction wrote when it commits, the one before when it aborts, and
+/// never the older snapshot beside input offsets that moved past it.
+#[test]
+fn a_restore_waits_for_the_transaction_open_on_its_changelog() {
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    use seldom_kafka::restore::latest_snapshots;
+
+    let _serial = serial();
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let name = format!("t{nanos}-restore");
+    let mut kafka = seldom_kafka::KafkaConfig {
+        bootstrap: bootstrap().to_owned(),
+        group_id: name.clone(),
+        partitions: 1,
+        ..Default::default()
+    };
+    kafka.topics.host_state = format!("{name}.host_state");
+    kafka.topics.key_state = format!("{name}.key_state");
+    kafka.topics.by_host = format!("{name}.by_host");
+    kafka.topics.by_key = format!("{name}.by_key");
+    kafka.topics.input = format!("{name}.input");
+    kafka.topics.alerts = format!("{name}.alerts");
+    kafka.topics.allowlist = format!("{name}.allowlist");
+    let client = seldom_kafka::worker::client_config(&kafka);
+    seldom_kafka::topics::ensure(&kafka, &client).expect("the topics");
+    let topic = kafka.topics.host_state.clone();
+
+    let producer: BaseProducer = client
+        .clone()
+        .set("transactional.id", format!("{name}.owner"))
+        .create()
+        .expect("a transactional producer");
+    let timeout = Duration::from_secs(30);
+    producer.init_transactions(timeout).expect("init");
+    let snapshot = |payload: &str| {
+        producer.begin_transaction().expect("begin");
+        producer
+            .send(
+                BaseRecord::to(&topic)
+                    .partition(0)
+                    .key("0")
+                    .payload(payload),
+            )
+            .map_err(|(e, _)| e)
+            .expect("sent");
+        producer.flush(timeout).expect("flushed");
+    };
+    let restore_in_background = || {
+        let (client, topic) = (client.clone(), topic.clone());
+        std::thread::spawn(move || latest_snapshots(&client, &topic, &[0], None))
+    };
+    type Restoring =
+        std::thread::JoinHandle<Result<seldom_kafka::restore::Restored, seldom_kafka::WorkerError>>;
+    let restored = |handle: Restoring| -> Option<Vec<u8>> {
+        let restored = handle
+            .join()
+            .expect("the restore thread")
+            .expect("a restore");
+        restored.snapshots[&0].clone()
+    };
+
+    snapshot("first");
+    producer.commit_transaction(timeout).expect("commit");
+
+    // Committed while the restore waits: the restore takes it.
+    snapshot("second");
+    let restoring = restore_in_background();
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        !restoring.is_finished(),
+        "the restore waits while a transaction is open on the changelog"
+    );
+    producer.commit_transaction(timeout).expect("commit");
+    assert_eq!(restored(restoring).as_deref(), Some(&b"second"[..]));
+
+    // Aborted while the restore waits: the snapshot before it stands.
+    snapshot("aborted");
+    let restoring = restore_in_background();
+    std::thread::sleep(Duration::from_secs(2));
+    producer.abort_transaction(timeout).expect("abort");
+    assert_eq!(restored(restoring).as_deref(), Some(&b"second"[..]));
+}
+
 fn listed(server: &serve::Server) -> BTreeSet<String> {
     let (status, page) = server.get("/api/v1/alerts?limit=1000");
     assert_eq!(status, 200, "{page}");

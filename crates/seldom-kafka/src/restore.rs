@@ -4,6 +4,18 @@
 //! partition; until it runs, the last one read wins. With a local copy
 //! ([`StateCache`]) committed at offset `o`, only what follows `o` is read:
 //! the copy stands if nothing committed comes after it.
+//!
+//! A restore first waits until no transaction is open on the partitions it
+//! reads: until their last stable offset reaches their high watermark.
+//! Kafka answers a producer's commit before the commit markers reach the
+//! partitions, and the group's committed input offsets are fetched stable
+//! (they wait for the markers). A restore that read only to the last stable
+//! offset could therefore take the snapshot *before* the previous owner's
+//! last commit while the input resumes *after* it: that batch's state
+//! (dedup entries, baseline counts) would be lost, and its repeats and
+//! rarer-looking destinations raised as extra alerts. Waiting for the
+//! markers makes the snapshot and the offsets agree; an open transaction of
+//! a dead worker ends by its timeout, which the wait outlasts.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -22,6 +34,13 @@ use crate::topics::MAX_STATE_BYTES;
 /// How long a restore may wait for the changelog before the session starts
 /// afresh.
 const RESTORE_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long a restore may wait for the transactions open on a changelog to
+/// end: a dead worker's is aborted by the coordinator once its
+/// `transaction.timeout.ms` has passed (checked every 10 s by default).
+pub const SETTLE_TIMEOUT: Duration =
+    Duration::from_secs(crate::worker::TRANSACTION_TIMEOUT.as_secs() + 30);
+/// How often a restore asks whether the open transactions have ended.
+const SETTLE_POLL: Duration = Duration::from_millis(100);
 
 /// What a restore found.
 #[derive(Debug, Default)]
@@ -71,8 +90,8 @@ pub fn latest_snapshots(
     let mut open = BTreeSet::new();
     // Partitions whose copy stands unless a record comes after it.
     let mut copies = BTreeSet::new();
-    for p in partitions {
-        let (low, high) = consumer.fetch_watermarks(topic, *p, RESTORE_TIMEOUT)?;
+    let settled = settled_ends(client, &consumer, topic, partitions)?;
+    for (p, (low, high)) in partitions.iter().zip(settled) {
         let copy = cache
             .and_then(|c| c.load(topic, *p))
             .filter(|c| low <= c.offset && c.offset < high);
@@ -123,4 +142,47 @@ pub fn latest_snapshots(
     restored.from_cache = copies.len();
     restored.snapshots = latest;
     Ok(restored)
+}
+
+/// Each partition's low watermark and end once no transaction is open on it
+/// (its last stable offset has reached the high watermark it had when
+/// asked), waiting up to [`SETTLE_TIMEOUT`]. `committed` is a
+/// `read_committed` client: librdkafka asks its watermarks at that
+/// isolation level, so its "high" is the last stable offset; a
+/// `read_uncommitted` one gives the high watermark.
+fn settled_ends(
+    client: &ClientConfig,
+    committed: &BaseConsumer,
+    topic: &str,
+    partitions: &[i32],
+) -> Result<Vec<(i64, i64)>, WorkerError> {
+    let mut config = client.clone();
+    config.set("isolation.level", "read_uncommitted");
+    let uncommitted: BaseConsumer = config.create()?;
+    let deadline = Instant::now() + SETTLE_TIMEOUT;
+    let mut ends = Vec::with_capacity(partitions.len());
+    for p in partitions {
+        loop {
+            // The high watermark first: every record written before it
+            // (the previous owner's last commit among them) is settled once
+            // the last stable offset, asked after, has reached it.
+            let (_, high) = uncommitted.fetch_watermarks(topic, *p, RESTORE_TIMEOUT)?;
+            let (low, stable) = committed.fetch_watermarks(topic, *p, RESTORE_TIMEOUT)?;
+            if stable >= high {
+                ends.push((low, stable));
+                break;
+            }
+            if Instant::now() > deadline {
+                return Err(WorkerError::Restore {
+                    topic: topic.to_owned(),
+                    partition: *p,
+                    problem: format!(
+                        "a transaction still open at offset {stable} (high watermark {high}) after {SETTLE_TIMEOUT:?}"
+                    ),
+                });
+            }
+            std::thread::sleep(SETTLE_POLL);
+        }
+    }
+    Ok(ends)
 }

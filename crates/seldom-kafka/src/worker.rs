@@ -45,6 +45,9 @@ use crate::topics::{self, MAX_STATE_BYTES};
 
 /// How long a transaction call may take before the session gives up.
 const TXN_TIMEOUT: Duration = Duration::from_secs(30);
+/// The producer's `transaction.timeout.ms`: a transaction its dead worker
+/// left open is aborted by the coordinator after this long.
+pub const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 /// Records per batch at most (a batch is one transaction).
 const MAX_BATCH: usize = 20_000;
 /// How long a session may take to read the allowlist topic at its start.
@@ -241,7 +244,10 @@ impl<'a> Session<'a> {
                 "message.max.bytes",
                 (MAX_STATE_BYTES + (1 << 20)).to_string(),
             )
-            .set("transaction.timeout.ms", "60000");
+            .set(
+                "transaction.timeout.ms",
+                TRANSACTION_TIMEOUT.as_millis().to_string(),
+            );
         let producer: ThreadedProducer<Deliveries> =
             producer_config.create_with_context(Deliveries {
                 changelogs: [
