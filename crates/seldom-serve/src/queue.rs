@@ -95,6 +95,9 @@ pub enum Question {
     },
 }
 
+/// The most events [`decode_bytes`] reserves room for at once.
+const MAX_RESERVED_EVENTS: usize = 16_384;
+
 /// Decodes bytes of any format `scan` reads (gzip is recognized), naming
 /// their events' source `name` (`http/SEQ` for an ingest batch). Tailed
 /// files are decoded by `tail`, which keeps a decoder per file.
@@ -112,7 +115,13 @@ pub fn decode_bytes(
         decode_threads: 1,
         ..IngestOptions::default()
     });
-    let mut events = Vec::new();
+    // One reservation for the batch's events, bounded by its lines: a
+    // vector grown by doubling asks the allocator for fresh memory at every
+    // step, and under load those page faults were a third of the service's
+    // kernel time (`perf record` on `bench/serve`). The cap keeps a body of
+    // many short lines from reserving for records it will not give.
+    let lines = bytes.iter().filter(|b| **b == b'\n').count() + 1;
+    let mut events = Vec::with_capacity(lines.min(MAX_RESERVED_EVENTS));
     // In-memory bytes never fail to open: whatever is wrong in them is
     // counted in the stats.
     let _ = BytesSource { name, bytes }.read(&mut ingestor, &mut |e| events.push(e));

@@ -1,0 +1,22 @@
+//! Decoding alone: every file given, read and normalized as `seldom scan`
+//! reads it (containers, formats, the parallel parsers), the events counted
+//! and dropped. `bench/instructions` measures it beside a bare `serde_json`
+//! parse of the same bytes: what seldom's decoding costs, without the
+//! detection or the JSON written by `scan --events`.
+
+use seldom_ingest::{IngestOptions, PathSource, Source, decode_in_background};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let sources: Vec<Box<dyn Source>> = std::env::args()
+        .skip(1)
+        .map(|path| Box::new(PathSource::new(path)) as Box<dyn Source>)
+        .collect();
+    let mut batches = decode_in_background(sources, IngestOptions::default(), None)?;
+    let events: usize = batches.by_ref().map(|batch| batch.len()).sum();
+    let summary = batches.finish();
+    eprintln!(
+        "decode_count: {events} events, {} records",
+        summary.stats.records_read
+    );
+    Ok(())
+}
