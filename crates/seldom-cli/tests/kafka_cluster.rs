@@ -508,7 +508,7 @@ fn a_service_follows_the_cluster_and_its_allowlist_holds_for_every_worker() {
     let state = deployment._dir.path().join("serve-state");
     let config = deployment.config.to_str().expect("a UTF-8 path").to_owned();
     let args = ["--kafka", bootstrap(), "--config", config.as_str()];
-    let server = serve::start(&state, None, &args);
+    let server = serve::start_within(&state, None, &args, Duration::from_secs(120));
 
     // Telemetry goes to the cluster, not to this service.
     let (status, refused) = server.send("POST", "/api/v1/ingest", b"{}\n", &[]);
@@ -578,7 +578,7 @@ fn a_service_follows_the_cluster_and_its_allowlist_holds_for_every_worker() {
     );
     assert_eq!(status, 200, "{patched}");
     assert_eq!(server.stop(), Some(0));
-    let server = serve::start(&state, None, &args);
+    let server = serve::start_within(&state, None, &args, Duration::from_secs(120));
     until_listed(&server, &ids);
     let (_, again) = server.get(&format!("/api/v1/alerts/{first}"));
     assert_eq!(again["triage"]["status"], "acknowledged", "{again}");

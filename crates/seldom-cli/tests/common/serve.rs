@@ -35,6 +35,18 @@ impl std::ops::Deref for Server {
 /// Starts `seldom serve --state STATE --listen 127.0.0.1:0 ARGS...` and waits
 /// for the line naming its port.
 pub fn start(state: &Path, token: Option<&str>, args: &[&str]) -> Server {
+    start_within(state, token, args, Duration::from_secs(30))
+}
+
+/// [`start`], allowing `patience` for the address and for readiness: a
+/// service on Kafka creates its topics and reads its allowlist first, which
+/// takes longer while the cluster elects leaders after a broker restart.
+pub fn start_within(
+    state: &Path,
+    token: Option<&str>,
+    args: &[&str],
+    patience: Duration,
+) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_seldom"));
     command
         .args(["serve", "--listen", "127.0.0.1:0", "--state"])
@@ -56,14 +68,25 @@ pub fn start(state: &Path, token: Option<&str>, args: &[&str]) -> Server {
             }
         }
     });
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + patience;
+    // What the service said before its address, shown if it never gives one.
+    let mut said = Vec::new();
     let base = loop {
-        let line = log
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("seldom serve printed its address");
+        let line = match log.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            Ok(line) => line,
+            Err(e) => panic!(
+                "seldom serve printed no address ({e}: {}); it said:\n{}",
+                match child.try_wait() {
+                    Ok(Some(status)) => format!("exited, {status}"),
+                    _ => format!("still running after {patience:?}"),
+                },
+                said.join("\n")
+            ),
+        };
         if let Some(addr) = line.strip_prefix("seldom serve: listening on ") {
             break addr.trim().to_owned();
         }
+        said.push(line);
     };
     let server = Server {
         child: Some(child),
