@@ -215,6 +215,7 @@ impl Detector {
     /// the same configuration).
     pub fn restore(&mut self, state: DetectorState) {
         self.state = state;
+        self.state.processes.share_strings();
     }
 
     /// Takes one event; alerts whose time has come are pushed to `out`.

@@ -466,7 +466,7 @@ impl Detector {
             .map(|r| tables.chain(&event.host, r, self.config.chain_depth as usize))
             .unwrap_or_default();
         let image = record
-            .and_then(|r| r.image.clone())
+            .and_then(|r| r.image.as_deref().map(str::to_owned))
             .or_else(|| c.image.clone());
         verdict.image = image.clone();
         let names: Vec<String> = std::iter::once(image.as_deref())

@@ -6,3 +6,4 @@
 //! chosen by an attacker cannot be crafted to collide in every deployment.
 
 pub type FastMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+pub type FastSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;

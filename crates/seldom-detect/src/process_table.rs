@@ -5,30 +5,38 @@
 //! latest process with that pid started at or before the moment asked about,
 //! since pids are reused. A Security 5156 connection (pid only) thus joins a
 //! Sysmon or a 4688 process start of the same host.
+//!
+//! The tables are most of the detector's memory on an organization whose
+//! sensors do not report process ends, so a record holds its strings as
+//! shared `Arc<str>`: images, users and command lines repeat across
+//! processes and hosts, and each distinct one is kept once ([`Strings`]);
+//! the GUID index shares the record's own GUID. Cloning a record (every
+//! connection carries its process) copies pointers, not text.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use seldom_model::{HostName, Location, ProcessIdentity, ProcessStart, Timestamp};
 use serde::{Deserialize, Serialize};
 
-use crate::fast_map::FastMap;
+use crate::fast_map::{FastMap, FastSet};
 
 /// What is remembered of one process.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProcessRecord {
     pub start: Timestamp,
     pub pid: Option<u32>,
-    pub guid: Option<String>,
-    pub image: Option<String>,
-    pub original_file_name: Option<String>,
-    pub command_line: Option<String>,
-    pub user: Option<String>,
+    pub guid: Option<Arc<str>>,
+    pub image: Option<Arc<str>>,
+    pub original_file_name: Option<Arc<str>>,
+    pub command_line: Option<Arc<str>>,
+    pub user: Option<Arc<str>>,
     pub parent_pid: Option<u32>,
-    pub parent_guid: Option<String>,
+    pub parent_guid: Option<Arc<str>>,
     /// The parent as the child's start event described it, for parents that
     /// started before the telemetry did.
-    pub parent_image: Option<String>,
-    pub parent_command_line: Option<String>,
+    pub parent_image: Option<Arc<str>>,
+    pub parent_command_line: Option<Arc<str>>,
     /// Where the process start event came from.
     pub origin: Location,
     /// When the sensor reported the process's end (Sysmon 5).
@@ -37,22 +45,91 @@ pub struct ProcessRecord {
 }
 
 impl ProcessRecord {
-    pub fn from_start(time: Timestamp, p: &ProcessStart, origin: &Location) -> Self {
+    /// The record of a process start, its strings taken from `strings`.
+    pub fn from_start(
+        time: Timestamp,
+        p: &ProcessStart,
+        origin: &Location,
+        strings: &mut Strings,
+    ) -> Self {
+        // GUIDs are unique to their process: shared by the index, not kept
+        // among the repeated strings.
+        let guid = |g: &Option<String>| g.as_deref().map(Arc::from);
         ProcessRecord {
             origin: origin.clone(),
             start: time,
             pid: p.process.pid,
-            guid: p.process.guid.clone(),
-            image: p.image.clone(),
-            original_file_name: p.original_file_name.clone(),
-            command_line: p.command_line.clone(),
-            user: p.user.clone(),
+            guid: guid(&p.process.guid),
+            image: strings.get(&p.image),
+            original_file_name: strings.get(&p.original_file_name),
+            command_line: strings.get(&p.command_line),
+            user: strings.get(&p.user),
             parent_pid: p.parent.pid,
-            parent_guid: p.parent.guid.clone(),
-            parent_image: p.parent_image.clone(),
-            parent_command_line: p.parent_command_line.clone(),
+            parent_guid: guid(&p.parent.guid),
+            parent_image: strings.get(&p.parent_image),
+            parent_command_line: strings.get(&p.parent_command_line),
             ended: None,
         }
+    }
+
+    /// Its strings taken from `strings` (a record restored from a saved
+    /// state holds copies of its own).
+    fn share(&mut self, strings: &mut Strings) {
+        for text in [
+            &mut self.image,
+            &mut self.original_file_name,
+            &mut self.command_line,
+            &mut self.user,
+            &mut self.parent_image,
+            &mut self.parent_command_line,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            *text = strings.share(text);
+        }
+    }
+}
+
+/// Each distinct string of the tables, kept once. A string no record holds
+/// any more is dropped at the next [`ProcessTables::expire`].
+#[derive(Debug, Default, Clone)]
+pub struct Strings(FastSet<Arc<str>>);
+
+impl Strings {
+    fn get(&mut self, text: &Option<String>) -> Option<Arc<str>> {
+        let text = text.as_deref()?;
+        Some(match self.0.get(text) {
+            Some(shared) => shared.clone(),
+            None => {
+                let shared: Arc<str> = Arc::from(text);
+                self.0.insert(shared.clone());
+                shared
+            }
+        })
+    }
+
+    fn share(&mut self, text: &Arc<str>) -> Arc<str> {
+        match self.0.get(text) {
+            Some(shared) => shared.clone(),
+            None => {
+                self.0.insert(text.clone());
+                text.clone()
+            }
+        }
+    }
+
+    /// Drops the strings only this set still holds.
+    fn sweep(&mut self) {
+        self.0.retain(|s| Arc::strong_count(s) > 1);
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
     }
 }
 
@@ -60,33 +137,39 @@ impl ProcessRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ancestor {
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub image: Option<String>,
+    pub image: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub command_line: Option<String>,
+    pub command_line: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub original_file_name: Option<String>,
+    pub original_file_name: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub pid: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub guid: Option<String>,
+    pub guid: Option<Arc<str>>,
 }
 
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
 struct HostTable {
     /// Records by insertion number; the maps below point into it.
     records: BTreeMap<u64, ProcessRecord>,
-    by_guid: FastMap<String, u64>,
+    by_guid: FastMap<Arc<str>, u64>,
     /// Per pid, (start, record) in start order.
     by_pid: FastMap<u32, Vec<(Timestamp, u64)>>,
     next: u64,
 }
 
 impl HostTable {
-    fn insert(&mut self, record: ProcessRecord, cap: usize) {
+    fn insert(&mut self, mut record: ProcessRecord, cap: usize) {
         if let Some(guid) = &record.guid
-            && self.by_guid.contains_key(guid)
+            && self.by_guid.contains_key(&**guid)
         {
             return; // a duplicate of a start already known (the same event read twice)
+        }
+        // A known parent's GUID is shared with its record, not copied.
+        if let Some(parent) = &mut record.parent_guid
+            && let Some((shared, _)) = self.by_guid.get_key_value(&**parent)
+        {
+            *parent = shared.clone();
         }
         let id = self.next;
         self.next += 1;
@@ -115,7 +198,7 @@ impl HostTable {
             return;
         };
         if let Some(guid) = &record.guid {
-            self.by_guid.remove(guid);
+            self.by_guid.remove(&**guid);
         }
         if let Some(pid) = record.pid
             && let Some(list) = self.by_pid.get_mut(&pid)
@@ -129,7 +212,7 @@ impl HostTable {
 
     fn find(&self, identity: &ProcessIdentity, at: Timestamp) -> Option<&ProcessRecord> {
         if let Some(guid) = &identity.guid
-            && let Some(id) = self.by_guid.get(guid)
+            && let Some(id) = self.by_guid.get(guid.as_str())
         {
             return self.records.get(id);
         }
@@ -142,7 +225,7 @@ impl HostTable {
         let record = self.records.get(id)?;
         // A GUID-keyed record is found by GUID only when both sides have one.
         match (&identity.guid, &record.guid) {
-            (Some(a), Some(b)) if a != b => None,
+            (Some(a), Some(b)) if a.as_str() != &**b => None,
             _ => Some(record),
         }
     }
@@ -151,7 +234,7 @@ impl HostTable {
 impl HostTable {
     fn record_end(&mut self, identity: &ProcessIdentity, at: Timestamp) {
         let id = match (&identity.guid, identity.pid) {
-            (Some(guid), _) => self.by_guid.get(guid).copied(),
+            (Some(guid), _) => self.by_guid.get(guid.as_str()).copied(),
             (None, Some(pid)) => self.by_pid.get(&pid).and_then(|list| {
                 let upto = list.partition_point(|(t, _)| *t <= at);
                 list.get(upto.checked_sub(1)?).map(|(_, id)| *id)
@@ -183,6 +266,9 @@ impl HostTable {
 pub struct ProcessTables {
     hosts: FastMap<HostName, HostTable>,
     max_per_host: usize,
+    /// Rebuilt from the records on restore ([`Self::share_strings`]).
+    #[serde(skip)]
+    strings: Strings,
 }
 
 impl ProcessTables {
@@ -190,6 +276,7 @@ impl ProcessTables {
         ProcessTables {
             hosts: FastMap::default(),
             max_per_host,
+            strings: Strings::default(),
         }
     }
 
@@ -201,7 +288,7 @@ impl ProcessTables {
         origin: &Location,
     ) {
         let cap = self.max_per_host;
-        let record = ProcessRecord::from_start(time, start, origin);
+        let record = ProcessRecord::from_start(time, start, origin, &mut self.strings);
         match self.hosts.get_mut(host) {
             Some(table) => table.insert(record, cap),
             None => {
@@ -226,7 +313,24 @@ impl ProcessTables {
     pub fn expire(&mut self, cutoff: Timestamp) -> usize {
         let gone = self.hosts.values_mut().map(|t| t.expire(cutoff)).sum();
         self.hosts.retain(|_, t| !t.records.is_empty());
+        self.strings.sweep();
         gone
+    }
+
+    /// Makes the records of a restored state share their strings again (a
+    /// saved state holds each record's own copies).
+    pub fn share_strings(&mut self) {
+        let strings = &mut self.strings;
+        for table in self.hosts.values_mut() {
+            for record in table.records.values_mut() {
+                record.share(strings);
+            }
+        }
+    }
+
+    /// The distinct strings the records share.
+    pub fn strings(&self) -> &Strings {
+        &self.strings
     }
 
     pub fn find(
@@ -246,7 +350,7 @@ impl ProcessTables {
         while chain.len() < depth {
             let parent_identity = ProcessIdentity {
                 pid: current.parent_pid,
-                guid: current.parent_guid.clone(),
+                guid: current.parent_guid.as_deref().map(str::to_owned),
             };
             if parent_identity.is_empty() {
                 break;
@@ -368,6 +472,67 @@ mod tests {
             tables.find(&h, &running, t(7)).is_some(),
             "never ended: kept"
         );
+    }
+
+    #[test]
+    fn repeated_strings_are_kept_once_and_dropped_when_no_record_holds_them() {
+        let mut tables = ProcessTables::new(100);
+        let h = host();
+        let other = HostName::normalize("ws2", HostNaming::Short).unwrap();
+        tables.record_start_at(&h, t(0), &start(10, Some("{a}"), "a.exe", None, None));
+        tables.record_start_at(&other, t(1), &start(10, Some("{b}"), "a.exe", None, None));
+        tables.record_start_at(
+            &h,
+            t(2),
+            &start(11, Some("{c}"), "c.exe", Some(10), Some("{a}")),
+        );
+        let find = |tables: &ProcessTables, host: &HostName, guid: &str| {
+            tables
+                .find(
+                    host,
+                    &ProcessIdentity {
+                        pid: None,
+                        guid: Some(guid.into()),
+                    },
+                    t(3),
+                )
+                .unwrap()
+                .clone()
+        };
+        let (a, b, c) = (
+            find(&tables, &h, "{a}"),
+            find(&tables, &other, "{b}"),
+            find(&tables, &h, "{c}"),
+        );
+        let shared = |x: &Option<Arc<str>>, y: &Option<Arc<str>>| {
+            Arc::ptr_eq(x.as_ref().unwrap(), y.as_ref().unwrap())
+        };
+        assert!(shared(&a.image, &b.image), "one a.exe for both hosts");
+        assert!(
+            shared(&c.parent_guid, &a.guid),
+            "the parent's GUID is its record's"
+        );
+        // "a.exe", "parent-of-a.exe", "c.exe", "parent-of-c.exe"
+        assert_eq!(tables.strings().len(), 4);
+
+        // Restored from a saved state, the records share their strings again.
+        let saved = serde_json::to_string(&tables).unwrap();
+        let mut restored: ProcessTables = serde_json::from_str(&saved).unwrap();
+        assert!(restored.strings().is_empty());
+        restored.share_strings();
+        let (a2, b2) = (find(&restored, &h, "{a}"), find(&restored, &other, "{b}"));
+        assert!(shared(&a2.image, &b2.image));
+        assert_eq!(restored.strings().len(), 4);
+
+        // c.exe ends and expires: its strings go; a.exe's stay.
+        let c_id = ProcessIdentity {
+            pid: Some(11),
+            guid: Some("{c}".into()),
+        };
+        drop((a, b, c, a2, b2));
+        restored.record_end(&h, t(4), &c_id);
+        assert_eq!(restored.expire(t(10)), 1);
+        assert_eq!(restored.strings().len(), 2, "a.exe and its parent's image");
     }
 
     #[test]

@@ -45,13 +45,13 @@ fn process_fields(
     record: Option<&ProcessRecord>,
 ) -> (Option<String>, Option<String>, Option<String>) {
     let image = record
-        .and_then(|r| r.image.clone())
+        .and_then(|r| r.image.as_deref().map(str::to_owned))
         .or_else(|| match &event.kind {
             EventKind::NetworkConnection(c) => c.image.clone(),
             _ => None,
         });
-    let original = record.and_then(|r| r.original_file_name.clone());
-    let command_line = record.and_then(|r| r.command_line.clone());
+    let original = record.and_then(|r| r.original_file_name.as_deref().map(str::to_owned));
+    let command_line = record.and_then(|r| r.command_line.as_deref().map(str::to_owned));
     (image, original, command_line)
 }
 
@@ -156,7 +156,7 @@ impl Raise<'_> {
             platform: event.platform,
             user: record
                 .as_ref()
-                .and_then(|r| r.user.clone())
+                .and_then(|r| r.user.as_deref().map(str::to_owned))
                 .or_else(|| c.user.clone()),
             process: AlertProcess {
                 image: image.clone(),

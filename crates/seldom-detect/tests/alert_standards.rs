@@ -30,11 +30,11 @@ fn t(seconds: i64) -> Timestamp {
 
 fn ancestor(image: &str, pid: Option<u32>, guid: Option<&str>) -> Ancestor {
     Ancestor {
-        image: Some(image.to_owned()),
-        command_line: Some(format!("{image} /c x")),
+        image: Some(image.into()),
+        command_line: Some(format!("{image} /c x").into()),
         original_file_name: None,
         pid,
-        guid: guid.map(str::to_owned),
+        guid: guid.map(Into::into),
     }
 }
 
