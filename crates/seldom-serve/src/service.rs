@@ -37,9 +37,9 @@ pub struct Service {
     detector: RwLock<DetectorStatus>,
     health: Health,
     work: Mutex<Sender<Work>>,
-    /// Held while an ingest batch is stored and queued, so that batches reach
-    /// the detection thread in the order of their sequence numbers.
-    ingest_order: Mutex<()>,
+    /// Ingest batches waiting to be stored, and the outcomes of the ones a
+    /// group commit stored for their callers (see [`ingest`]).
+    ingest_group: ingest::GroupCommit,
     started: Instant,
     /// The catalog's variation ids, which allowlist entries must name.
     variations: Arc<[String]>,
@@ -129,7 +129,7 @@ impl Service {
                 catching_up: "replaying the inbox after a restart",
             },
             work: Mutex::new(work),
-            ingest_order: Mutex::new(()),
+            ingest_group: ingest::GroupCommit::default(),
             started: Instant::now(),
             variations,
             metrics: Metrics::default(),

@@ -111,8 +111,8 @@ impl Store {
         self.0.batch_seen(batch_id)
     }
 
-    pub fn append_inbox(&self, body: &[u8], batch_id: Option<&str>) -> Result<u64> {
-        self.0.append_inbox(body, batch_id)
+    pub fn append_inbox_group(&self, batches: &[(&[u8], Option<&str>)]) -> Result<Vec<u64>> {
+        self.0.append_inbox_group(batches)
     }
 
     pub fn checkpoint(&self, cp: Checkpoint<'_>) -> Result<()> {

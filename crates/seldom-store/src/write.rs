@@ -133,9 +133,17 @@ impl Store {
 
     /// Adds an ingest batch durably; returns its sequence number.
     pub fn append_inbox(&self, body: &[u8], batch_id: Option<&str>) -> Result<u64> {
+        let seqs = self.append_inbox_group(&[(body, batch_id)])?;
+        seqs.first().copied().context("the inbox numbered no batch")
+    }
+
+    /// Adds ingest batches durably in one transaction (one disk sync for
+    /// all: a group commit); returns their sequence numbers, in order. All
+    /// are stored or none.
+    pub fn append_inbox_group(&self, batches: &[(&[u8], Option<&str>)]) -> Result<Vec<u64>> {
         let db = self.db()?;
         let write = db.begin_write()?;
-        let seq;
+        let mut seqs = Vec::with_capacity(batches.len());
         {
             let mut inbox = write.open_table(INBOX)?;
             let last = inbox.last()?.map(|(k, _)| k.value());
@@ -143,17 +151,21 @@ impl Store {
                 Some(bytes) => decode(bytes.value(), "inbox position")?,
                 None => 0,
             };
-            seq = last.unwrap_or(done).max(done) + 1;
-            inbox.insert(seq, body)?;
-            if let Some(id) = batch_id {
-                write.open_table(BATCH_IDS)?.insert(id, seq)?;
-                write
-                    .open_table(BATCH_DIGESTS)?
-                    .insert(seq, body_digest(body))?;
+            let mut seq = last.unwrap_or(done).max(done);
+            let mut ids = write.open_table(BATCH_IDS)?;
+            let mut digests = write.open_table(BATCH_DIGESTS)?;
+            for (body, batch_id) in batches {
+                seq += 1;
+                inbox.insert(seq, *body)?;
+                if let Some(id) = batch_id {
+                    ids.insert(*id, seq)?;
+                    digests.insert(seq, body_digest(body))?;
+                }
+                seqs.push(seq);
             }
         }
-        write.commit().context("committing an ingest batch")?;
-        Ok(seq)
+        write.commit().context("committing ingest batches")?;
+        Ok(seqs)
     }
 
     /// Saves alert records now, in one transaction (a triage decision must

@@ -195,7 +195,7 @@ pub(super) async fn ingest(
     };
     // The slot moves into the task: a panic there drops it, and gives it back.
     let outcome =
-        tokio::task::spawn_blocking(move || service.ingest(slot, &body, batch_id.as_deref())).await;
+        tokio::task::spawn_blocking(move || service.ingest(slot, body, batch_id.as_deref())).await;
     match outcome {
         Ok(Ok(Accepted::Stored {
             batch,
