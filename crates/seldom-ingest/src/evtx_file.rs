@@ -42,7 +42,7 @@ pub fn read_evtx<R: Read + Seek + Send + 'static>(
     };
     let settings = ParserSettings::new().num_threads(threads).indent(false);
     let mut parser = parser.with_configuration(settings);
-    for record in parser.records() {
+    for record in parser.records_bytes() {
         take_record(record, source, options, stats, sink);
     }
     match partial_chunk {
@@ -60,7 +60,7 @@ pub fn read_evtx<R: Read + Seek + Send + 'static>(
 
 /// Counts one record the crate gave (or failed to give) and decodes it.
 fn take_record(
-    record: evtx::err::Result<evtx::SerializedEvtxRecord<String>>,
+    record: evtx::err::Result<evtx::SerializedEvtxRecord<Vec<u8>>>,
     source: &Arc<str>,
     options: &NormalizeOptions,
     stats: &mut IngestStats,
@@ -78,13 +78,21 @@ fn take_record(
         }
     };
     // Most records of a Windows log are event ids seldom does not read;
-    // rejecting them from the id alone skips the XML walk for them.
+    // rejecting them from the id alone skips the UTF-8 check and the XML
+    // walk for them.
     if quick_event_id(&record.data).is_some_and(|id| !crate::normalize::is_read_event_id(id)) {
         stats.ignore(crate::stats::IgnoreReason::OtherEventId);
         return;
     }
     let origin = Location::at_record(source.clone(), record.event_record_id);
-    match decode_xml(&record.data, SourceFormat::Evtx, origin.clone(), options) {
+    let Ok(xml) = std::str::from_utf8(&record.data) else {
+        stats.skip(
+            Malformed::new(SkipReason::BadEvtx, "the record rendered as invalid UTF-8"),
+            &origin,
+        );
+        return;
+    };
+    match decode_xml(xml, SourceFormat::Evtx, origin.clone(), options) {
         Ok(Decoded::Event(event)) => {
             stats.count_event(&event);
             sink(*event);
@@ -193,7 +201,7 @@ fn read_partial_chunk(
     if let Ok(parser) = EvtxParser::from_read_seek(Cursor::new(padded)) {
         let settings = ParserSettings::new().num_threads(1).indent(false);
         let mut parser = parser.with_configuration(settings);
-        for record in parser.records() {
+        for record in parser.records_bytes() {
             take_record(record, source, options, stats, sink);
         }
     }
@@ -218,12 +226,16 @@ fn read_partial_chunk(
 
 /// The `<EventID>` of a rendered record, read without parsing the document;
 /// `None` when it is not where the renderer puts it (the full walk decides then).
-fn quick_event_id(xml: &str) -> Option<u32> {
-    let start = xml.find("<EventID")?;
+fn quick_event_id(xml: &[u8]) -> Option<u32> {
+    let start = memchr::memmem::find(xml, b"<EventID")?;
     let rest = &xml[start..];
-    let open = rest.find('>')?;
-    let close = rest[open..].find('<')?;
-    rest[open + 1..open + close].trim().parse().ok()
+    let open = memchr::memchr(b'>', rest)?;
+    let close = memchr::memchr(b'<', &rest[open..])?;
+    std::str::from_utf8(&rest[open + 1..open + close])
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -233,14 +245,14 @@ mod tests {
     #[test]
     fn event_id_is_read_with_or_without_qualifiers() {
         assert_eq!(
-            quick_event_id("<Event><System><EventID>3</EventID></System></Event>"),
+            quick_event_id(b"<Event><System><EventID>3</EventID></System></Event>"),
             Some(3)
         );
         assert_eq!(
-            quick_event_id("<System><EventID Qualifiers=\"0\">4688</EventID>"),
+            quick_event_id(b"<System><EventID Qualifiers=\"0\">4688</EventID>"),
             Some(4688)
         );
-        assert_eq!(quick_event_id("<System><EventID/></System>"), None);
-        assert_eq!(quick_event_id("<System></System>"), None);
+        assert_eq!(quick_event_id(b"<System><EventID/></System>"), None);
+        assert_eq!(quick_event_id(b"<System></System>"), None);
     }
 }
