@@ -119,6 +119,27 @@ impl Strings {
         }
     }
 
+    /// Drops the strings of a record leaving the tables that no other
+    /// record holds.
+    fn release(&mut self, record: ProcessRecord) {
+        for text in [
+            record.image,
+            record.original_file_name,
+            record.command_line,
+            record.user,
+            record.parent_image,
+            record.parent_command_line,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            // Held here and by the set only.
+            if Arc::strong_count(&text) == 2 {
+                self.0.remove(&text);
+            }
+        }
+    }
+
     /// Drops the strings only this set still holds.
     fn sweep(&mut self) {
         self.0.retain(|s| Arc::strong_count(s) > 1);
@@ -159,11 +180,14 @@ struct HostTable {
 }
 
 impl HostTable {
-    fn insert(&mut self, mut record: ProcessRecord, cap: usize) {
+    /// Takes a record; returns the records that left the table with it
+    /// (itself, when it repeats a known start; the oldest past the cap).
+    fn insert(&mut self, mut record: ProcessRecord, cap: usize) -> Vec<ProcessRecord> {
         if let Some(guid) = &record.guid
             && self.by_guid.contains_key(&**guid)
         {
-            return; // a duplicate of a start already known (the same event read twice)
+            // A duplicate of a start already known (the same event read twice).
+            return vec![record];
         }
         // A known parent's GUID is shared with its record, not copied.
         if let Some(parent) = &mut record.parent_guid
@@ -182,21 +206,18 @@ impl HostTable {
             list.insert(at, (record.start, id));
         }
         self.records.insert(id, record);
+        let mut evicted = Vec::new();
         while self.records.len() > cap {
-            self.evict_oldest();
+            match self.records.first_key_value().map(|(id, _)| *id) {
+                Some(oldest) => evicted.extend(self.remove(oldest)),
+                None => break,
+            }
         }
+        evicted
     }
 
-    fn evict_oldest(&mut self) {
-        if let Some((&id, _)) = self.records.first_key_value() {
-            self.remove(id);
-        }
-    }
-
-    fn remove(&mut self, id: u64) {
-        let Some(record) = self.records.remove(&id) else {
-            return;
-        };
+    fn remove(&mut self, id: u64) -> Option<ProcessRecord> {
+        let record = self.records.remove(&id)?;
         if let Some(guid) = &record.guid {
             self.by_guid.remove(&**guid);
         }
@@ -208,6 +229,7 @@ impl HostTable {
                 self.by_pid.remove(&pid);
             }
         }
+        Some(record)
     }
 
     fn find(&self, identity: &ProcessIdentity, at: Timestamp) -> Option<&ProcessRecord> {
@@ -289,13 +311,19 @@ impl ProcessTables {
     ) {
         let cap = self.max_per_host;
         let record = ProcessRecord::from_start(time, start, origin, &mut self.strings);
-        match self.hosts.get_mut(host) {
+        let gone = match self.hosts.get_mut(host) {
             Some(table) => table.insert(record, cap),
             None => {
                 let mut table = HostTable::default();
-                table.insert(record, cap);
+                let gone = table.insert(record, cap);
                 self.hosts.insert(host.clone(), table);
+                gone
             }
+        };
+        // A host at its cap sheds a process per start: its strings go with
+        // it at once, or a day of unique command lines would stay.
+        for record in gone {
+            self.strings.release(record);
         }
     }
 
@@ -322,9 +350,23 @@ impl ProcessTables {
     pub fn share_strings(&mut self) {
         let strings = &mut self.strings;
         for table in self.hosts.values_mut() {
+            // The GUID index shares each record's GUID, and a known parent's
+            // GUID is its record's, as when they were built live.
+            let mut by_guid = FastMap::default();
+            for (id, record) in &table.records {
+                if let Some(guid) = &record.guid {
+                    by_guid.insert(guid.clone(), *id);
+                }
+            }
             for record in table.records.values_mut() {
                 record.share(strings);
+                if let Some(parent) = &mut record.parent_guid
+                    && let Some((shared, _)) = by_guid.get_key_value(&**parent)
+                {
+                    *parent = shared.clone();
+                }
             }
+            table.by_guid = by_guid;
         }
     }
 
@@ -533,6 +575,27 @@ mod tests {
         restored.record_end(&h, t(4), &c_id);
         assert_eq!(restored.expire(t(10)), 1);
         assert_eq!(restored.strings().len(), 2, "a.exe and its parent's image");
+    }
+
+    #[test]
+    fn a_process_evicted_past_the_cap_takes_its_unshared_strings_with_it() {
+        let mut tables = ProcessTables::new(2);
+        let h = host();
+        for (i, image) in ["one.exe", "two.exe", "three.exe"].into_iter().enumerate() {
+            let guid = format!("{{{i}}}");
+            let mut start = start(i as u32, Some(&guid), image, None, None);
+            start.parent_image = Some("explorer.exe".into());
+            tables.record_start_at(&h, t(i as i64), &start);
+        }
+        // one.exe left at the cap; explorer.exe is still held by the others.
+        let mut left: Vec<&str> = tables.strings().0.iter().map(|s| &**s).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["explorer.exe", "three.exe", "two.exe"]);
+        // A repeated start is not kept, nor are strings only it brought.
+        let mut again = start(2, Some("{2}"), "three.exe", None, None);
+        again.command_line = Some("three.exe --only-here".into());
+        tables.record_start_at(&h, t(5), &again);
+        assert_eq!(tables.strings().len(), 3);
     }
 
     #[test]

@@ -35,7 +35,7 @@ pub fn walk(text: &str) -> Result<RawRecord<'_>, XmlError> {
                 "System" => in_system = true,
                 "Data" => {
                     let field = data_field(&start);
-                    let end = start.to_end().into_owned();
+                    let end = start.to_end();
                     let raw = reader
                         .read_text(end.name())
                         .map_err(|e| syntax(&reader, e))?;
@@ -53,7 +53,7 @@ pub fn walk(text: &str) -> Result<RawRecord<'_>, XmlError> {
                     };
                     attributes_of(&start, &mut record);
                     if let Some(field) = field {
-                        let end = start.to_end().into_owned();
+                        let end = start.to_end();
                         let raw = reader
                             .read_text(end.name())
                             .map_err(|e| syntax(&reader, e))?;
@@ -88,7 +88,7 @@ fn attributes_of(start: &BytesStart<'_>, record: &mut RawRecord<'_>) {
         "TimeCreated" => (Field::SystemTime, "SystemTime"),
         _ => return,
     };
-    if let Ok(Some(a)) = start.try_get_attribute(attr)
+    if let Some(a) = attribute(start, attr)
         && let Ok(value) = a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
     {
         record.set(field, Cow::Owned(value.into_owned()));
@@ -96,8 +96,22 @@ fn attributes_of(start: &BytesStart<'_>, record: &mut RawRecord<'_>) {
 }
 
 fn data_field(start: &BytesStart<'_>) -> Option<Field> {
-    let name = start.try_get_attribute("Name").ok()??;
+    let name = attribute(start, "Name")?;
     Field::event_data(name.value.as_ref())
+}
+
+/// An attribute by name, the first of that name: without the duplicate
+/// check `try_get_attribute` runs on every attribute before it (a cost per
+/// `<Data>` of every record, for documents a renderer wrote).
+fn attribute<'a>(
+    start: &'a BytesStart<'_>,
+    name: &str,
+) -> Option<quick_xml::events::attributes::Attribute<'a>> {
+    start
+        .attributes()
+        .with_checks(false)
+        .map_while(Result::ok)
+        .find(|a| a.key.as_ref() == name)
 }
 
 fn unescape(raw: Cow<'_, str>) -> Cow<'_, str> {

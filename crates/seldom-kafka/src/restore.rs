@@ -166,8 +166,8 @@ fn settled_ends(
             // The high watermark first: every record written before it
             // (the previous owner's last commit among them) is settled once
             // the last stable offset, asked after, has reached it.
-            let (_, high) = uncommitted.fetch_watermarks(topic, *p, RESTORE_TIMEOUT)?;
-            let (low, stable) = committed.fetch_watermarks(topic, *p, RESTORE_TIMEOUT)?;
+            let (_, high) = uncommitted.fetch_watermarks(topic, *p, remaining(deadline))?;
+            let (low, stable) = committed.fetch_watermarks(topic, *p, remaining(deadline))?;
             if stable >= high {
                 ends.push((low, stable));
                 break;
@@ -185,4 +185,12 @@ fn settled_ends(
         }
     }
     Ok(ends)
+}
+
+/// What is left of a wait until `deadline`, for one more request (a second
+/// at least, so that a request made at the deadline can still answer).
+fn remaining(deadline: Instant) -> Duration {
+    deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_secs(1))
 }

@@ -270,7 +270,11 @@ impl<'a> Session<'a> {
             // A dead worker's partitions move after 10 s, not the classic
             // protocol's default 45 s.
             .set("session.timeout.ms", "10000")
-            .set("heartbeat.interval.ms", "3000");
+            .set("heartbeat.interval.ms", "3000")
+            // A restore waits for a dead predecessor's open transaction to
+            // end (up to `restore::SETTLE_TIMEOUT` per stage) without
+            // polling: librdkafka's default 300 s could pass first.
+            .set("max.poll.interval.ms", "600000");
         // The operator's properties win over these defaults (the ones
         // exactly-once rests on are refused in the configuration).
         for (key, value) in &kafka.properties {

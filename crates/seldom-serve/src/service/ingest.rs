@@ -106,7 +106,7 @@ impl Service {
         }
         let group = &self.ingest_group;
         let ticket = group.tickets.fetch_add(1, Ordering::Relaxed);
-        lock(&group.waiting)?.push(Waiting {
+        lock(&group.waiting).push(Waiting {
             ticket,
             body,
             batch_id: batch_id.map(str::to_owned),
@@ -114,14 +114,14 @@ impl Service {
             stats,
             slot,
         });
-        let _commit = lock(&group.commit)?;
-        if let Some(outcome) = lock(&group.outcomes)?.remove(&ticket) {
+        let _commit = lock(&group.commit);
+        if let Some(outcome) = lock(&group.outcomes).remove(&ticket) {
             return outcome; // stored (or refused) by the previous holder
         }
-        let batches = std::mem::take(&mut *lock(&group.waiting)?);
+        let batches = std::mem::take(&mut *lock(&group.waiting));
         let mut outcomes = self.store_group(batches);
         let mine = outcomes.remove(&ticket);
-        lock(&group.outcomes)?.extend(outcomes);
+        lock(&group.outcomes).extend(outcomes);
         mine.unwrap_or_else(|| {
             Err(NotStored::Store(anyhow::anyhow!(
                 "the batch was lost between its group and its caller"
@@ -254,8 +254,12 @@ impl Service {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>, NotStored> {
+/// A lock of the group commit, even after a panic of a holder: the list,
+/// the map and the commit turn hold no invariant a panic could break, and
+/// refusing them would leave waiting batches (and their queue slots) behind
+/// for ever.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex
         .lock()
-        .map_err(|_| NotStored::Store(anyhow::anyhow!("ingest lock poisoned")))
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
