@@ -81,6 +81,11 @@ impl Default for KafkaConfig {
     }
 }
 
+/// The workers' producers' `transaction.timeout.ms` (set by seldom, after
+/// the operator's properties): a transaction a dead worker left open is
+/// aborted by the coordinator after this long, which a restore outwaits.
+pub const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A `[kafka]` value that cannot work, naming its field.
 #[derive(Debug, thiserror::Error, PartialEq)]
 #[error("kafka.{field}: {problem}")]

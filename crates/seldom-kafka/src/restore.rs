@@ -38,7 +38,7 @@ const RESTORE_TIMEOUT: Duration = Duration::from_secs(60);
 /// end: a dead worker's is aborted by the coordinator once its
 /// `transaction.timeout.ms` has passed (checked every 10 s by default).
 pub const SETTLE_TIMEOUT: Duration =
-    Duration::from_secs(crate::worker::TRANSACTION_TIMEOUT.as_secs() + 30);
+    Duration::from_secs(crate::config::TRANSACTION_TIMEOUT.as_secs() + 30);
 /// How often a restore asks whether the open transactions have ended.
 const SETTLE_POLL: Duration = Duration::from_millis(100);
 

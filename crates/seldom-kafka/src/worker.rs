@@ -34,7 +34,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use seldom_detect::{Catalog, DetectConfig};
 use seldom_ingest::IngestOptions;
 
-use crate::config::KafkaConfig;
+use crate::config::{KafkaConfig, TRANSACTION_TIMEOUT};
 use crate::error::WorkerError;
 use crate::metrics::WorkerMetrics;
 use crate::reader::TopicReader;
@@ -45,9 +45,6 @@ use crate::topics::{self, MAX_STATE_BYTES};
 
 /// How long a transaction call may take before the session gives up.
 const TXN_TIMEOUT: Duration = Duration::from_secs(30);
-/// The producer's `transaction.timeout.ms`: a transaction its dead worker
-/// left open is aborted by the coordinator after this long.
-pub const TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 /// Records per batch at most (a batch is one transaction).
 const MAX_BATCH: usize = 20_000;
 /// How long a session may take to read the allowlist topic at its start.
