@@ -16,6 +16,11 @@ use rdkafka::{Offset, TopicPartitionList};
 
 use crate::error::WorkerError;
 
+/// How long a topic's partitions are asked for before it counts as missing.
+const METADATA_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long to wait before asking again for a new topic's partitions.
+const METADATA_RETRY: Duration = Duration::from_millis(200);
+
 /// One record read.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
@@ -48,15 +53,7 @@ impl TopicReader {
             .set("isolation.level", "read_committed")
             .set("enable.partition.eof", "true");
         let consumer: BaseConsumer = config.create()?;
-        let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(30))?;
-        let partitions = metadata
-            .topics()
-            .iter()
-            .find(|t| t.name() == topic)
-            .map_or(0, |t| t.partitions().len() as i32);
-        if partitions == 0 {
-            return Err(WorkerError::Setup(format!("topic {topic} does not exist")));
-        }
+        let partitions = partition_count(&consumer, topic)? as i32;
         let mut assignment = TopicPartitionList::new();
         for p in 0..partitions {
             let offset = from
@@ -127,5 +124,30 @@ impl TopicReader {
             }
         }
         Ok(())
+    }
+}
+
+/// The partitions of `topic`. A topic just created reaches every broker's
+/// metadata a moment later, and until then a broker answers it with none
+/// (seen in CI: a service exiting at its start), so the count is asked
+/// again for up to 30 s before the topic is taken as missing.
+pub fn partition_count(consumer: &BaseConsumer, topic: &str) -> Result<u32, WorkerError> {
+    let deadline = Instant::now() + METADATA_TIMEOUT;
+    loop {
+        let metadata = consumer.fetch_metadata(Some(topic), METADATA_TIMEOUT)?;
+        let n = metadata
+            .topics()
+            .iter()
+            .find(|m| m.name() == topic)
+            .map_or(0, |m| m.partitions().len());
+        if n > 0 {
+            return Ok(n as u32);
+        }
+        if Instant::now() > deadline {
+            return Err(WorkerError::Setup(format!(
+                "topic {topic} has no partitions after {METADATA_TIMEOUT:?}"
+            )));
+        }
+        std::thread::sleep(METADATA_RETRY);
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::config::ClientConfig;
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::BaseConsumer;
 use rdkafka::types::RDKafkaErrorCode;
 
 use crate::config::KafkaConfig;
@@ -74,20 +74,7 @@ pub fn ensure(config: &KafkaConfig, client: &ClientConfig) -> Result<Layout, Wor
         }
     }
     let consumer: BaseConsumer = client.create()?;
-    let count = |topic: &str| -> Result<u32, WorkerError> {
-        let metadata = consumer.fetch_metadata(Some(topic), TIMEOUT)?;
-        let n = metadata
-            .topics()
-            .iter()
-            .find(|m| m.name() == topic)
-            .map_or(0, |m| m.partitions().len());
-        if n == 0 {
-            return Err(WorkerError::Setup(format!(
-                "topic {topic} has no partitions"
-            )));
-        }
-        Ok(n as u32)
-    };
+    let count = |topic: &str| crate::reader::partition_count(&consumer, topic);
     let input = count(&t.input)?;
     let internal = count(&t.by_host)?;
     for topic in [&t.by_key, &t.host_state, &t.key_state] {
