@@ -4,7 +4,10 @@
 //!
 //! EVTX files are collected from the very hosts under investigation, so
 //! their bytes are untrusted; a corrupt chunk or record must be counted as
-//! skipped, never panic. The only property checked is "does not panic".
+//! skipped, never panic. Two properties are checked: it does not panic, and
+//! the template reader (`evtx_template.rs`, records read from their templates
+//! without rendering) changes no outcome: with it and without it the same
+//! events and the same counts.
 //!
 //! Note: seldom runs the EVTX decoder under `catch_unwind` (a panic costs the
 //! rest of that file, counted as `decoder_panic`), but libFuzzer's panic hook
@@ -16,7 +19,8 @@
 use std::borrow::Cow;
 
 use libfuzzer_sys::fuzz_target;
-use seldom_ingest::{IngestOptions, Ingestor};
+use seldom_ingest::{IngestOptions, Ingestor, NormalizeOptions};
+use seldom_model::Event;
 
 /// What `read_reader` sniffs to choose the EVTX decoder.
 const EVTX_MAGIC: &[u8] = b"ElfFile\0";
@@ -30,7 +34,21 @@ fuzz_target!(|data: &[u8]| {
     } else {
         Cow::Owned([EVTX_MAGIC, data].concat())
     };
+    let (plain_events, plain_stats) = read(&input, false);
+    let (events, stats) = read(&input, true);
+    assert!(
+        events == plain_events,
+        "the template reader changed the events"
+    );
+    assert_eq!(stats, plain_stats, "the template reader changed the counts");
+});
+
+fn read(input: &[u8], evtx_templates: bool) -> (Vec<Event>, serde_json::Value) {
     let options = IngestOptions {
+        normalize: NormalizeOptions {
+            evtx_templates,
+            ..NormalizeOptions::default()
+        },
         // One thread: deterministic, and no thread pool per input.
         evtx_threads: 1,
         // The input is in memory already; keep the buffering bound small.
@@ -38,5 +56,8 @@ fuzz_target!(|data: &[u8]| {
         ..Default::default()
     };
     let mut ingestor = Ingestor::new(options);
-    ingestor.read_reader(&input[..], "fuzz.evtx", &mut |_event| {});
-});
+    let mut events = Vec::new();
+    ingestor.read_reader(input, "fuzz.evtx", &mut |event| events.push(event));
+    let stats = serde_json::to_value(ingestor.into_stats()).unwrap_or_default();
+    (events, stats)
+}

@@ -471,6 +471,12 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_prefilter: bool,
 
+    /// Render every EVTX record to XML and parse it (by default records are
+    /// read from their templates where they can be). Slower; the same events
+    /// and counts.
+    #[arg(long)]
+    pub no_evtx_templates: bool,
+
     /// Hide the progress bar even on a terminal.
     #[arg(long, short = 'q')]
     pub quiet: bool,

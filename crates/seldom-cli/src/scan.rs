@@ -61,6 +61,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
         normalize: NormalizeOptions {
             host_naming: config.host_naming,
             prefilter: !args.no_prefilter,
+            evtx_templates: !args.no_evtx_templates,
         },
         max_line_bytes: args.max_line_bytes,
         audit_host: args.audit_host.clone(),

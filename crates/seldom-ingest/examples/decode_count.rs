@@ -7,11 +7,18 @@
 use seldom_ingest::{IngestOptions, PathSource, Source, decode_in_background};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut options = IngestOptions::default();
     let sources: Vec<Box<dyn Source>> = std::env::args()
         .skip(1)
+        .filter(|arg| {
+            // The plain EVTX path, for the instruction counts beside it.
+            let plain = arg == "--no-evtx-templates";
+            options.normalize.evtx_templates &= !plain;
+            !plain
+        })
         .map(|path| Box::new(PathSource::new(path)) as Box<dyn Source>)
         .collect();
-    let mut batches = decode_in_background(sources, IngestOptions::default(), None)?;
+    let mut batches = decode_in_background(sources, options, None)?;
     let events: usize = batches.by_ref().map(|batch| batch.len()).sum();
     let summary = batches.finish();
     eprintln!(

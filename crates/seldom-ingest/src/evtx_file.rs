@@ -1,8 +1,12 @@
 //! EVTX files, through the `evtx` crate, one record at a time.
 //!
-//! Records are rendered to XML by the crate and read by [`crate::xml`], the
-//! same reader that handles Sysmon for Linux. A bad chunk costs its records
-//! (counted as `bad_evtx`), never the chunks around it.
+//! The crate parses each chunk (on its own threads when it has several) and
+//! hands its records to [`RecordDecoder`], which reads each from its template
+//! ([`crate::evtx_template`]) when it can, and otherwise has the crate render
+//! it to XML for [`crate::xml`], the reader that also handles Sysmon for
+//! Linux. Both give the same fields; the template path skips the rendering
+//! and the parse of it. A bad chunk costs its records (counted as
+//! `bad_evtx`), never the chunks around it.
 //!
 //! A file cut short (a copy taken while the log was written, a transfer
 //! that stopped) ends in a partial chunk, which the crate does not see: it
@@ -12,23 +16,46 @@
 
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use evtx::{EvtxParser, ParserSettings};
+use evtx::{EvtxParser, EvtxRecord, ParserSettings};
 use seldom_model::{Event, Location, SourceFormat};
 
 use crate::decode::decode_xml;
-use crate::normalize::{Decoded, NormalizeOptions};
-use crate::stats::{IngestStats, Malformed, SkipReason};
+use crate::evtx_template::{TemplateCache, TemplateRead};
+use crate::fields::RawRecord;
+use crate::normalize::{Decoded, NormalizeOptions, normalize};
+use crate::stats::{IgnoreReason, IngestStats, Malformed, SkipReason};
 
 /// Reads every record of one EVTX file.
 pub fn read_evtx<R: Read + Seek + Send + 'static>(
-    mut input: R,
+    input: R,
     source: &Arc<str>,
     options: &NormalizeOptions,
     threads: usize,
     stats: &mut IngestStats,
     sink: &mut dyn FnMut(Event),
 ) {
+    read_evtx_counted(input, source, options, threads, stats, sink);
+}
+
+/// How many records took each path, for the tests that hold them equal.
+#[derive(Debug, Default)]
+pub(crate) struct PathCounts {
+    pub(crate) from_templates: AtomicU64,
+    pub(crate) rendered: AtomicU64,
+}
+
+/// [`read_evtx`], saying how many records took each path.
+pub(crate) fn read_evtx_counted<R: Read + Seek + Send + 'static>(
+    mut input: R,
+    source: &Arc<str>,
+    options: &NormalizeOptions,
+    threads: usize,
+    stats: &mut IngestStats,
+    sink: &mut dyn FnMut(Event),
+) -> Arc<PathCounts> {
+    let counts = Arc::new(PathCounts::default());
     let partial_chunk = find_partial_chunk(&mut input);
     let parser = match EvtxParser::from_read_seek(input) {
         Ok(parser) => parser,
@@ -37,16 +64,15 @@ pub fn read_evtx<R: Read + Seek + Send + 'static>(
                 Malformed::new(SkipReason::BadEvtx, e.to_string()),
                 &Location::file(source.clone()),
             );
-            return;
+            return counts;
         }
     };
     let settings = ParserSettings::new().num_threads(threads).indent(false);
     let mut parser = parser.with_configuration(settings);
-    for record in parser.records_bytes() {
-        take_record(record, source, options, stats, sink);
-    }
+    let decoder = RecordDecoder::new(source, options, &counts);
+    read_records(&mut parser, &decoder, source, stats, sink);
     match partial_chunk {
-        Ok(Some(partial)) => read_partial_chunk(partial, source, options, stats, sink),
+        Ok(Some(partial)) => read_partial_chunk(partial, &decoder, source, stats, sink),
         Ok(None) => {}
         Err(e) => stats.skip(
             Malformed::new(
@@ -56,49 +82,127 @@ pub fn read_evtx<R: Read + Seek + Send + 'static>(
             &Location::file(source.clone()),
         ),
     }
+    counts
 }
 
-/// Counts one record the crate gave (or failed to give) and decodes it.
-fn take_record(
-    record: evtx::err::Result<evtx::SerializedEvtxRecord<Vec<u8>>>,
+/// Every record of a parser, decoded where the crate hands it out and
+/// counted here, in order.
+fn read_records<R: Read + Seek>(
+    parser: &mut EvtxParser<R>,
+    decoder: &RecordDecoder,
     source: &Arc<str>,
-    options: &NormalizeOptions,
     stats: &mut IngestStats,
     sink: &mut dyn FnMut(Event),
 ) {
-    stats.records_read += 1;
-    let record = match record {
-        Ok(record) => record,
-        Err(e) => {
-            stats.skip(
+    // The crate clones the closure for each chunk: each chunk's templates
+    // are cached for that chunk alone.
+    let mut decoder = decoder.clone();
+    for outcome in parser.serialized_records(move |record| decoder.decode(record)) {
+        stats.records_read += 1;
+        match outcome {
+            Ok(RecordOutcome::Event(event)) => {
+                stats.count_event(&event);
+                sink(*event);
+            }
+            Ok(RecordOutcome::Ignored(reason)) => stats.ignore(reason),
+            Ok(RecordOutcome::Skipped(malformed, origin)) => stats.skip(malformed, &origin),
+            Err(e) => stats.skip(
                 Malformed::new(SkipReason::BadEvtx, e.to_string()),
                 &Location::file(source.clone()),
-            );
-            return;
+            ),
         }
-    };
-    // Most records of a Windows log are event ids seldom does not read;
-    // rejecting them from the id alone skips the UTF-8 check and the XML
-    // walk for them.
-    if quick_event_id(&record.data).is_some_and(|id| !crate::normalize::is_read_event_id(id)) {
-        stats.ignore(crate::stats::IgnoreReason::OtherEventId);
-        return;
     }
-    let origin = Location::at_record(source.clone(), record.event_record_id);
-    let Ok(xml) = std::str::from_utf8(&record.data) else {
-        stats.skip(
-            Malformed::new(SkipReason::BadEvtx, "the record rendered as invalid UTF-8"),
-            &origin,
-        );
-        return;
-    };
-    match decode_xml(xml, SourceFormat::Evtx, origin.clone(), options) {
-        Ok(Decoded::Event(event)) => {
-            stats.count_event(&event);
-            sink(*event);
+}
+
+/// What one record became.
+enum RecordOutcome {
+    Event(Box<Event>),
+    Ignored(IgnoreReason),
+    Skipped(Malformed, Location),
+}
+
+/// Turns one record into its outcome: from its template when the template
+/// reader can, else rendered to XML and walked.
+#[derive(Clone)]
+struct RecordDecoder {
+    source: Arc<str>,
+    options: NormalizeOptions,
+    /// `None`: every record is rendered (`NormalizeOptions::evtx_templates` off).
+    templates: Option<TemplateCache>,
+    counts: Arc<PathCounts>,
+}
+
+impl RecordDecoder {
+    fn new(source: &Arc<str>, options: &NormalizeOptions, counts: &Arc<PathCounts>) -> Self {
+        RecordDecoder {
+            source: source.clone(),
+            options: *options,
+            templates: options.evtx_templates.then(TemplateCache::default),
+            counts: counts.clone(),
         }
-        Ok(Decoded::Ignored(reason)) => stats.ignore(reason),
-        Err(malformed) => stats.skip(malformed, &origin),
+    }
+
+    fn decode(
+        &mut self,
+        record: evtx::err::Result<EvtxRecord<'_>>,
+    ) -> evtx::err::Result<RecordOutcome> {
+        let record = record?;
+        let origin = Location::at_record(self.source.clone(), record.event_record_id);
+        if let Some(read) = self.read_template(&record) {
+            self.counts.from_templates.fetch_add(1, Ordering::Relaxed);
+            return Ok(match read {
+                TemplateRead::UnreadId => RecordOutcome::Ignored(IgnoreReason::OtherEventId),
+                TemplateRead::Fields(fields) => self.decode_fields(&fields, origin),
+            });
+        }
+        self.counts.rendered.fetch_add(1, Ordering::Relaxed);
+        let rendered = record.into_xml_bytes()?;
+        Ok(self.decode_rendered(&rendered.data, origin))
+    }
+
+    /// The record read from its template, when it is one instance of a
+    /// template the reader maps and the values it reads are all plain.
+    fn read_template(&mut self, record: &EvtxRecord<'_>) -> Option<TemplateRead> {
+        let templates = self.templates.as_mut()?;
+        let data = record.chunk.data;
+        let start = usize::try_from(record.binxml_offset).ok()?;
+        let binxml = data.get(start..start.checked_add(record.binxml_size as usize)?)?;
+        templates.read(data, binxml)
+    }
+
+    fn decode_fields(&self, fields: &RawRecord<'_>, origin: Location) -> RecordOutcome {
+        let decoded = normalize(
+            fields,
+            SourceFormat::Evtx,
+            origin.clone(),
+            &self.options,
+            None,
+        );
+        Self::outcome(decoded, origin)
+    }
+
+    fn decode_rendered(&self, xml: &[u8], origin: Location) -> RecordOutcome {
+        // Most records of a Windows log are event ids seldom does not read;
+        // rejecting them from the id alone skips the UTF-8 check and the XML
+        // walk for them.
+        if quick_event_id(xml).is_some_and(|id| !crate::normalize::is_read_event_id(id)) {
+            return RecordOutcome::Ignored(IgnoreReason::OtherEventId);
+        }
+        let Ok(xml) = std::str::from_utf8(xml) else {
+            let malformed =
+                Malformed::new(SkipReason::BadEvtx, "the record rendered as invalid UTF-8");
+            return RecordOutcome::Skipped(malformed, origin);
+        };
+        let decoded = decode_xml(xml, SourceFormat::Evtx, origin.clone(), &self.options);
+        Self::outcome(decoded, origin)
+    }
+
+    fn outcome(decoded: Result<Decoded, Malformed>, origin: Location) -> RecordOutcome {
+        match decoded {
+            Ok(Decoded::Event(event)) => RecordOutcome::Event(event),
+            Ok(Decoded::Ignored(reason)) => RecordOutcome::Ignored(reason),
+            Err(malformed) => RecordOutcome::Skipped(malformed, origin),
+        }
     }
 }
 
@@ -148,8 +252,8 @@ fn find_partial_chunk(input: &mut (impl Read + Seek)) -> io::Result<Option<Parti
 /// its header names past them as lost.
 fn read_partial_chunk(
     partial: PartialChunk,
+    decoder: &RecordDecoder,
     source: &Arc<str>,
-    options: &NormalizeOptions,
     stats: &mut IngestStats,
     sink: &mut dyn FnMut(Event),
 ) {
@@ -201,9 +305,7 @@ fn read_partial_chunk(
     if let Ok(parser) = EvtxParser::from_read_seek(Cursor::new(padded)) {
         let settings = ParserSettings::new().num_threads(1).indent(false);
         let mut parser = parser.with_configuration(settings);
-        for record in parser.records_bytes() {
-            take_record(record, source, options, stats, sink);
-        }
+        read_records(&mut parser, decoder, source, stats, sink);
     }
     let read = stats.records_read - before;
     let named = if first_id <= last_id {
@@ -241,6 +343,83 @@ fn quick_event_id(xml: &[u8]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The corpus beside the checkout; under `CI=true` its absence fails.
+    fn corpus() -> Option<std::path::PathBuf> {
+        let dir =
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
+        if dir.is_dir() {
+            return Some(dir);
+        }
+        assert!(
+            std::env::var("CI").map_or(true, |v| v != "true"),
+            "the corpus is missing at {} (CI=true requires it)",
+            dir.display()
+        );
+        None
+    }
+
+    /// One EVTX input read with the template reader or without it.
+    fn read(
+        bytes: &[u8],
+        templates: bool,
+        threads: usize,
+    ) -> (Vec<Event>, serde_json::Value, Arc<PathCounts>) {
+        let options = NormalizeOptions {
+            evtx_templates: templates,
+            ..NormalizeOptions::default()
+        };
+        let mut stats = IngestStats::default();
+        let mut events = Vec::new();
+        let source: Arc<str> = Arc::from("corpus.evtx");
+        let counts = read_evtx_counted(
+            Cursor::new(bytes.to_vec()),
+            &source,
+            &options,
+            threads,
+            &mut stats,
+            &mut |e| events.push(e),
+        );
+        let stats = serde_json::to_value(&stats).expect("stats serialize");
+        (events, stats, counts)
+    }
+
+    #[test]
+    fn every_corpus_evtx_file_reads_the_same_from_templates_as_rendered() {
+        let Some(corpus) = corpus() else {
+            return;
+        };
+        let (mut files, mut records, mut from_templates, mut events) = (0, 0u64, 0u64, 0);
+        for entry in walkdir::WalkDir::new(&corpus).sort_by_file_name() {
+            let entry = entry.expect("the corpus walks");
+            if entry.path().extension().is_none_or(|e| e != "evtx") {
+                continue;
+            }
+            let bytes = std::fs::read(entry.path()).expect("a corpus file reads");
+            // A copy cut inside its last chunk too: the partial-chunk path.
+            let cut = &bytes[..bytes.len() - bytes.len().min(20_000)];
+            for input in [&bytes[..], cut] {
+                let plain = read(input, false, 1);
+                let fast = read(input, true, 2);
+                let name = entry.path().display();
+                assert!(plain.0 == fast.0, "{name}: events differ");
+                assert_eq!(plain.1, fast.1, "{name}: statistics differ");
+                assert_eq!(plain.2.from_templates.load(Ordering::Relaxed), 0);
+                records += fast.2.from_templates.load(Ordering::Relaxed)
+                    + fast.2.rendered.load(Ordering::Relaxed);
+                from_templates += fast.2.from_templates.load(Ordering::Relaxed);
+                events += fast.0.len();
+            }
+            files += 1;
+        }
+        assert!(files > 250, "only {files} EVTX files in the corpus");
+        assert!(events > 3_000, "only {events} events read");
+        // The template reader takes almost every record; the rest are rendered.
+        assert!(
+            from_templates * 100 >= records * 99,
+            "{from_templates} of {records} records read from templates"
+        );
+    }
 
     #[test]
     fn event_id_is_read_with_or_without_qualifiers() {

@@ -24,6 +24,7 @@ mod audit;
 mod decode;
 mod ecs;
 mod evtx_file;
+mod evtx_template;
 mod fields;
 pub mod file_records;
 mod input;

@@ -32,6 +32,10 @@ pub struct NormalizeOptions {
     /// without parsing them (`prefilter`); on by default. Off, every line is
     /// parsed: the plain path the prefilter is tested against.
     pub prefilter: bool,
+    /// Read EVTX records from their templates where the template reader can
+    /// (`evtx_template`); on by default. Off, every record is rendered to XML
+    /// and walked: the plain path the template reader is tested against.
+    pub evtx_templates: bool,
 }
 
 impl Default for NormalizeOptions {
@@ -39,6 +43,7 @@ impl Default for NormalizeOptions {
         NormalizeOptions {
             host_naming: HostNaming::default(),
             prefilter: true,
+            evtx_templates: true,
         }
     }
 }

@@ -114,7 +114,7 @@ fn attribute<'a>(
         .find(|a| a.key.as_ref() == name)
 }
 
-fn unescape(raw: Cow<'_, str>) -> Cow<'_, str> {
+pub(crate) fn unescape(raw: Cow<'_, str>) -> Cow<'_, str> {
     match raw {
         Cow::Borrowed(text) => quick_xml::escape::unescape(text).unwrap_or(Cow::Borrowed(text)),
         Cow::Owned(text) => match quick_xml::escape::unescape(&text) {

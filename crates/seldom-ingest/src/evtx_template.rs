@@ -1,0 +1,1243 @@
+//! EVTX records read from their templates, without rendering them.
+//!
+//! A Windows event record is almost always one instance of a template: the
+//! chunk holds the template's BinXML once (elements, attribute names, static
+//! text, numbered substitutions), and each record holds only its substitution
+//! values. Rendering every record to XML and parsing it back, as the plain
+//! path does, spends most of the EVTX time on text seldom throws away.
+//!
+//! Here a template is read once per chunk into a [`TemplateMap`]: which
+//! substitutions (and static text) land in the fields the XML walk of
+//! [`crate::xml`] would read, with the same rules: `System`'s `EventID`,
+//! `Computer`, `Channel`, `EventRecordID`, `Provider@Name` and
+//! `TimeCreated@SystemTime`, and every `Data[@Name]`. A record's values then
+//! fill a [`RawRecord`] directly. Values are escaped exactly as the renderer
+//! escapes them (the `utf16-simd` crate the renderer uses) and unescaped as
+//! the XML walk unescapes them, so the text is the walk's, byte for byte.
+//!
+//! Windows writes most records as two templates: the `System` part, whose
+//! last substitution is a BinXML fragment holding a second template instance
+//! for `EventData` (or `UserData`). A fragment that is one template instance
+//! is read the same way, with its own values, where the walk would meet it.
+//!
+//! Whatever this reader does not model exactly declines, and the record takes
+//! the plain path: other fragments, arrays (the renderer repeats their
+//! element), ANSI strings, SIDs and other values in the fields read,
+//! character and entity references, CDATA, a mapped element with child
+//! elements, a record that is not one template instance. The
+//! equality test (`tests/evtx_templates.rs`) holds the two paths to the same
+//! events and counts over every EVTX file of the corpus.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use evtx::binxml::value_variant::BinXmlValue;
+
+use crate::fields::{Field, RawRecord};
+
+/// A template's bytes in a chunk: a 24-byte header (next offset, GUID, data
+/// size), then its BinXML.
+const TEMPLATE_HEADER_BYTES: usize = 24;
+/// The DependencyId of an element that depends on no value.
+const NO_DEPENDENCY: u16 = 0xffff;
+/// BinXML value type of a UTF-16 string.
+const STRING_TYPE: u8 = 0x01;
+
+/// Where one piece of an element's content or an attribute's value comes
+/// from: the template's own text (already XML-escaped) or a substitution.
+#[derive(Debug, Clone, PartialEq)]
+enum Piece {
+    Text(String),
+    Value { index: u16, optional: bool },
+}
+
+/// One thing the XML walk would do, in document order.
+#[derive(Debug, Clone, PartialEq)]
+enum Action {
+    /// The start of an element whose name begins with `EventID`, anywhere:
+    /// the first one is where the rendered path's shortcut reads the event
+    /// id (`quick_event_id`, the text up to the element's first child),
+    /// before any walk. `None`: an empty element, which it reads past.
+    QuickId(Option<Vec<Piece>>),
+    /// The substitutions in an element's attributes: the renderer fails on
+    /// a fragment there (and repeats the element for an array).
+    AttributeValues(Vec<u16>),
+    /// An `<Event>` or `<EventData>` start: the document is an event.
+    SawEvent,
+    /// Set a field from an element's content or an attribute's value.
+    Set {
+        field: Field,
+        pieces: Vec<Piece>,
+        attribute: bool,
+    },
+    /// A substitution among an element's children: when its value is a
+    /// BinXML fragment, the fragment's elements are walked here.
+    Fragment {
+        index: u16,
+        optional: bool,
+        in_system: bool,
+    },
+}
+
+/// What the template reader made of a record.
+#[derive(Debug)]
+pub(crate) enum TemplateRead {
+    /// Its first `EventID` names an id no source reads: ignored unread.
+    UnreadId,
+    /// The fields the XML walk would have read.
+    Fields(Box<RawRecord<'static>>),
+}
+
+/// A substitution value: one the crate decoded, or one of a nested fragment
+/// this reader saw but does not decode (usable only where no field reads it).
+#[derive(Debug, Clone)]
+pub(crate) enum Slot<'a> {
+    Value(BinXmlValue<'a>),
+    Undecoded,
+}
+
+/// Fragments inside fragments this deep decline (Windows nests one).
+const MAX_NESTING: usize = 2;
+
+/// An action, done only when none of the values its enclosing elements
+/// depend on is null (MS-EVEN6 2.2.12: such an element is not rendered).
+#[derive(Debug, Clone, PartialEq)]
+struct Step {
+    action: Action,
+    requires: Vec<u16>,
+}
+
+/// The fields one template gives, and where each comes from.
+#[derive(Debug, PartialEq)]
+pub(crate) struct TemplateMap {
+    steps: Vec<Step>,
+}
+
+/// Templates of one chunk by their offset, each kept with its bytes so that
+/// an entry is only used for the very template it was read from.
+#[derive(Default, Clone)]
+pub(crate) struct TemplateCache {
+    by_offset: HashMap<u32, (Vec<u8>, Option<Arc<TemplateMap>>)>,
+    /// Whether the record's first `EventID` element has been met.
+    quick_id_seen: bool,
+    /// Set when that element names an event id no source reads: no field
+    /// of the record is read after it, as on the rendered path, but the rest
+    /// is still checked to be one the renderer renders.
+    unread_id: bool,
+    /// Escaped text of one value, reused.
+    scratch: Vec<u8>,
+}
+
+impl TemplateCache {
+    /// What a record whose BinXML (`binxml`, a slice of `chunk`) is one
+    /// template instance gives; `None` when this reader declines it.
+    pub(crate) fn read(&mut self, chunk: &[u8], binxml: &[u8]) -> Option<TemplateRead> {
+        let (offset, values) = instance(chunk, binxml)?;
+        self.read_instance(chunk, offset, &values)
+    }
+
+    /// [`Self::read`] of an instance whose values are read.
+    fn read_instance(
+        &mut self,
+        chunk: &[u8],
+        offset: u32,
+        slots: &[Slot<'_>],
+    ) -> Option<TemplateRead> {
+        let mut record = RawRecord::new();
+        self.quick_id_seen = false;
+        self.unread_id = false;
+        let saw_event = self.apply(chunk, offset, slots, &mut record, 0)?;
+        if self.unread_id {
+            return Some(TemplateRead::UnreadId);
+        }
+        // A document without an event is an error the walk reports.
+        saw_event.then(|| TemplateRead::Fields(Box::new(record)))
+    }
+
+    /// Applies one template instance to `record`; whether it held an event.
+    fn apply(
+        &mut self,
+        chunk: &[u8],
+        offset: u32,
+        values: &[Slot<'_>],
+        record: &mut RawRecord<'static>,
+        depth: usize,
+    ) -> Option<bool> {
+        // Values the renderer fails on: the walk's error, not a guess here.
+        let fails_to_render = |value: &Slot<'_>| {
+            matches!(
+                value,
+                Slot::Value(
+                    BinXmlValue::EvtXml
+                        | BinXmlValue::EvtHandle
+                        | BinXmlValue::BinaryArrayType
+                        | BinXmlValue::SizeTArrayType
+                        | BinXmlValue::EvtArrayHandle
+                        | BinXmlValue::BinXmlArrayType
+                        | BinXmlValue::EvtXmlArrayType
+                )
+            )
+        };
+        if values.iter().any(fails_to_render) {
+            return None;
+        }
+        let map = self.get(chunk, offset)?;
+        let mut saw_event = false;
+        let mut fragments_read = Vec::new();
+        let mut text = String::new();
+        for step in &map.steps {
+            let left_out = step.requires.iter().any(|&d| {
+                matches!(
+                    values.get(usize::from(d)),
+                    Some(Slot::Value(BinXmlValue::NullType))
+                )
+            });
+            if left_out {
+                continue;
+            }
+            match &step.action {
+                Action::QuickId(_) if self.quick_id_seen => {}
+                Action::QuickId(pieces) => {
+                    self.quick_id_seen = true;
+                    // An empty `<EventID/>`: the shortcut reads whatever
+                    // text follows it; left to the rendered path.
+                    let pieces = pieces.as_ref()?;
+                    text.clear();
+                    render(pieces, values, false, &mut text, &mut self.scratch)?;
+                    let id = text.trim().parse().ok();
+                    // An id no source reads: the rest of the record is only
+                    // checked to render, as the rendered path renders it
+                    // before its shortcut reads the id.
+                    self.unread_id = id.is_some_and(|id| !crate::normalize::is_read_event_id(id));
+                }
+                Action::AttributeValues(indices) => {
+                    let renders_as_text =
+                        indices
+                            .iter()
+                            .all(|&index| match values.get(usize::from(index)) {
+                                Some(Slot::Value(value)) => is_plain_scalar(value),
+                                Some(Slot::Undecoded) | None => true,
+                            });
+                    if !renders_as_text {
+                        return None;
+                    }
+                }
+                Action::SawEvent => saw_event = true,
+                Action::Set {
+                    field,
+                    pieces,
+                    attribute,
+                } => {
+                    if record.has(*field) || self.unread_id {
+                        continue; // the walk keeps a field's first value
+                    }
+                    text.clear();
+                    let rendered =
+                        render(pieces, values, *attribute, &mut text, &mut self.scratch)?;
+                    if *attribute && !rendered {
+                        continue; // an attribute whose value vanished is not written
+                    }
+                    let value = crate::xml::unescape(Cow::Borrowed(text.as_str()));
+                    if *attribute && value.contains(['\t', '\n', '\r']) {
+                        return None; // attribute value normalization: left to the walk
+                    }
+                    record.set(*field, Cow::Owned(value.into_owned()));
+                }
+                Action::Fragment {
+                    index,
+                    optional,
+                    in_system,
+                } => {
+                    let Some(Slot::Value(BinXmlValue::BinXmlType(bytes))) =
+                        values.get(usize::from(*index))
+                    else {
+                        continue; // text among elements: nothing the walk reads
+                    };
+                    if bytes.is_empty() && *optional {
+                        continue;
+                    }
+                    if *in_system || depth + 1 >= MAX_NESTING {
+                        return None;
+                    }
+                    let (inner_offset, inner_values) = instance(chunk, bytes)?;
+                    saw_event |=
+                        self.apply(chunk, inner_offset, &inner_values, record, depth + 1)?;
+                    fragments_read.push(*index);
+                }
+            }
+        }
+        // A fragment no step read (unreferenced, or under a left-out
+        // element) might still hold fields: leave the record to the walk.
+        let unread_fragment = values.iter().enumerate().any(|(index, value)| {
+            matches!(value, Slot::Value(BinXmlValue::BinXmlType(bytes)) if !bytes.is_empty())
+                && !fragments_read
+                    .iter()
+                    .any(|&read| usize::from(read) == index)
+        });
+        if unread_fragment {
+            return None;
+        }
+        Some(saw_event)
+    }
+
+    /// The map of the template at `offset` of `chunk`; `None` when it cannot
+    /// be read or is one this reader declines.
+    fn get(&mut self, chunk: &[u8], offset: u32) -> Option<Arc<TemplateMap>> {
+        let bytes = template_bytes(chunk, offset)?;
+        if let Some((cached, map)) = self.by_offset.get(&offset)
+            && cached.as_slice() == bytes
+        {
+            return map.clone();
+        }
+        let map = TemplateMap::read(chunk, offset).map(Arc::new);
+        self.by_offset.insert(offset, (bytes.to_vec(), map.clone()));
+        map
+    }
+}
+
+/// The header and BinXML of the template at `offset`, bounds-checked.
+fn template_bytes(chunk: &[u8], offset: u32) -> Option<&[u8]> {
+    let start = offset as usize;
+    let size_at = start.checked_add(20)?;
+    let size = u32::from_le_bytes(chunk.get(size_at..size_at + 4)?.try_into().ok()?) as usize;
+    chunk.get(
+        start
+            ..start
+                .checked_add(TEMPLATE_HEADER_BYTES)?
+                .checked_add(size)?,
+    )
+}
+
+impl TemplateMap {
+    /// Reads the template at `offset` of `chunk` into the walk's actions.
+    pub(crate) fn read(chunk: &[u8], offset: u32) -> Option<TemplateMap> {
+        let bytes = template_bytes(chunk, offset)?;
+        let body_start = offset as usize + TEMPLATE_HEADER_BYTES;
+        let root = TreeReader {
+            chunk,
+            pos: body_start,
+            end: body_start + bytes.len() - TEMPLATE_HEADER_BYTES,
+        }
+        .read()?;
+        let mut steps = Vec::new();
+        walk(&root, false, true, &mut Vec::new(), &mut steps)?;
+        Some(TemplateMap { steps })
+    }
+}
+
+/// Values rendered as text by a plain conversion; any other value in a
+/// field read declines the record.
+fn is_plain_scalar(value: &BinXmlValue<'_>) -> bool {
+    !matches!(
+        value,
+        BinXmlValue::AnsiStringType(_)
+            | BinXmlValue::BinXmlType(_)
+            | BinXmlValue::EvtXml
+            | BinXmlValue::EvtHandle
+            | BinXmlValue::StringArrayType(_)
+            | BinXmlValue::AnsiStringArrayType(_)
+            | BinXmlValue::Int8ArrayType(_)
+            | BinXmlValue::UInt8ArrayType(_)
+            | BinXmlValue::Int16ArrayType(_)
+            | BinXmlValue::UInt16ArrayType(_)
+            | BinXmlValue::Int32ArrayType(_)
+            | BinXmlValue::UInt32ArrayType(_)
+            | BinXmlValue::Int64ArrayType(_)
+            | BinXmlValue::UInt64ArrayType(_)
+            | BinXmlValue::Real32ArrayType(_)
+            | BinXmlValue::Real64ArrayType(_)
+            | BinXmlValue::BoolArrayType(_)
+            | BinXmlValue::BinaryArrayType
+            | BinXmlValue::GuidArrayType(_)
+            | BinXmlValue::SizeTArrayType
+            | BinXmlValue::FileTimeArrayType(_)
+            | BinXmlValue::SysTimeArrayType(_)
+            | BinXmlValue::SidArrayType(_)
+            | BinXmlValue::HexInt32ArrayType(_)
+            | BinXmlValue::HexInt64ArrayType(_)
+            | BinXmlValue::EvtArrayHandle
+            | BinXmlValue::BinXmlArrayType
+            | BinXmlValue::EvtXmlArrayType
+    )
+}
+
+/// Appends the escaped text of `pieces` as the renderer writes it; whether
+/// anything was written at all (an optional empty value writes nothing).
+fn render(
+    pieces: &[Piece],
+    values: &[Slot<'_>],
+    attribute: bool,
+    out: &mut String,
+    scratch: &mut Vec<u8>,
+) -> Option<bool> {
+    let mut rendered = false;
+    for piece in pieces {
+        match piece {
+            Piece::Text(text) => {
+                out.push_str(text);
+                rendered = true;
+            }
+            Piece::Value { index, optional } => {
+                let value = match values.get(usize::from(*index)) {
+                    None => continue, // a substitution past the values renders nothing
+                    Some(Slot::Undecoded) => return None,
+                    Some(Slot::Value(value)) => value,
+                };
+                if *optional && is_optional_empty(value) {
+                    continue;
+                }
+                if !is_plain_scalar(value) {
+                    return None;
+                }
+                rendered = true;
+                use std::fmt::Write;
+                match value {
+                    BinXmlValue::NullType => {}
+                    BinXmlValue::StringType(s) => {
+                        let bytes = s.as_bytes();
+                        if bytes.len() >= 2 {
+                            utf16_simd::escape_xml_utf16le_into(
+                                bytes,
+                                bytes.len() / 2,
+                                scratch,
+                                attribute,
+                            );
+                            out.push_str(std::str::from_utf8(scratch).ok()?);
+                        }
+                    }
+                    // Integers as the renderer writes them: in decimal.
+                    BinXmlValue::UInt8Type(v) => write!(out, "{v}").ok()?,
+                    BinXmlValue::UInt16Type(v) => write!(out, "{v}").ok()?,
+                    BinXmlValue::UInt32Type(v) => write!(out, "{v}").ok()?,
+                    BinXmlValue::UInt64Type(v) => write!(out, "{v}").ok()?,
+                    BinXmlValue::Int8Type(v) => write!(out, "{v}").ok()?,
+                    BinXmlValue::Int16Type(v) => write!(out, "{v}").ok()?,
+                    BinXmlValue::Int32Type(v) => write!(out, "{v}").ok()?,
+                    BinXmlValue::Int64Type(v) => write!(out, "{v}").ok()?,
+                    // Other scalars have one text form, the one `Display` writes.
+                    other => write!(out, "{other}").ok()?,
+                }
+            }
+        }
+    }
+    Some(rendered)
+}
+
+/// The values an optional substitution leaves out, as the crate decides it.
+fn is_optional_empty(value: &BinXmlValue<'_>) -> bool {
+    match value {
+        BinXmlValue::NullType => true,
+        BinXmlValue::StringType(s) => s.is_empty(),
+        BinXmlValue::BinaryType(bytes) => bytes.is_empty(),
+        _ => false,
+    }
+}
+
+/// UTF-16LE text XML-escaped by the function the crate's renderer calls.
+fn escape_utf16(bytes: &[u8], attribute: bool) -> Option<String> {
+    let units = bytes.len() / 2;
+    if units == 0 {
+        return Some(String::new());
+    }
+    let mut out = Vec::new();
+    utf16_simd::escape_xml_utf16le_into(bytes, units, &mut out, attribute);
+    String::from_utf8(out).ok()
+}
+
+/// UTF-16LE code units up to the first NUL, as the crate reads strings.
+fn until_nul(bytes: &[u8]) -> &[u8] {
+    let units = bytes.len() / 2;
+    let end = (0..units)
+        .find(|&unit| bytes[2 * unit] == 0 && bytes[2 * unit + 1] == 0)
+        .unwrap_or(units);
+    &bytes[..2 * end]
+}
+
+/// The template offset and values of BinXML that is one template instance
+/// (a record's, or a fragment value's); `None` for any other BinXML.
+///
+/// Each value is exactly the bytes its descriptor sizes, as the renderer
+/// reads them; a fixed-size value of another size declines (the crate's two
+/// value readers disagree on such records, so only the renderer's word
+/// counts).
+fn instance<'c>(chunk: &'c [u8], fragment: &[u8]) -> Option<(u32, Vec<Slot<'c>>)> {
+    // The fragment is a slice of the chunk; where it starts decides whether
+    // its template definition is inline.
+    let start = (fragment.as_ptr() as usize).checked_sub(chunk.as_ptr() as usize)?;
+    let end = start.checked_add(fragment.len())?;
+    if chunk.get(start..end)?.as_ptr() != fragment.as_ptr() {
+        return None;
+    }
+    // A fragment header is optional: Windows writes the instance bare.
+    let instance_at = if fragment.first() == Some(&0x0f) {
+        4
+    } else {
+        0
+    };
+    if fragment.get(instance_at) != Some(&0x0c) {
+        return None;
+    }
+    let mut reader = TreeReader {
+        chunk,
+        pos: start + instance_at + 1,
+        end,
+    };
+    reader.byte()?;
+    reader.u32()?; // template id
+    let offset = reader.u32()?;
+    if reader.pos == offset as usize {
+        let inline = template_bytes(chunk, offset)?;
+        reader.pos += inline.len();
+    }
+    let count = reader.u32()? as usize;
+    if count > end.saturating_sub(reader.pos) / 4 {
+        return None;
+    }
+    // Descriptors (size u16, kind u8, padding u8), then the values in order.
+    let descriptors = chunk.get(reader.pos..reader.pos + 4 * count)?;
+    let mut at = reader.pos + 4 * count;
+    let mut values = Vec::with_capacity(count);
+    for descriptor in descriptors.chunks_exact(4) {
+        let size = usize::from(u16::from_le_bytes([descriptor[0], descriptor[1]]));
+        let next = at.checked_add(size).filter(|&next| next <= end)?;
+        values.push(decode_value(descriptor[2], &chunk[at..next])?);
+        at = next;
+    }
+    // Anything after the instance but its end would be rendered too.
+    if at < end && chunk[at] != 0x00 {
+        return None;
+    }
+    Some((offset, values))
+}
+
+/// One substitution value of `kind` (MS-EVEN6 2.2.18) from exactly its
+/// bytes, as the crate decodes it; `Undecoded` for kinds the renderer
+/// writes but this reader does not; `None` when the size is not the kind's
+/// or the kind is one to leave to the renderer.
+fn decode_value(kind: u8, bytes: &[u8]) -> Option<Slot<'_>> {
+    fn fixed<const N: usize>(bytes: &[u8]) -> Option<[u8; N]> {
+        bytes.try_into().ok()
+    }
+    let value = match kind {
+        0x00 => BinXmlValue::NullType,
+        0x01 => {
+            if bytes.len() % 2 != 0 {
+                return None;
+            }
+            let text = until_nul(bytes);
+            BinXmlValue::StringType(evtx::Utf16LeSlice::new(text, text.len() / 2))
+        }
+        0x03 => BinXmlValue::Int8Type(i8::from_le_bytes(fixed(bytes)?)),
+        0x04 => BinXmlValue::UInt8Type(u8::from_le_bytes(fixed(bytes)?)),
+        0x05 => BinXmlValue::Int16Type(i16::from_le_bytes(fixed(bytes)?)),
+        0x06 => BinXmlValue::UInt16Type(u16::from_le_bytes(fixed(bytes)?)),
+        0x07 => BinXmlValue::Int32Type(i32::from_le_bytes(fixed(bytes)?)),
+        0x08 => BinXmlValue::UInt32Type(u32::from_le_bytes(fixed(bytes)?)),
+        0x09 => BinXmlValue::Int64Type(i64::from_le_bytes(fixed(bytes)?)),
+        0x0a => BinXmlValue::UInt64Type(u64::from_le_bytes(fixed(bytes)?)),
+        // Windows writes bitmasks in some bool slots: the crate keeps them as integers.
+        0x0d => match i32::from_le_bytes(fixed(bytes)?) {
+            0 => BinXmlValue::BoolType(false),
+            1 => BinXmlValue::BoolType(true),
+            raw => BinXmlValue::Int32Type(raw),
+        },
+        0x0e => BinXmlValue::BinaryType(bytes),
+        0x0f => BinXmlValue::GuidType(fixed(bytes)?),
+        0x10 if bytes.len() == 4 => BinXmlValue::HexInt32Type(u32::from_le_bytes(fixed(bytes)?)),
+        0x10 => BinXmlValue::HexInt64Type(u64::from_le_bytes(fixed(bytes)?)),
+        0x11 => BinXmlValue::FileTimeType(evtx::binxml::value_variant::FileTime(
+            u64::from_le_bytes(fixed(bytes)?),
+        )),
+        0x14 => BinXmlValue::HexInt32Type(u32::from_le_bytes(fixed(bytes)?)),
+        0x15 => BinXmlValue::HexInt64Type(u64::from_le_bytes(fixed(bytes)?)),
+        0x21 => BinXmlValue::BinXmlType(bytes),
+        // ANSI strings, reals, SYSTEMTIME: any size the crate reads as it is.
+        0x02 => return Some(Slot::Undecoded),
+        0x0b if bytes.len() == 4 => return Some(Slot::Undecoded),
+        0x0c if bytes.len() == 8 => return Some(Slot::Undecoded),
+        0x12 if bytes.len() == 16 => return Some(Slot::Undecoded),
+        // Arrays the renderer writes (it repeats their element): kept
+        // undecoded, whole items only. The crate reads a string array as
+        // NUL-terminated strings, past its size when the last one is not
+        // terminated (shifting every value after it): that one is left to
+        // it, as are ANSI, binary and size arrays.
+        0x81 if bytes.is_empty() || bytes.len() % 2 == 0 && bytes.ends_with(&[0, 0]) => {
+            return Some(Slot::Undecoded);
+        }
+        0x83..=0x8d | 0x8f | 0x91 | 0x92 | 0x94 | 0x95
+            if bytes.len() % array_item_bytes(kind) == 0 =>
+        {
+            return Some(Slot::Undecoded);
+        }
+        // A SID of exactly its own length: revision, count, authority, sub-authorities.
+        0x13 if bytes.len() >= 8 && bytes.len() == 8 + 4 * usize::from(bytes[1]) => {
+            return Some(Slot::Undecoded);
+        }
+        _ => return None,
+    };
+    Some(Slot::Value(value))
+}
+
+/// The size of one item of a fixed-size array kind.
+fn array_item_bytes(kind: u8) -> usize {
+    match kind {
+        0x83 | 0x84 => 1,
+        0x85 | 0x86 => 2,
+        0x87 | 0x88 | 0x8b | 0x8d | 0x94 => 4,
+        0x89 | 0x8a | 0x8c | 0x91 | 0x95 => 8,
+        _ => 16, // GUIDs, SYSTEMTIMEs
+    }
+}
+
+/// One element of a template, with its content in order.
+#[derive(Debug)]
+struct Element {
+    name: String,
+    dependency: Option<u16>,
+    attributes: Vec<(String, Vec<Piece>)>,
+    children: Vec<Child>,
+    self_closing: bool,
+}
+
+#[derive(Debug)]
+enum Child {
+    Element(Element),
+    Piece(Piece),
+}
+
+/// Reads a template's BinXML (MS-EVEN6 2.2.12) into its element tree.
+struct TreeReader<'c> {
+    chunk: &'c [u8],
+    pos: usize,
+    end: usize,
+}
+
+impl TreeReader<'_> {
+    fn byte(&mut self) -> Option<u8> {
+        let value = *self.chunk.get(self.pos)?;
+        self.pos += 1;
+        Some(value)
+    }
+
+    fn u16(&mut self) -> Option<u16> {
+        let value = u16::from_le_bytes(self.chunk.get(self.pos..self.pos + 2)?.try_into().ok()?);
+        self.pos += 2;
+        Some(value)
+    }
+
+    fn u32(&mut self) -> Option<u32> {
+        let value = u32::from_le_bytes(self.chunk.get(self.pos..self.pos + 4)?.try_into().ok()?);
+        self.pos += 4;
+        Some(value)
+    }
+
+    /// A name reference: an offset into the chunk, where the name may sit
+    /// right here (then it is skipped).
+    fn name(&mut self) -> Option<String> {
+        let offset = self.u32()? as usize;
+        let (name, units) = name_at(self.chunk, offset)?;
+        if offset == self.pos {
+            // next-string link (4), hash (2), length (2), characters, NUL (2)
+            self.pos += 10 + 2 * units;
+        }
+        is_plain_name(&name).then_some(name)
+    }
+
+    fn read(mut self) -> Option<Element> {
+        if self.byte()? != 0x0f {
+            return None; // a template body starts with a fragment header
+        }
+        self.pos += 3;
+        let mut stack: Vec<Element> = Vec::new();
+        let mut attribute: Option<(String, Vec<Piece>)> = None;
+        let mut in_start = false;
+        let mut root = None;
+        while self.pos < self.end {
+            let token = self.byte()?;
+            match token {
+                0x00 => break,
+                0x01 | 0x41 => {
+                    if in_start || root.is_some() {
+                        return None;
+                    }
+                    let dependency = Some(self.u16()?).filter(|&d| d != NO_DEPENDENCY);
+                    self.u32()?; // data size
+                    let name = self.name()?;
+                    if token == 0x41 {
+                        self.u32()?; // attribute list size
+                    }
+                    stack.push(Element {
+                        name,
+                        dependency,
+                        attributes: Vec::new(),
+                        children: Vec::new(),
+                        self_closing: false,
+                    });
+                    in_start = true;
+                }
+                0x06 | 0x46 => {
+                    if !in_start {
+                        return None;
+                    }
+                    close_attribute(&mut stack, &mut attribute)?;
+                    attribute = Some((self.name()?, Vec::new()));
+                }
+                0x02 => {
+                    close_attribute(&mut stack, &mut attribute)?;
+                    in_start = false;
+                }
+                0x03 | 0x04 => {
+                    if (token == 0x03) != in_start {
+                        return None;
+                    }
+                    close_attribute(&mut stack, &mut attribute)?;
+                    in_start = false;
+                    let mut element = stack.pop()?;
+                    element.self_closing = token == 0x03;
+                    match stack.last_mut() {
+                        Some(parent) => parent.children.push(Child::Element(element)),
+                        None => root = Some(element),
+                    }
+                }
+                0x05 | 0x45 => {
+                    if self.byte()? != STRING_TYPE {
+                        return None;
+                    }
+                    let units = usize::from(self.u16()?);
+                    let bytes = self.chunk.get(self.pos..self.pos + 2 * units)?;
+                    self.pos += 2 * units;
+                    let text = escape_utf16(until_nul(bytes), attribute.is_some())?;
+                    add_piece(&mut stack, &mut attribute, in_start, Piece::Text(text))?;
+                }
+                0x0d | 0x0e => {
+                    let index = self.u16()?;
+                    self.byte()?; // the value type: the record's value says it again
+                    let piece = Piece::Value {
+                        index,
+                        optional: token == 0x0e,
+                    };
+                    add_piece(&mut stack, &mut attribute, in_start, piece)?;
+                }
+                // CDATA, character and entity references, processing
+                // instructions, nested template instances: left to the walk.
+                _ => return None,
+            }
+        }
+        if !stack.is_empty() {
+            return None;
+        }
+        root
+    }
+}
+
+/// A name in the chunk's string table: link (4), hash (2), length (2), UTF-16.
+fn name_at(chunk: &[u8], offset: usize) -> Option<(String, usize)> {
+    let len_at = offset.checked_add(6)?;
+    let units = usize::from(u16::from_le_bytes(
+        chunk.get(len_at..len_at + 2)?.try_into().ok()?,
+    ));
+    let bytes = chunk.get(len_at + 2..len_at + 2 + 2 * units)?;
+    let code_units: Vec<u16> = bytes
+        .chunks_exact(2)
+        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .collect();
+    Some((String::from_utf16(&code_units).ok()?, units))
+}
+
+/// A name the renderer writes as a well-formed XML name. Others (empty,
+/// with spaces, markup or control characters) render as markup the walk
+/// reads differently or rejects: the record is left to the walk.
+fn is_plain_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    let starts_well = chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':' || !c.is_ascii());
+    starts_well
+        && chars.all(|c| {
+            c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-' | '.') || !c.is_ascii()
+        })
+}
+
+fn close_attribute(
+    stack: &mut [Element],
+    attribute: &mut Option<(String, Vec<Piece>)>,
+) -> Option<()> {
+    if let Some(done) = attribute.take() {
+        let element = stack.last_mut()?;
+        if element.attributes.iter().any(|(name, _)| *name == done.0) {
+            return None; // a repeated attribute: which one the walk reads is its business
+        }
+        element.attributes.push(done);
+    }
+    Some(())
+}
+
+fn add_piece(
+    stack: &mut [Element],
+    attribute: &mut Option<(String, Vec<Piece>)>,
+    in_start: bool,
+    piece: Piece,
+) -> Option<()> {
+    match (attribute.as_mut(), in_start) {
+        (Some((_, pieces)), true) => pieces.push(piece),
+        (None, false) => stack.last_mut()?.children.push(Child::Piece(piece)),
+        _ => return None,
+    }
+    Some(())
+}
+
+/// The actions the XML walk (`crate::xml::walk`) takes on an element and its
+/// content, in its order; `None` where the walk would read something this
+/// reader does not model.
+fn walk(
+    element: &Element,
+    in_system: bool,
+    is_root: bool,
+    requires: &mut Vec<u16>,
+    steps: &mut Vec<Step>,
+) -> Option<()> {
+    // A template's root is always rendered; any other element is left out
+    // when the value it depends on is null.
+    let depends = element.dependency.filter(|_| !is_root);
+    if let Some(dependency) = depends {
+        requires.push(dependency);
+    }
+    let name = local_name(&element.name);
+    let mut step = |action| {
+        steps.push(Step {
+            action,
+            requires: requires.clone(),
+        })
+    };
+    let in_attributes: Vec<u16> = element
+        .attributes
+        .iter()
+        .flat_map(|(_, pieces)| pieces)
+        .filter_map(|piece| match piece {
+            Piece::Value { index, .. } => Some(*index),
+            Piece::Text(_) => None,
+        })
+        .collect();
+    if !in_attributes.is_empty() {
+        step(Action::AttributeValues(in_attributes));
+    }
+    // The rendered path's shortcut looks for the bytes `<EventID`: any name
+    // that starts so, without a prefix.
+    if element.name.starts_with("EventID") {
+        let before_children = element
+            .children
+            .iter()
+            .map_while(|child| match child {
+                Child::Piece(piece) => Some(piece.clone()),
+                Child::Element(_) => None,
+            })
+            .collect();
+        step(Action::QuickId(
+            (!element.self_closing).then_some(before_children),
+        ));
+    }
+    if element.self_closing {
+        // An empty element: the walk reads only `System` attributes of it.
+        if in_system {
+            attributes_of(element, name, &mut step);
+        }
+    } else {
+        match name {
+            "Event" | "EventData" => {
+                step(Action::SawEvent);
+                walk_children(element, in_system, requires, steps)?;
+            }
+            "System" => walk_children(element, true, requires, steps)?,
+            "Data" => {
+                let field = match element.attributes.iter().find(|(n, _)| n == "Name") {
+                    Some((_, pieces)) => match pieces.as_slice() {
+                        [Piece::Text(text)] => {
+                            Field::event_data(&crate::xml::unescape(Cow::Borrowed(text)))
+                        }
+                        [] => None,
+                        _ => return None, // a computed name
+                    },
+                    None => None,
+                };
+                let pieces = text_content(element)?;
+                if let Some(field) = field {
+                    step(Action::Set {
+                        field,
+                        pieces,
+                        attribute: false,
+                    });
+                }
+            }
+            _ if in_system => {
+                attributes_of(element, name, &mut step);
+                let field = match name {
+                    "EventID" => Some(Field::EventId),
+                    "Computer" => Some(Field::Computer),
+                    "Channel" => Some(Field::Channel),
+                    "EventRecordID" => Some(Field::RecordId),
+                    _ => None,
+                };
+                match field {
+                    Some(field) => step(Action::Set {
+                        field,
+                        pieces: text_content(element)?,
+                        attribute: false,
+                    }),
+                    None => walk_children(element, in_system, requires, steps)?,
+                }
+            }
+            _ => walk_children(element, in_system, requires, steps)?,
+        }
+    }
+    if depends.is_some() {
+        requires.pop();
+    }
+    Some(())
+}
+
+fn walk_children(
+    element: &Element,
+    in_system: bool,
+    requires: &mut Vec<u16>,
+    steps: &mut Vec<Step>,
+) -> Option<()> {
+    for child in &element.children {
+        match child {
+            Child::Element(child) => walk(child, in_system, false, requires, steps)?,
+            Child::Piece(Piece::Value { index, optional }) => steps.push(Step {
+                action: Action::Fragment {
+                    index: *index,
+                    optional: *optional,
+                    in_system,
+                },
+                requires: requires.clone(),
+            }),
+            Child::Piece(Piece::Text(_)) => {}
+        }
+    }
+    Some(())
+}
+
+/// An element's content as the walk reads it (`read_text`): text and values
+/// only; an element inside would be read as markup, so it declines.
+fn text_content(element: &Element) -> Option<Vec<Piece>> {
+    element
+        .children
+        .iter()
+        .map(|child| match child {
+            Child::Piece(piece) => Some(piece.clone()),
+            Child::Element(_) => None,
+        })
+        .collect()
+}
+
+/// `<Provider Name=".."/>` and `<TimeCreated SystemTime=".."/>`, as
+/// `crate::xml` reads them.
+fn attributes_of(element: &Element, name: &str, step: &mut impl FnMut(Action)) {
+    let (field, wanted) = match name {
+        "Provider" => (Field::Provider, "Name"),
+        "TimeCreated" => (Field::SystemTime, "SystemTime"),
+        _ => return,
+    };
+    if let Some((_, pieces)) = element.attributes.iter().find(|(n, _)| n == wanted) {
+        step(Action::Set {
+            field,
+            pieces: pieces.clone(),
+            attribute: true,
+        });
+    }
+}
+
+fn local_name(name: &str) -> &str {
+    name.rsplit_once(':').map_or(name, |(_, local)| local)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A chunk holding one template at offset 0x200: `<Event><System>
+    /// <Provider Name="P" Guid="%3?"/><EventID>%0</EventID></System><EventData>
+    /// <Data Name="Image">%1</Data><Data Name="CommandLine">%2?</Data>
+    /// </EventData></Event>`, names inline.
+    fn chunk_with_template() -> (Vec<u8>, u32) {
+        let mut chunk = vec![0u8; 0x200];
+        let offset = chunk.len() as u32;
+        chunk.extend_from_slice(&[0; TEMPLATE_HEADER_BYTES]);
+        let body_start = chunk.len();
+        chunk.extend_from_slice(&[0x0f, 1, 1, 0]);
+        let name = |chunk: &mut Vec<u8>, text: &str| {
+            let at = chunk.len() as u32 + 4;
+            chunk.extend_from_slice(&at.to_le_bytes());
+            chunk.extend_from_slice(&[0; 6]);
+            let units: Vec<u16> = text.encode_utf16().collect();
+            chunk.extend_from_slice(&(units.len() as u16).to_le_bytes());
+            for unit in units {
+                chunk.extend_from_slice(&unit.to_le_bytes());
+            }
+            chunk.extend_from_slice(&[0, 0]);
+        };
+        let open = |chunk: &mut Vec<u8>, text: &str, attributes: bool| {
+            chunk.push(if attributes { 0x41 } else { 0x01 });
+            chunk.extend_from_slice(&NO_DEPENDENCY.to_le_bytes());
+            chunk.extend_from_slice(&[0; 4]);
+            name(chunk, text);
+            if attributes {
+                chunk.extend_from_slice(&[0; 4]);
+            }
+        };
+        let text = |chunk: &mut Vec<u8>, value: &str| {
+            chunk.extend_from_slice(&[0x05, STRING_TYPE]);
+            let units: Vec<u16> = value.encode_utf16().collect();
+            chunk.extend_from_slice(&(units.len() as u16).to_le_bytes());
+            for unit in units {
+                chunk.extend_from_slice(&unit.to_le_bytes());
+            }
+        };
+        open(&mut chunk, "Event", false);
+        chunk.push(0x02);
+        open(&mut chunk, "System", false);
+        chunk.push(0x02);
+        open(&mut chunk, "Provider", true);
+        chunk.push(0x46);
+        name(&mut chunk, "Name");
+        text(&mut chunk, "P");
+        chunk.push(0x06);
+        name(&mut chunk, "Guid");
+        chunk.extend_from_slice(&[0x0e, 3, 0, 0x0f]);
+        chunk.push(0x03);
+        open(&mut chunk, "EventID", false);
+        chunk.push(0x02);
+        chunk.extend_from_slice(&[0x0d, 0, 0, 0x06]);
+        chunk.push(0x04);
+        chunk.push(0x04); // </System>
+        open(&mut chunk, "EventData", false);
+        chunk.push(0x02);
+        for (field, index, token) in [("Image", 1u8, 0x0d), ("CommandLine", 2, 0x0e)] {
+            open(&mut chunk, "Data", true);
+            chunk.push(0x06);
+            name(&mut chunk, "Name");
+            text(&mut chunk, field);
+            chunk.push(0x02);
+            chunk.extend_from_slice(&[token, index, 0, STRING_TYPE]);
+            chunk.push(0x04);
+        }
+        chunk.push(0x04); // </EventData>
+        chunk.push(0x04); // </Event>
+        chunk.push(0x00);
+        let size = (chunk.len() - body_start) as u32;
+        let size_at = offset as usize + 20;
+        chunk[size_at..size_at + 4].copy_from_slice(&size.to_le_bytes());
+        (chunk, offset)
+    }
+
+    /// An instance of the template at `offset` with these values.
+    fn read_values(
+        cache: &mut TemplateCache,
+        chunk: &[u8],
+        offset: u32,
+        values: &[BinXmlValue<'_>],
+    ) -> Option<TemplateRead> {
+        let slots: Vec<Slot<'_>> = values.iter().cloned().map(Slot::Value).collect();
+        cache.read_instance(chunk, offset, &slots)
+    }
+
+    fn utf16(text: &str) -> Vec<u8> {
+        text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+    }
+
+    #[test]
+    fn a_template_maps_its_values_to_the_fields_the_walk_reads() {
+        let (chunk, offset) = chunk_with_template();
+        let image = utf16("C:\\a&b.exe");
+        let values = [
+            BinXmlValue::UInt16Type(3),
+            BinXmlValue::StringType(evtx::Utf16LeSlice::new(&image, 10)),
+            BinXmlValue::NullType,
+        ];
+        let Some(TemplateRead::Fields(record)) =
+            read_values(&mut TemplateCache::default(), &chunk, offset, &values)
+        else {
+            panic!("plain values, a read id: the fields");
+        };
+        assert_eq!(record.get(Field::EventId), Some("3"));
+        assert_eq!(record.get(Field::Provider), Some("P"));
+        assert_eq!(record.get(Field::Image), Some("C:\\a&b.exe"));
+        // An optional null leaves `<Data Name="CommandLine"></Data>`: present, empty.
+        assert!(record.has(Field::CommandLine));
+        assert_eq!(record.get(Field::CommandLine), None);
+    }
+
+    #[test]
+    fn values_the_renderer_expands_decline_the_record() {
+        let (chunk, offset) = chunk_with_template();
+        let mut cache = TemplateCache::default();
+        // A fragment where a field's text should be.
+        let fragment = [
+            BinXmlValue::UInt16Type(3),
+            BinXmlValue::BinXmlType(&[0x0f, 1, 1, 0, 0]),
+            BinXmlValue::NullType,
+        ];
+        assert!(read_values(&mut cache, &chunk, offset, &fragment).is_none());
+        // An array: the renderer repeats its element.
+        let array = [
+            BinXmlValue::UInt16Type(3),
+            BinXmlValue::UInt16ArrayType(&[1, 2]),
+            BinXmlValue::NullType,
+        ];
+        assert!(read_values(&mut cache, &chunk, offset, &array).is_none());
+    }
+
+    /// Same-length names patched into the template's inline names.
+    fn renamed(chunk: &[u8], from: &str, to: &str) -> Vec<u8> {
+        let (from, to) = (utf16(from), utf16(to));
+        assert_eq!(from.len(), to.len());
+        let mut out = chunk.to_vec();
+        let at = out
+            .windows(from.len())
+            .position(|w| w == from.as_slice())
+            .expect("the name is in the template");
+        out[at..at + to.len()].copy_from_slice(&to);
+        out
+    }
+
+    // Found by the `evtx_file` fuzz target (its rendered-path comparison).
+    #[test]
+    fn an_event_id_outside_system_is_still_the_shortcut_id() {
+        // The rendered path finds `<EventID>` by its bytes wherever it is;
+        // the walk reads it only inside `System`.
+        let (chunk, offset) = chunk_with_template();
+        let chunk = renamed(&chunk, "System", "Sys\u{2173}em");
+        let mut cache = TemplateCache::default();
+        let values = |id| {
+            [
+                BinXmlValue::UInt16Type(id),
+                BinXmlValue::NullType,
+                BinXmlValue::NullType,
+            ]
+        };
+        assert!(matches!(
+            read_values(&mut cache, &chunk, offset, &values(4624)),
+            Some(TemplateRead::UnreadId)
+        ));
+        let Some(TemplateRead::Fields(record)) =
+            read_values(&mut cache, &chunk, offset, &values(3))
+        else {
+            panic!("a read id: the walk's fields");
+        };
+        assert!(!record.has(Field::EventId), "no System, no EventID field");
+    }
+
+    // Found by the `evtx_file` fuzz target.
+    #[test]
+    fn a_fragment_in_an_attribute_is_left_to_the_renderer() {
+        // The renderer fails on an element inside an attribute value.
+        let (chunk, offset) = chunk_with_template();
+        let mut cache = TemplateCache::default();
+        let mut values = vec![
+            BinXmlValue::UInt16Type(3),
+            BinXmlValue::NullType,
+            BinXmlValue::NullType,
+            BinXmlValue::GuidType([7; 16]),
+        ];
+        assert!(read_values(&mut cache, &chunk, offset, &values).is_some());
+        values[3] = BinXmlValue::BinXmlType(&[0x0f, 1, 1, 0, 0]);
+        assert!(read_values(&mut cache, &chunk, offset, &values).is_none());
+    }
+
+    // Found by the `evtx_file` fuzz target: an empty element name renders
+    // as `</>`, which the walk rejects.
+    #[test]
+    fn names_the_walk_would_misread_decline_the_template() {
+        let (chunk, offset) = chunk_with_template();
+        let chunk = renamed(&chunk, "EventData", "Event Dat");
+        assert!(TemplateMap::read(&chunk, offset).is_none());
+    }
+
+    #[test]
+    fn an_id_no_source_reads_ends_the_record_early() {
+        let (chunk, offset) = chunk_with_template();
+        // The Image value would decline the record, were it read.
+        let values = [
+            BinXmlValue::UInt16Type(4624),
+            BinXmlValue::UInt16ArrayType(&[1, 2]),
+            BinXmlValue::NullType,
+        ];
+        assert!(matches!(
+            read_values(&mut TemplateCache::default(), &chunk, offset, &values),
+            Some(TemplateRead::UnreadId)
+        ));
+    }
+
+    #[test]
+    fn nested_values_decode_as_the_crate_reads_them() {
+        let string = utf16("ab\0junk");
+        assert!(matches!(
+            decode_value(0x01, &string),
+            Some(Slot::Value(BinXmlValue::StringType(s))) if s.as_bytes() == utf16("ab")
+        ));
+        assert!(decode_value(0x01, &[0x61]).is_none(), "odd UTF-16");
+        assert!(
+            decode_value(0x06, &[1, 0, 0]).is_none(),
+            "a u16 of three bytes"
+        );
+        assert!(matches!(
+            decode_value(0x0d, &[2, 0, 0, 0]),
+            Some(Slot::Value(BinXmlValue::Int32Type(2)))
+        ));
+        assert!(matches!(
+            decode_value(0x13, &[1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0]),
+            Some(Slot::Undecoded)
+        ));
+        assert!(
+            decode_value(0x13, &[1, 2, 0, 0, 0, 0, 0, 5]).is_none(),
+            "a SID of the wrong length"
+        );
+        assert!(
+            decode_value(0x23, &[]).is_none(),
+            "EvtXml: left to the renderer"
+        );
+        // Found by the `evtx_file` fuzz target: an unterminated string
+        // array, which the crate reads past its size.
+        assert!(decode_value(0x81, &utf16("a\0b")).is_none());
+        assert!(matches!(
+            decode_value(0x81, &utf16("a\0b\0")),
+            Some(Slot::Undecoded)
+        ));
+    }
+
+    #[test]
+    fn a_cut_or_strange_template_declines_instead_of_failing() {
+        let (chunk, offset) = chunk_with_template();
+        for cut in (0x200..chunk.len()).step_by(7) {
+            let mut short = chunk[..cut].to_vec();
+            short.resize(chunk.len(), 0);
+            let _ = TemplateMap::read(&short, offset);
+        }
+        // The first token after the fragment header made a CDATA section.
+        let mut cdata = chunk.clone();
+        cdata[offset as usize + TEMPLATE_HEADER_BYTES + 4] = 0x07;
+        assert!(TemplateMap::read(&cdata, offset).is_none());
+        assert!(TemplateMap::read(&chunk, u32::MAX).is_none());
+        assert!(!is_plain_name(""));
+        assert!(!is_plain_name("a b"));
+        assert!(!is_plain_name("?x"));
+        assert!(is_plain_name("Syⅳtem"));
+        // A fragment that is not a slice of the chunk is not read.
+        let elsewhere = [0x0f, 1, 1, 0, 0x0c, 0, 0, 0, 0, 0];
+        assert!(instance(&chunk, &elsewhere).is_none());
+    }
+
+    #[test]
+    fn a_cached_template_is_used_only_for_the_same_bytes() {
+        let (chunk, offset) = chunk_with_template();
+        let mut cache = TemplateCache::default();
+        assert!(cache.get(&chunk, offset).is_some());
+        // The same offset, other bytes (no fragment header): the cache must
+        // not answer for them.
+        let mut other = chunk.clone();
+        other[offset as usize + TEMPLATE_HEADER_BYTES] = 0x00;
+        assert!(cache.get(&other, offset).is_none());
+    }
+}
