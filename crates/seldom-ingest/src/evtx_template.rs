@@ -738,11 +738,22 @@ fn name_at(chunk: &[u8], offset: usize) -> Option<(String, usize)> {
         chunk.get(len_at..len_at + 2)?.try_into().ok()?,
     ));
     let bytes = chunk.get(len_at + 2..len_at + 2 + 2 * units)?;
-    let code_units: Vec<u16> = bytes
+    // Names are ASCII but for the odd one: those in one pass, the rest decoded.
+    let ascii: Option<Vec<u8>> = bytes
         .chunks_exact(2)
-        .map(|pair| u16::from_le_bytes([pair[0], pair[1]]))
+        .map(|pair| (pair[1] == 0 && pair[0].is_ascii()).then_some(pair[0]))
         .collect();
-    Some((String::from_utf16(&code_units).ok()?, units))
+    let name = match ascii {
+        Some(ascii) => String::from_utf8(ascii).ok()?,
+        None => char::decode_utf16(
+            bytes
+                .chunks_exact(2)
+                .map(|pair| u16::from_le_bytes([pair[0], pair[1]])),
+        )
+        .collect::<Result<String, _>>()
+        .ok()?,
+    };
+    Some((name, units))
 }
 
 /// A name the renderer writes as a well-formed XML name. Others (empty,
