@@ -21,12 +21,21 @@
 //! is read the same way, with its own values, where the walk would meet it.
 //!
 //! Whatever this reader does not model exactly declines, and the record takes
-//! the plain path: other fragments, arrays (the renderer repeats their
-//! element), ANSI strings, SIDs and other values in the fields read,
-//! character and entity references, CDATA, a mapped element with child
-//! elements, a record that is not one template instance. The
-//! equality test (`tests/evtx_templates.rs`) holds the two paths to the same
-//! events and counts over every EVTX file of the corpus.
+//! the plain path: a fragment that is not one template instance, or where a
+//! field's text or an attribute should be; arrays, ANSI strings, SIDs and
+//! other values it does not decode where a field reads them (elsewhere they
+//! are only counted towards the record's output bounds); character and
+//! entity references, CDATA, a mapped element with child elements, names the
+//! walk would read differently; a record that is not one template instance;
+//! and a record or chunk the renderer's output limits could stop (see
+//! `MAX_RECORD_BYTES`). The one gap left: a chunk past those bounds has its
+//! later records rendered here with less of the chunk's render budget spent
+//! than on the plain path, so a record that budget would have stopped there
+//! can be read here. No Windows log comes near it (a chunk is 64 KB).
+//!
+//! The equality test (`evtx_file::tests::every_corpus_evtx_file_reads_the_same_from_templates_as_rendered`)
+//! holds the two paths to the same events and counts over every EVTX file
+//! of the corpus; the `evtx_file` fuzz target compares them on every input.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -73,11 +82,7 @@ enum Action {
     },
     /// A substitution among an element's children: when its value is a
     /// BinXML fragment, the fragment's elements are walked here.
-    Fragment {
-        index: u16,
-        optional: bool,
-        in_system: bool,
-    },
+    Fragment { index: u16, in_system: bool },
 }
 
 /// What the template reader made of a record.
@@ -89,16 +94,35 @@ pub(crate) enum TemplateRead {
     Fields(Box<RawRecord<'static>>),
 }
 
-/// A substitution value: one the crate decoded, or one of a nested fragment
-/// this reader saw but does not decode (usable only where no field reads it).
+/// A substitution value: one this reader decoded (as the crate decodes it),
+/// or one it does not decode (usable only where no field reads it).
 #[derive(Debug, Clone)]
 pub(crate) enum Slot<'a> {
     Value(BinXmlValue<'a>),
-    Undecoded,
+    /// Its size, and how many times the renderer writes its element (the
+    /// items of an array, which it expands; 1 otherwise).
+    Undecoded {
+        bytes: usize,
+        repeats: usize,
+    },
 }
 
 /// Fragments inside fragments this deep decline (Windows nests one).
 const MAX_NESTING: usize = 2;
+/// Arrays with more items decline: the renderer writes their element once
+/// per item, which the output bounds below would have to follow.
+const MAX_ARRAY_ITEMS: usize = 16;
+
+// The renderer fails a record past 16 MiB of output or 2^18 nodes, and
+// every later record of a chunk once the chunk has spent 64 MiB or 2^20
+// nodes. A record read here is not rendered, so it must be one the renderer
+// would have rendered: each record's output is bounded from its template
+// (names, static text, six bytes per value byte at most) and one past these
+// bounds declines, as does every record of a chunk past the chunk's bounds.
+const MAX_RECORD_BYTES: usize = 1 << 20;
+const MAX_RECORD_NODES: usize = 1 << 16;
+const MAX_CHUNK_BYTES: usize = 32 << 20;
+const MAX_CHUNK_NODES: usize = 1 << 19;
 
 /// An action, done only when none of the values its enclosing elements
 /// depend on is null (MS-EVEN6 2.2.12: such an element is not rendered).
@@ -112,13 +136,28 @@ struct Step {
 #[derive(Debug, PartialEq)]
 pub(crate) struct TemplateMap {
     steps: Vec<Step>,
+    /// At most what its elements, attributes and text render to, values aside.
+    static_bytes: usize,
+    /// Its elements, attributes and pieces: the renderer's nodes.
+    nodes: usize,
+    /// The value of each substitution, once per place it is written.
+    placeholders: Vec<u16>,
 }
 
-/// Templates of one chunk by their offset, each kept with its bytes so that
-/// an entry is only used for the very template it was read from.
+/// The templates of one chunk by their offset. The crate clones the record
+/// closure for each chunk, so a cache serves one chunk; it also empties
+/// itself when handed another chunk's bytes.
 #[derive(Default, Clone)]
 pub(crate) struct TemplateCache {
-    by_offset: HashMap<u32, (Vec<u8>, Option<Arc<TemplateMap>>)>,
+    by_offset: HashMap<u32, Option<Arc<TemplateMap>>>,
+    /// The chunk the entries are of: its address and length.
+    chunk: (usize, usize),
+    /// Output bounds spent by this chunk's records read here.
+    chunk_bytes: usize,
+    chunk_nodes: usize,
+    /// Output bounds of the record being read.
+    record_bytes: usize,
+    record_nodes: usize,
     /// Whether the record's first `EventID` element has been met.
     quick_id_seen: bool,
     /// Set when that element names an event id no source reads: no field
@@ -133,8 +172,21 @@ impl TemplateCache {
     /// What a record whose BinXML (`binxml`, a slice of `chunk`) is one
     /// template instance gives; `None` when this reader declines it.
     pub(crate) fn read(&mut self, chunk: &[u8], binxml: &[u8]) -> Option<TemplateRead> {
+        self.for_chunk(chunk);
         let (offset, values) = instance(chunk, binxml)?;
         self.read_instance(chunk, offset, &values)
+    }
+
+    /// Empties the cache when handed another chunk than its own.
+    fn for_chunk(&mut self, chunk: &[u8]) {
+        let this_chunk = (chunk.as_ptr() as usize, chunk.len());
+        if self.chunk != this_chunk {
+            *self = TemplateCache {
+                chunk: this_chunk,
+                scratch: std::mem::take(&mut self.scratch),
+                ..TemplateCache::default()
+            };
+        }
     }
 
     /// [`Self::read`] of an instance whose values are read.
@@ -147,7 +199,20 @@ impl TemplateCache {
         let mut record = RawRecord::new();
         self.quick_id_seen = false;
         self.unread_id = false;
+        self.record_bytes = 0;
+        self.record_nodes = 0;
         let saw_event = self.apply(chunk, offset, slots, &mut record, 0)?;
+        // Within the renderer's bounds, with room to spare (see MAX_RECORD_BYTES).
+        let chunk_bytes = self.chunk_bytes.saturating_add(self.record_bytes);
+        let chunk_nodes = self.chunk_nodes.saturating_add(self.record_nodes);
+        if self.record_bytes > MAX_RECORD_BYTES
+            || self.record_nodes > MAX_RECORD_NODES
+            || chunk_bytes > MAX_CHUNK_BYTES
+            || chunk_nodes > MAX_CHUNK_NODES
+        {
+            return None;
+        }
+        (self.chunk_bytes, self.chunk_nodes) = (chunk_bytes, chunk_nodes);
         if self.unread_id {
             return Some(TemplateRead::UnreadId);
         }
@@ -183,6 +248,7 @@ impl TemplateCache {
             return None;
         }
         let map = self.get(chunk, offset)?;
+        self.add_bounds(&map, values);
         let mut saw_event = false;
         let mut fragments_read = Vec::new();
         let mut text = String::new();
@@ -217,7 +283,7 @@ impl TemplateCache {
                             .iter()
                             .all(|&index| match values.get(usize::from(index)) {
                                 Some(Slot::Value(value)) => is_plain_scalar(value),
-                                Some(Slot::Undecoded) | None => true,
+                                Some(Slot::Undecoded { .. }) | None => true,
                             });
                     if !renders_as_text {
                         return None;
@@ -230,13 +296,18 @@ impl TemplateCache {
                     attribute,
                 } => {
                     if record.has(*field) || self.unread_id {
-                        continue; // the walk keeps a field's first value
+                        // Not read (the walk keeps a field's first value),
+                        // but a fragment there renders markup the shortcut
+                        // could find an `<EventID` in.
+                        if holds_fragment(pieces, values) {
+                            return None;
+                        }
+                        continue;
                     }
                     text.clear();
-                    let rendered =
-                        render(pieces, values, *attribute, &mut text, &mut self.scratch)?;
-                    if *attribute && !rendered {
-                        continue; // an attribute whose value vanished is not written
+                    render(pieces, values, *attribute, &mut text, &mut self.scratch)?;
+                    if *attribute && text.is_empty() {
+                        continue; // the renderer leaves an attribute with no text out
                     }
                     let value = crate::xml::unescape(Cow::Borrowed(text.as_str()));
                     if *attribute && value.contains(['\t', '\n', '\r']) {
@@ -244,19 +315,12 @@ impl TemplateCache {
                     }
                     record.set(*field, Cow::Owned(value.into_owned()));
                 }
-                Action::Fragment {
-                    index,
-                    optional,
-                    in_system,
-                } => {
+                Action::Fragment { index, in_system } => {
                     let Some(Slot::Value(BinXmlValue::BinXmlType(bytes))) =
                         values.get(usize::from(*index))
                     else {
                         continue; // text among elements: nothing the walk reads
                     };
-                    if bytes.is_empty() && *optional {
-                        continue;
-                    }
                     if *in_system || depth + 1 >= MAX_NESTING {
                         return None;
                     }
@@ -284,23 +348,73 @@ impl TemplateCache {
     /// The map of the template at `offset` of `chunk`; `None` when it cannot
     /// be read or is one this reader declines.
     fn get(&mut self, chunk: &[u8], offset: u32) -> Option<Arc<TemplateMap>> {
-        let bytes = template_bytes(chunk, offset)?;
-        if let Some((cached, map)) = self.by_offset.get(&offset)
-            && cached.as_slice() == bytes
-        {
-            return map.clone();
-        }
-        let map = TemplateMap::read(chunk, offset).map(Arc::new);
-        self.by_offset.insert(offset, (bytes.to_vec(), map.clone()));
-        map
+        self.by_offset
+            .entry(offset)
+            .or_insert_with(|| TemplateMap::read(chunk, offset).map(Arc::new))
+            .clone()
     }
+
+    /// Adds what one instance of `map` with `values` renders to, at most,
+    /// to the record's bounds.
+    fn add_bounds(&mut self, map: &TemplateMap, values: &[Slot<'_>]) {
+        let value_bytes: usize = map
+            .placeholders
+            .iter()
+            .map(|&index| values.get(usize::from(index)).map_or(0, slot_bytes))
+            .fold(0, usize::saturating_add);
+        let repeats = values
+            .iter()
+            .map(|value| match value {
+                Slot::Undecoded { repeats, .. } => *repeats,
+                Slot::Value(_) => 1,
+            })
+            .max()
+            .unwrap_or(1);
+        // Escaping writes at most six bytes (`&quot;`) for one.
+        let bytes = map
+            .static_bytes
+            .saturating_add(value_bytes.saturating_mul(6))
+            .saturating_mul(repeats);
+        let nodes = map.nodes.saturating_mul(repeats);
+        self.record_bytes = self.record_bytes.saturating_add(bytes);
+        self.record_nodes = self.record_nodes.saturating_add(nodes);
+    }
+}
+
+/// The size of a value's text at most, before escaping: its bytes, or 40 for
+/// a number, a GUID or a time written out.
+fn slot_bytes(value: &Slot<'_>) -> usize {
+    match value {
+        Slot::Undecoded { bytes, .. } => bytes.saturating_mul(2).max(40),
+        Slot::Value(BinXmlValue::StringType(s)) => s.as_bytes().len(),
+        // Hexadecimal: two characters a byte.
+        Slot::Value(BinXmlValue::BinaryType(b)) => b.len().saturating_mul(2),
+        // A fragment's own bounds are added when it is read.
+        Slot::Value(_) => 40,
+    }
+}
+
+/// Whether a piece is a non-empty BinXML fragment.
+fn holds_fragment(pieces: &[Piece], values: &[Slot<'_>]) -> bool {
+    pieces.iter().any(|piece| match piece {
+        Piece::Value { index, .. } => matches!(
+            values.get(usize::from(*index)),
+            Some(Slot::Value(BinXmlValue::BinXmlType(bytes))) if !bytes.is_empty()
+        ),
+        Piece::Text(_) => false,
+    })
 }
 
 /// The header and BinXML of the template at `offset`, bounds-checked.
 fn template_bytes(chunk: &[u8], offset: u32) -> Option<&[u8]> {
     let start = offset as usize;
     let size_at = start.checked_add(20)?;
-    let size = u32::from_le_bytes(chunk.get(size_at..size_at + 4)?.try_into().ok()?) as usize;
+    let size = u32::from_le_bytes(
+        chunk
+            .get(size_at..size_at.checked_add(4)?)?
+            .try_into()
+            .ok()?,
+    ) as usize;
     chunk.get(
         start
             ..start
@@ -322,7 +436,57 @@ impl TemplateMap {
         .read()?;
         let mut steps = Vec::new();
         walk(&root, false, true, &mut Vec::new(), &mut steps)?;
-        Some(TemplateMap { steps })
+        // A value placed twice among elements could be a fragment rendered
+        // twice: its bounds would have to be counted twice; left to the walk.
+        let mut fragment_places: Vec<u16> = steps
+            .iter()
+            .filter_map(|step| match step.action {
+                Action::Fragment { index, .. } => Some(index),
+                _ => None,
+            })
+            .collect();
+        let places = fragment_places.len();
+        fragment_places.sort_unstable();
+        fragment_places.dedup();
+        if fragment_places.len() != places {
+            return None;
+        }
+        let mut map = TemplateMap {
+            steps,
+            static_bytes: 0,
+            nodes: 0,
+            placeholders: Vec::new(),
+        };
+        map.count(&root);
+        Some(map)
+    }
+
+    /// Adds an element's static output, nodes and placeholders to the bounds.
+    fn count(&mut self, element: &Element) {
+        // `<name>`, `</name>` and a newline at most.
+        self.static_bytes = self.static_bytes.saturating_add(2 * element.name.len() + 6);
+        self.nodes += 1;
+        let pieces = element.attributes.iter().flat_map(|(name, pieces)| {
+            self.static_bytes = self.static_bytes.saturating_add(name.len() + 4);
+            pieces.iter()
+        });
+        let mut all: Vec<&Piece> = pieces.collect();
+        self.nodes += element.attributes.len();
+        for child in &element.children {
+            match child {
+                Child::Piece(piece) => all.push(piece),
+                Child::Element(child) => self.count(child),
+            }
+        }
+        for piece in all {
+            self.nodes += 1;
+            match piece {
+                Piece::Text(text) => {
+                    self.static_bytes = self.static_bytes.saturating_add(text.len())
+                }
+                Piece::Value { index, .. } => self.placeholders.push(*index),
+            }
+        }
     }
 }
 
@@ -362,26 +526,22 @@ fn is_plain_scalar(value: &BinXmlValue<'_>) -> bool {
     )
 }
 
-/// Appends the escaped text of `pieces` as the renderer writes it; whether
-/// anything was written at all (an optional empty value writes nothing).
+/// Appends the escaped text of `pieces` as the renderer writes it (an
+/// optional empty value writes nothing).
 fn render(
     pieces: &[Piece],
     values: &[Slot<'_>],
     attribute: bool,
     out: &mut String,
     scratch: &mut Vec<u8>,
-) -> Option<bool> {
-    let mut rendered = false;
+) -> Option<()> {
     for piece in pieces {
         match piece {
-            Piece::Text(text) => {
-                out.push_str(text);
-                rendered = true;
-            }
+            Piece::Text(text) => out.push_str(text),
             Piece::Value { index, optional } => {
                 let value = match values.get(usize::from(*index)) {
                     None => continue, // a substitution past the values renders nothing
-                    Some(Slot::Undecoded) => return None,
+                    Some(Slot::Undecoded { .. }) => return None,
                     Some(Slot::Value(value)) => value,
                 };
                 if *optional && is_optional_empty(value) {
@@ -390,7 +550,6 @@ fn render(
                 if !is_plain_scalar(value) {
                     return None;
                 }
-                rendered = true;
                 use std::fmt::Write;
                 match value {
                     BinXmlValue::NullType => {}
@@ -421,7 +580,7 @@ fn render(
             }
         }
     }
-    Some(rendered)
+    Some(())
 }
 
 /// The values an optional substitution leaves out, as the crate decides it.
@@ -551,32 +710,43 @@ fn decode_value(kind: u8, bytes: &[u8]) -> Option<Slot<'_>> {
         )),
         0x14 => BinXmlValue::HexInt32Type(u32::from_le_bytes(fixed(bytes)?)),
         0x15 => BinXmlValue::HexInt64Type(u64::from_le_bytes(fixed(bytes)?)),
+        // An empty fragment is null to the crate (it leaves out what depends on it).
+        0x21 if bytes.is_empty() => BinXmlValue::NullType,
         0x21 => BinXmlValue::BinXmlType(bytes),
         // ANSI strings, reals, SYSTEMTIME: any size the crate reads as it is.
-        0x02 => return Some(Slot::Undecoded),
-        0x0b if bytes.len() == 4 => return Some(Slot::Undecoded),
-        0x0c if bytes.len() == 8 => return Some(Slot::Undecoded),
-        0x12 if bytes.len() == 16 => return Some(Slot::Undecoded),
+        0x02 => return Some(undecoded(bytes, 1)),
+        0x0b if bytes.len() == 4 => return Some(undecoded(bytes, 1)),
+        0x0c if bytes.len() == 8 => return Some(undecoded(bytes, 1)),
+        0x12 if bytes.len() == 16 => return Some(undecoded(bytes, 1)),
         // Arrays the renderer writes (it repeats their element): kept
         // undecoded, whole items only. The crate reads a string array as
         // NUL-terminated strings, past its size when the last one is not
         // terminated (shifting every value after it): that one is left to
         // it, as are ANSI, binary and size arrays.
         0x81 if bytes.is_empty() || bytes.len() % 2 == 0 && bytes.ends_with(&[0, 0]) => {
-            return Some(Slot::Undecoded);
+            let items = bytes.chunks_exact(2).filter(|unit| unit == &[0, 0]).count();
+            return (items <= MAX_ARRAY_ITEMS).then(|| undecoded(bytes, items.max(1)));
         }
         0x83..=0x8d | 0x8f | 0x91 | 0x92 | 0x94 | 0x95
             if bytes.len() % array_item_bytes(kind) == 0 =>
         {
-            return Some(Slot::Undecoded);
+            let items = bytes.len() / array_item_bytes(kind);
+            return (items <= MAX_ARRAY_ITEMS).then(|| undecoded(bytes, items.max(1)));
         }
         // A SID of exactly its own length: revision, count, authority, sub-authorities.
         0x13 if bytes.len() >= 8 && bytes.len() == 8 + 4 * usize::from(bytes[1]) => {
-            return Some(Slot::Undecoded);
+            return Some(undecoded(bytes, 1));
         }
         _ => return None,
     };
     Some(Slot::Value(value))
+}
+
+fn undecoded(bytes: &[u8], repeats: usize) -> Slot<'_> {
+    Slot::Undecoded {
+        bytes: bytes.len(),
+        repeats,
+    }
 }
 
 /// The size of one item of a fixed-size array kind.
@@ -737,7 +907,8 @@ fn name_at(chunk: &[u8], offset: usize) -> Option<(String, usize)> {
     let units = usize::from(u16::from_le_bytes(
         chunk.get(len_at..len_at + 2)?.try_into().ok()?,
     ));
-    let bytes = chunk.get(len_at + 2..len_at + 2 + 2 * units)?;
+    let start = len_at.checked_add(2)?;
+    let bytes = chunk.get(start..start.checked_add(2 * units)?)?;
     // Names are ASCII but for the odd one: those in one pass, the rest decoded.
     let ascii: Option<Vec<u8>> = bytes
         .chunks_exact(2)
@@ -835,18 +1006,11 @@ fn walk(
     }
     // The rendered path's shortcut looks for the bytes `<EventID`: any name
     // that starts so, without a prefix.
+    // Its text runs to its first child element, or past it when that one is
+    // left out: read only when it has no child element.
     if element.name.starts_with("EventID") {
-        let before_children = element
-            .children
-            .iter()
-            .map_while(|child| match child {
-                Child::Piece(piece) => Some(piece.clone()),
-                Child::Element(_) => None,
-            })
-            .collect();
-        step(Action::QuickId(
-            (!element.self_closing).then_some(before_children),
-        ));
+        let pieces = text_content(element).filter(|_| !element.self_closing);
+        step(Action::QuickId(pieces));
     }
     if element.self_closing {
         // An empty element: the walk reads only `System` attributes of it.
@@ -859,13 +1023,15 @@ fn walk(
                 step(Action::SawEvent);
                 walk_children(element, in_system, requires, steps)?;
             }
+            // The walk leaves `System` at the first `</System>`, a nested
+            // one's too: not modelled.
+            "System" if in_system => return None,
             "System" => walk_children(element, true, requires, steps)?,
             "Data" => {
                 let field = match element.attributes.iter().find(|(n, _)| n == "Name") {
                     Some((_, pieces)) => match pieces.as_slice() {
-                        [Piece::Text(text)] => {
-                            Field::event_data(&crate::xml::unescape(Cow::Borrowed(text)))
-                        }
+                        // The walk reads the name as written, escapes and all.
+                        [Piece::Text(text)] => Field::event_data(text),
                         [] => None,
                         _ => return None, // a computed name
                     },
@@ -882,14 +1048,7 @@ fn walk(
             }
             _ if in_system => {
                 attributes_of(element, name, &mut step);
-                let field = match name {
-                    "EventID" => Some(Field::EventId),
-                    "Computer" => Some(Field::Computer),
-                    "Channel" => Some(Field::Channel),
-                    "EventRecordID" => Some(Field::RecordId),
-                    _ => None,
-                };
-                match field {
+                match Field::system(name) {
                     Some(field) => step(Action::Set {
                         field,
                         pieces: text_content(element)?,
@@ -916,10 +1075,9 @@ fn walk_children(
     for child in &element.children {
         match child {
             Child::Element(child) => walk(child, in_system, false, requires, steps)?,
-            Child::Piece(Piece::Value { index, optional }) => steps.push(Step {
+            Child::Piece(Piece::Value { index, .. }) => steps.push(Step {
                 action: Action::Fragment {
                     index: *index,
-                    optional: *optional,
                     in_system,
                 },
                 requires: requires.clone(),
@@ -946,10 +1104,8 @@ fn text_content(element: &Element) -> Option<Vec<Piece>> {
 /// `<Provider Name=".."/>` and `<TimeCreated SystemTime=".."/>`, as
 /// `crate::xml` reads them.
 fn attributes_of(element: &Element, name: &str, step: &mut impl FnMut(Action)) {
-    let (field, wanted) = match name {
-        "Provider" => (Field::Provider, "Name"),
-        "TimeCreated" => (Field::SystemTime, "SystemTime"),
-        _ => return,
+    let Some((field, wanted)) = Field::system_attribute(name) else {
+        return;
     };
     if let Some((_, pieces)) = element.attributes.iter().find(|(n, _)| n == wanted) {
         step(Action::Set {
@@ -960,8 +1116,9 @@ fn attributes_of(element: &Element, name: &str, step: &mut impl FnMut(Action)) {
     }
 }
 
+/// The name after its prefix, as quick-xml takes it (after the first colon).
 fn local_name(name: &str) -> &str {
-    name.rsplit_once(':').map_or(name, |(_, local)| local)
+    name.split_once(':').map_or(name, |(_, local)| local)
 }
 
 #[cfg(test)]
@@ -1199,7 +1356,7 @@ mod tests {
         ));
         assert!(matches!(
             decode_value(0x13, &[1, 1, 0, 0, 0, 0, 0, 5, 18, 0, 0, 0]),
-            Some(Slot::Undecoded)
+            Some(Slot::Undecoded { .. })
         ));
         assert!(
             decode_value(0x13, &[1, 2, 0, 0, 0, 0, 0, 5]).is_none(),
@@ -1214,7 +1371,7 @@ mod tests {
         assert!(decode_value(0x81, &utf16("a\0b")).is_none());
         assert!(matches!(
             decode_value(0x81, &utf16("a\0b\0")),
-            Some(Slot::Undecoded)
+            Some(Slot::Undecoded { .. })
         ));
     }
 
@@ -1241,14 +1398,39 @@ mod tests {
     }
 
     #[test]
-    fn a_cached_template_is_used_only_for_the_same_bytes() {
+    fn a_cache_answers_for_one_chunk_only() {
         let (chunk, offset) = chunk_with_template();
         let mut cache = TemplateCache::default();
+        cache.for_chunk(&chunk);
         assert!(cache.get(&chunk, offset).is_some());
-        // The same offset, other bytes (no fragment header): the cache must
-        // not answer for them.
+        // Another chunk, its template at the same offset unreadable (no
+        // fragment header): the cache must not answer for it.
         let mut other = chunk.clone();
         other[offset as usize + TEMPLATE_HEADER_BYTES] = 0x00;
+        cache.for_chunk(&other);
         assert!(cache.get(&other, offset).is_none());
+    }
+
+    #[test]
+    fn records_past_the_renderers_output_bounds_decline() {
+        let (chunk, offset) = chunk_with_template();
+        let mut cache = TemplateCache::default();
+        cache.for_chunk(&chunk);
+        let image = utf16(&"x".repeat(20_000));
+        let values = [
+            BinXmlValue::UInt16Type(3),
+            BinXmlValue::StringType(evtx::Utf16LeSlice::new(&image, 20_000)),
+            BinXmlValue::NullType,
+        ];
+        // 40 KB of text escapes to 240 KB at most: read, and counted.
+        assert!(read_values(&mut cache, &chunk, offset, &values).is_some());
+        assert!(cache.chunk_bytes > 200_000);
+        // Until the chunk's bound: then every record of it is rendered.
+        let mut read = 0;
+        while read_values(&mut cache, &chunk, offset, &values).is_some() {
+            read += 1;
+            assert!(read < 1_000, "the chunk's bound never stopped it");
+        }
+        assert!(cache.chunk_bytes <= MAX_CHUNK_BYTES);
     }
 }

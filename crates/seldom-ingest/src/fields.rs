@@ -102,6 +102,27 @@ impl Field {
         })
     }
 
+    /// The field a child element of `<System>` holds as its text.
+    pub fn system(element: &str) -> Option<Field> {
+        Some(match element {
+            "EventID" => Field::EventId,
+            "Computer" => Field::Computer,
+            "Channel" => Field::Channel,
+            "EventRecordID" => Field::RecordId,
+            _ => return None,
+        })
+    }
+
+    /// The field a child element of `<System>` holds in an attribute, and
+    /// that attribute: `<Provider Name>` and `<TimeCreated SystemTime>`.
+    pub fn system_attribute(element: &str) -> Option<(Field, &'static str)> {
+        match element {
+            "Provider" => Some((Field::Provider, "Name")),
+            "TimeCreated" => Some((Field::SystemTime, "SystemTime")),
+            _ => None,
+        }
+    }
+
     /// The field an event-data name stands for (Sysmon and Security share one namespace).
     pub fn event_data(name: &str) -> Option<Field> {
         Some(match name {

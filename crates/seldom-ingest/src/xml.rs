@@ -44,13 +44,7 @@ pub fn walk(text: &str) -> Result<RawRecord<'_>, XmlError> {
                     }
                 }
                 name if in_system => {
-                    let field = match name {
-                        "EventID" => Some(Field::EventId),
-                        "Computer" => Some(Field::Computer),
-                        "Channel" => Some(Field::Channel),
-                        "EventRecordID" => Some(Field::RecordId),
-                        _ => None,
-                    };
+                    let field = Field::system(name);
                     attributes_of(&start, &mut record);
                     if let Some(field) = field {
                         let end = start.to_end();
@@ -83,10 +77,8 @@ fn syntax(reader: &Reader<&[u8]>, error: quick_xml::Error) -> XmlError {
 
 /// `<Provider Name=".."/>` and `<TimeCreated SystemTime=".."/>`.
 fn attributes_of(start: &BytesStart<'_>, record: &mut RawRecord<'_>) {
-    let (field, attr) = match start.local_name().as_ref() {
-        "Provider" => (Field::Provider, "Name"),
-        "TimeCreated" => (Field::SystemTime, "SystemTime"),
-        _ => return,
+    let Some((field, attr)) = Field::system_attribute(start.local_name().as_ref()) else {
+        return;
     };
     if let Some(a) = attribute(start, attr)
         && let Ok(value) = a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
