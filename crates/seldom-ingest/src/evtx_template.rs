@@ -95,7 +95,9 @@ pub(crate) enum TemplateRead {
 }
 
 /// A substitution value: one this reader decoded (as the crate decodes it),
-/// or one it does not decode (usable only where no field reads it).
+/// or one it does not decode (usable only where no field reads it). A
+/// `Value` holds only the kinds `decode_value` decodes: kinds the renderer
+/// fails on (EvtXml, handles, some arrays) decline the record there.
 #[derive(Debug, Clone)]
 pub(crate) enum Slot<'a> {
     Value(BinXmlValue<'a>),
@@ -229,24 +231,6 @@ impl TemplateCache {
         record: &mut RawRecord<'static>,
         depth: usize,
     ) -> Option<bool> {
-        // Values the renderer fails on: the walk's error, not a guess here.
-        let fails_to_render = |value: &Slot<'_>| {
-            matches!(
-                value,
-                Slot::Value(
-                    BinXmlValue::EvtXml
-                        | BinXmlValue::EvtHandle
-                        | BinXmlValue::BinaryArrayType
-                        | BinXmlValue::SizeTArrayType
-                        | BinXmlValue::EvtArrayHandle
-                        | BinXmlValue::BinXmlArrayType
-                        | BinXmlValue::EvtXmlArrayType
-                )
-            )
-        };
-        if values.iter().any(fails_to_render) {
-            return None;
-        }
         let map = self.get(chunk, offset)?;
         self.add_bounds(&map, values);
         let mut saw_event = false;
@@ -490,40 +474,10 @@ impl TemplateMap {
     }
 }
 
-/// Values rendered as text by a plain conversion; any other value in a
-/// field read declines the record.
+/// Values rendered as text by a plain conversion: every kind `decode_value`
+/// decodes but a fragment, which the renderer writes as elements.
 fn is_plain_scalar(value: &BinXmlValue<'_>) -> bool {
-    !matches!(
-        value,
-        BinXmlValue::AnsiStringType(_)
-            | BinXmlValue::BinXmlType(_)
-            | BinXmlValue::EvtXml
-            | BinXmlValue::EvtHandle
-            | BinXmlValue::StringArrayType(_)
-            | BinXmlValue::AnsiStringArrayType(_)
-            | BinXmlValue::Int8ArrayType(_)
-            | BinXmlValue::UInt8ArrayType(_)
-            | BinXmlValue::Int16ArrayType(_)
-            | BinXmlValue::UInt16ArrayType(_)
-            | BinXmlValue::Int32ArrayType(_)
-            | BinXmlValue::UInt32ArrayType(_)
-            | BinXmlValue::Int64ArrayType(_)
-            | BinXmlValue::UInt64ArrayType(_)
-            | BinXmlValue::Real32ArrayType(_)
-            | BinXmlValue::Real64ArrayType(_)
-            | BinXmlValue::BoolArrayType(_)
-            | BinXmlValue::BinaryArrayType
-            | BinXmlValue::GuidArrayType(_)
-            | BinXmlValue::SizeTArrayType
-            | BinXmlValue::FileTimeArrayType(_)
-            | BinXmlValue::SysTimeArrayType(_)
-            | BinXmlValue::SidArrayType(_)
-            | BinXmlValue::HexInt32ArrayType(_)
-            | BinXmlValue::HexInt64ArrayType(_)
-            | BinXmlValue::EvtArrayHandle
-            | BinXmlValue::BinXmlArrayType
-            | BinXmlValue::EvtXmlArrayType
-    )
+    !matches!(value, BinXmlValue::BinXmlType(_))
 }
 
 /// Appends the escaped text of `pieces` as the renderer writes it (an
@@ -1207,7 +1161,17 @@ mod tests {
         offset: u32,
         values: &[BinXmlValue<'_>],
     ) -> Option<TemplateRead> {
-        let slots: Vec<Slot<'_>> = values.iter().cloned().map(Slot::Value).collect();
+        // As `decode_value` gives them: arrays undecoded.
+        let slots: Vec<Slot<'_>> = values
+            .iter()
+            .map(|value| match value {
+                BinXmlValue::UInt16ArrayType(items) => Slot::Undecoded {
+                    bytes: 2 * items.len(),
+                    repeats: items.len(),
+                },
+                other => Slot::Value(other.clone()),
+            })
+            .collect();
         cache.read_instance(chunk, offset, &slots)
     }
 
