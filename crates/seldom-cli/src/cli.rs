@@ -477,6 +477,12 @@ pub struct ScanArgs {
     #[arg(long)]
     pub no_evtx_templates: bool,
 
+    /// Walk every JSON line with serde_json's deserializer (by default with
+    /// seldom's own scanner, which hands serde what it does not model).
+    /// Slower; the same events and counts.
+    #[arg(long)]
+    pub no_json_scanner: bool,
+
     /// Hide the progress bar even on a terminal.
     #[arg(long, short = 'q')]
     pub quiet: bool,

@@ -62,6 +62,7 @@ pub fn run(args: &ScanArgs) -> Result<ExitCode> {
             host_naming: config.host_naming,
             prefilter: !args.no_prefilter,
             evtx_templates: !args.no_evtx_templates,
+            json_scanner: !args.no_json_scanner,
         },
         max_line_bytes: args.max_line_bytes,
         audit_host: args.audit_host.clone(),

@@ -11,10 +11,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let sources: Vec<Box<dyn Source>> = std::env::args()
         .skip(1)
         .filter(|arg| {
-            // The plain EVTX path, for the instruction counts beside it.
-            let plain = arg == "--no-evtx-templates";
-            options.normalize.evtx_templates &= !plain;
-            !plain
+            // The plain paths, for the instruction counts beside them.
+            let plain_evtx = arg == "--no-evtx-templates";
+            let plain_json = arg == "--no-json-scanner";
+            options.normalize.evtx_templates &= !plain_evtx;
+            options.normalize.json_scanner &= !plain_json;
+            !plain_evtx && !plain_json
         })
         .map(|path| Box::new(PathSource::new(path)) as Box<dyn Source>)
         .collect();

@@ -10,6 +10,7 @@ use seldom_model::{Location, SourceFormat, Timestamp};
 use crate::audit;
 use crate::fields::{Field, RawRecord};
 use crate::json;
+use crate::json_scan;
 use crate::normalize::{Decoded, NormalizeOptions, normalize};
 use crate::stats::{IgnoreReason, Malformed, SkipReason};
 use crate::xml;
@@ -66,8 +67,15 @@ impl JsonDecoder {
         if self.options.prefilter && crate::prefilter::is_unread_event(text.as_bytes()) {
             return Ok(Decoded::Ignored(IgnoreReason::OtherEventId));
         }
-        let record =
-            json::walk(text).map_err(|e| Malformed::new(SkipReason::BadJson, e.to_string()))?;
+        let scanned = self.options.json_scanner.then(|| json_scan::walk(text));
+        let record = match scanned.flatten() {
+            Some(record) => record,
+            // The scanner declined (or is off): serde's walk reads it, or
+            // names what is wrong with it.
+            None => {
+                json::walk(text).map_err(|e| Malformed::new(SkipReason::BadJson, e.to_string()))?
+            }
+        };
         let mut fields = record.fields;
         let format = if let Some(message) = record.syslog_message {
             if message.trim_start().starts_with("type=AUOMS_") {
@@ -85,8 +93,16 @@ impl JsonDecoder {
         } else if let Some(event_data) = record.embedded_event_data {
             let trimmed = event_data.trim_start();
             if trimmed.starts_with('{') {
-                let embedded = json::walk_event_data(&event_data)
-                    .map_err(|e| Malformed::new(SkipReason::BadJson, format!("EventData: {e}")))?;
+                let scanned = self
+                    .options
+                    .json_scanner
+                    .then(|| json_scan::walk_event_data(&event_data));
+                let embedded = match scanned.flatten() {
+                    Some(embedded) => embedded,
+                    None => json::walk_event_data(&event_data).map_err(|e| {
+                        Malformed::new(SkipReason::BadJson, format!("EventData: {e}"))
+                    })?,
+                };
                 fields.merge_owned(embedded);
             } else if trimmed.starts_with('<') {
                 let embedded = xml::walk(&event_data)

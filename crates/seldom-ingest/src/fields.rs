@@ -169,8 +169,18 @@ impl Field {
     }
 }
 
+/// `str::trim`, without its walk over characters for the common value that
+/// starts and ends with a visible ASCII byte (every field is read this way,
+/// several times a record).
+fn trim(value: &str) -> &str {
+    match (value.as_bytes().first(), value.as_bytes().last()) {
+        (Some(first), Some(last)) if first.is_ascii_graphic() && last.is_ascii_graphic() => value,
+        _ => value.trim(),
+    }
+}
+
 /// The recognized fields of one record; the first value given for a field wins.
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 pub struct RawRecord<'a> {
     values: [Option<Cow<'a, str>>; Field::COUNT],
 }
@@ -203,7 +213,7 @@ impl<'a> RawRecord<'a> {
     pub fn get(&self, field: Field) -> Option<&str> {
         self.values[field as usize]
             .as_deref()
-            .map(str::trim)
+            .map(trim)
             .filter(|v| !v.is_empty())
     }
 

@@ -39,7 +39,7 @@ pub struct JsonShape {
 
 /// A JSON document walked into fields; strings it held in escaped form (the
 /// Azure `EventData` and `SyslogMessage`) are returned for a second decoder.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, PartialEq)]
 pub struct JsonRecord<'a> {
     pub fields: RawRecord<'a>,
     pub shape: JsonShape,
@@ -81,7 +81,7 @@ pub fn walk_event_data(text: &str) -> Result<RawRecord<'_>, serde_json::Error> {
 
 /// The container a key is read in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Ctx {
+pub(crate) enum Ctx {
     Root,
     Winlog,
     EventData,
@@ -92,13 +92,13 @@ enum Ctx {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum AttrOwner {
+pub(crate) enum AttrOwner {
     Provider,
     TimeCreated,
 }
 
 /// What to do with the value under a key.
-enum Target {
+pub(crate) enum Target {
     Field(Field),
     Enter(Ctx),
     /// An object holding `#attributes` (evtx_dump's rendering of XML attributes).
@@ -108,7 +108,9 @@ enum Target {
     Ignore,
 }
 
-fn target(ctx: Ctx, key: &str, shape: &mut JsonShape) -> Target {
+/// What a key means in its container: the one table of both walks, this
+/// module's and `json_scan`'s.
+pub(crate) fn target(ctx: Ctx, key: &str, shape: &mut JsonShape) -> Target {
     match ctx {
         Ctx::Root => match key {
             "EventID" => {

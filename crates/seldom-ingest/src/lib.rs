@@ -29,6 +29,7 @@ mod fields;
 pub mod file_records;
 mod input;
 mod json;
+mod json_scan;
 mod limits;
 mod lines;
 mod normalize;

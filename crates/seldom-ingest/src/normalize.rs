@@ -36,6 +36,10 @@ pub struct NormalizeOptions {
     /// (`evtx_template`); on by default. Off, every record is rendered to XML
     /// and walked: the plain path the template reader is tested against.
     pub evtx_templates: bool,
+    /// Walk JSON lines with seldom's own scanner (`json_scan`) where it can;
+    /// on by default. Off, every line is walked by serde_json's deserializer:
+    /// the plain path the scanner is tested against.
+    pub json_scanner: bool,
 }
 
 impl Default for NormalizeOptions {
@@ -44,6 +48,7 @@ impl Default for NormalizeOptions {
             host_naming: HostNaming::default(),
             prefilter: true,
             evtx_templates: true,
+            json_scanner: true,
         }
     }
 }
