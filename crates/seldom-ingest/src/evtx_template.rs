@@ -559,12 +559,29 @@ fn escape_utf16(bytes: &[u8], attribute: bool) -> Option<String> {
 }
 
 /// UTF-16LE code units up to the first NUL, as the crate reads strings.
+/// Four units at a time: a unit is zero in a word where its lane is flagged
+/// below, and the lowest flagged lane is exact (the flags above it may not
+/// be, and are not used). A trailing odd byte is no unit.
 fn until_nul(bytes: &[u8]) -> &[u8] {
+    const ONES: u64 = 0x0001_0001_0001_0001;
+    const HIGHS: u64 = 0x8000_8000_8000_8000;
     let units = bytes.len() / 2;
-    let end = (0..units)
-        .find(|&unit| bytes[2 * unit] == 0 && bytes[2 * unit + 1] == 0)
-        .unwrap_or(units);
-    &bytes[..2 * end]
+    let mut unit = 0;
+    for word in bytes.chunks_exact(8) {
+        let word = u64::from_le_bytes(word.try_into().expect("eight bytes"));
+        let zero_lanes = word.wrapping_sub(ONES) & !word & HIGHS;
+        if zero_lanes != 0 {
+            return &bytes[..2 * (unit + (zero_lanes.trailing_zeros() / 16) as usize)];
+        }
+        unit += 4;
+    }
+    while unit < units {
+        if bytes[2 * unit] == 0 && bytes[2 * unit + 1] == 0 {
+            break;
+        }
+        unit += 1;
+    }
+    &bytes[..2 * unit]
 }
 
 /// The template offset and values of BinXML that is one template instance
@@ -1077,6 +1094,34 @@ fn local_name(name: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn until_nul_stops_at_the_first_zero_unit_in_every_position() {
+        for units in 0..14 {
+            let text: Vec<u8> = (0..units).flat_map(|_| [0x41, 0x00]).collect();
+            assert_eq!(super::until_nul(&text).len(), 2 * units);
+            let mut odd = text.clone();
+            odd.push(0);
+            assert_eq!(super::until_nul(&odd).len(), 2 * units, "odd byte");
+            for at in 0..units {
+                let mut bytes = text.clone();
+                bytes[2 * at] = 0;
+                // A unit whose low byte is zero and high byte is not is no NUL.
+                bytes[2 * at + 1] = 0x01;
+                assert_eq!(
+                    super::until_nul(&bytes).len(),
+                    2 * units,
+                    "{units} {at} U+0100"
+                );
+                bytes[2 * at + 1] = 0;
+                if at + 1 < units {
+                    bytes[2 * at + 2] = 0;
+                    bytes[2 * at + 3] = 0;
+                }
+                assert_eq!(super::until_nul(&bytes).len(), 2 * at, "{units} {at}");
+            }
+        }
+    }
+
     use super::*;
 
     /// A chunk holding one template at offset 0x200: `<Event><System>
