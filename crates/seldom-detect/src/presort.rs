@@ -6,8 +6,8 @@
 //! presort keeps all of them somewhere. Up to [`SortBuffer::bytes`] they are
 //! held and sorted in memory, as they always were. Past it, each full buffer
 //! is sorted and written to a temporary file as a *run* (CBOR, one event after
-//! another, in a flat form of its own: `Spilled`), and the runs and the last
-//! buffer are merged: the earliest head
+//! another, in a flat form of its own: `Spilled`), the last buffer too, and
+//! the runs are merged: the earliest head
 //! first and, among heads of one instant, the run read earlier. Events of one
 //! instant therefore keep their input order, as the stable in-memory sort
 //! keeps it, and the detector sees the very same sequence: the same alerts
@@ -119,7 +119,7 @@ impl Presort {
                 .drain(..)
                 .map(Source::disk)
                 .collect::<io::Result<_>>()?;
-            let merged = self.write_run(Sorted::new(sources)?)?;
+            let merged = self.write_run(Sorted::new(sources, self.stats)?)?;
             self.runs.push(merged);
         }
         Ok(())
@@ -145,7 +145,22 @@ impl Presort {
     }
 
     /// Every event taken, in time order.
+    ///
+    /// When the bound was reached, the events still held are written as a
+    /// last run too. Kept in memory, they (and the buffer's capacity) would
+    /// stay allocated through the whole merge, beside the detector's state,
+    /// which grows as the merge feeds it: on an input in time order they are
+    /// the latest events, read last, when that state is largest. Within the
+    /// bound, nothing is written.
     pub fn into_sorted(mut self) -> io::Result<Sorted> {
+        if !self.runs.is_empty() {
+            if !self.held.is_empty() {
+                self.spill()?;
+            }
+            // The buffer's capacity (the size of a full run of events) is
+            // given back before the merge instead of kept for another run.
+            self.held = Vec::new();
+        }
         self.held.sort_by_key(|event| event.time);
         let mut sources: Vec<Source> = self
             .runs
@@ -155,7 +170,7 @@ impl Presort {
         // The events still held are the input's last: they merge after
         // every run at equal times.
         sources.push(Source::Memory(self.held.into_iter()));
-        Sorted::new(sources)
+        Sorted::new(sources, self.stats)
     }
 }
 
@@ -258,14 +273,16 @@ impl Source {
 /// The merge of the runs and the last buffer: the earliest head first,
 /// the earlier source among equal times.
 pub struct Sorted {
+    stats: PresortStats,
     sources: Vec<Source>,
     heads: Vec<Option<Event>>,
     queue: BinaryHeap<Reverse<(Timestamp, usize)>>,
 }
 
 impl Sorted {
-    fn new(sources: Vec<Source>) -> io::Result<Sorted> {
+    fn new(sources: Vec<Source>, stats: PresortStats) -> io::Result<Sorted> {
         let mut sorted = Sorted {
+            stats,
             heads: Vec::with_capacity(sources.len()),
             sources,
             queue: BinaryHeap::new(),
@@ -278,6 +295,13 @@ impl Sorted {
             sorted.heads.push(head);
         }
         Ok(sorted)
+    }
+}
+
+impl Sorted {
+    /// The presort's counts, the last run written included.
+    pub fn stats(&self) -> PresortStats {
+        self.stats
     }
 }
 
@@ -352,19 +376,19 @@ mod tests {
             for e in input.clone() {
                 presort.push(e).expect("spills");
             }
-            let stats = presort.stats();
+            let sorted = presort.into_sorted().expect("runs written");
+            let stats = sorted.stats();
             assert_eq!(stats.events, 5_000);
             if bound > 0 && bound <= 5_000 {
-                // Runs written, merged ones not counted.
-                assert_eq!(stats.runs, 5_000 / bound as u64, "bound {bound}");
+                // Runs written (merged ones not counted), the last, partly
+                // full buffer among them: nothing stays held in memory.
+                assert_eq!(stats.runs, 5_000u64.div_ceil(bound as u64), "bound {bound}");
+                assert_eq!(stats.spilled_events, 5_000, "bound {bound}");
             } else {
                 assert_eq!(stats.runs, 0);
+                assert_eq!(stats.spilled_events, 0);
             }
-            let sorted: Vec<Event> = presort
-                .into_sorted()
-                .expect("runs read back")
-                .collect::<io::Result<_>>()
-                .expect("every event");
+            let sorted: Vec<Event> = sorted.collect::<io::Result<_>>().expect("every event");
             assert_eq!(
                 positions(sorted.clone()),
                 positions(expected.clone()),

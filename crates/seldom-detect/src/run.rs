@@ -147,8 +147,9 @@ pub fn run_presorted(
     for event in batches.into_iter().flatten() {
         presort.push(event)?;
     }
-    let stats = presort.stats();
-    for event in presort.into_sorted()? {
+    let sorted = presort.into_sorted()?;
+    let stats = sorted.stats();
+    for event in sorted {
         detector.push(event?, &mut updates);
         drain(&mut updates, sink)?;
     }
