@@ -344,21 +344,6 @@ fn quick_event_id(xml: &[u8]) -> Option<u32> {
 mod tests {
     use super::*;
 
-    /// The corpus beside the checkout; under `CI=true` its absence fails.
-    fn corpus() -> Option<std::path::PathBuf> {
-        let dir =
-            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus");
-        if dir.is_dir() {
-            return Some(dir);
-        }
-        assert!(
-            std::env::var("CI").map_or(true, |v| v != "true"),
-            "the corpus is missing at {} (CI=true requires it)",
-            dir.display()
-        );
-        None
-    }
-
     /// One EVTX input read with the template reader or without it.
     fn read(
         bytes: &[u8],
@@ -386,7 +371,7 @@ mod tests {
 
     #[test]
     fn every_corpus_evtx_file_reads_the_same_from_templates_as_rendered() {
-        let Some(corpus) = corpus() else {
+        let Some(corpus) = crate::test_corpus::corpus() else {
             return;
         };
         let (mut files, mut records, mut from_templates, mut events) = (0, 0u64, 0u64, 0);

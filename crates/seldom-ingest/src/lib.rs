@@ -39,6 +39,8 @@ mod parallel;
 mod prefilter;
 mod source;
 mod stats;
+#[cfg(test)]
+mod test_corpus;
 mod text_stream;
 mod value_path;
 mod xml;
