@@ -21,6 +21,12 @@ pub enum WorkerError {
         partition: i32,
         problem: String,
     },
+    /// A transaction failed and so did its abort: this producer no longer
+    /// knows what the brokers hold of it, so the session starts afresh (the
+    /// next producer of the transactional id fences this one and aborts
+    /// whatever it left open).
+    #[error("{failure}; aborting that transaction failed too: {abort}")]
+    AbortFailed { failure: String, abort: String },
 }
 
 /// An input that cannot be read ends a command, as a setup error does.
@@ -48,5 +54,22 @@ impl WorkerError {
                 .is_some_and(|c| c == rdkafka::types::RDKafkaErrorCode::Fatal),
             _ => true,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_abort_ends_the_session_and_names_both_failures() {
+        let error = WorkerError::AbortFailed {
+            failure: "kafka: commit timed out".to_owned(),
+            abort: "kafka: abort timed out".to_owned(),
+        };
+        assert!(error.is_fatal());
+        assert!(!error.is_setup());
+        let text = error.to_string();
+        assert!(text.contains("commit timed out") && text.contains("abort timed out"));
     }
 }

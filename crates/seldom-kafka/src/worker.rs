@@ -531,9 +531,16 @@ impl<'a> Session<'a> {
                     .set_unready(format!("transaction aborted ({e}); rewinding"));
                 // The tasks' memory is ahead of what was committed.
                 self.tasks.clear();
-                let _ = self
+                let aborted = self
                     .watchdog
                     .guard(|| self.producer.abort_transaction(TXN_TIMEOUT));
+                if let Err(abort) = aborted {
+                    // Rewinding needs a producer that can begin again.
+                    return Err(WorkerError::AbortFailed {
+                        failure: e.to_string(),
+                        abort: abort.to_string(),
+                    });
+                }
                 if e.is_fatal() {
                     return Err(e);
                 }
