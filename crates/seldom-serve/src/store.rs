@@ -25,7 +25,7 @@ use crate::alerts::AlertRecord;
 use crate::allowlist::Entry;
 use crate::file_identity::FileId;
 
-pub use seldom_store::body_digest;
+pub use seldom_store::{InboxBatch, body_digest};
 
 /// Where a tailed file was read up to, kept under its identity's key
 /// ([`FileId::key`]): a rotated file keeps its offset under its new name.
@@ -111,7 +111,7 @@ impl Store {
         self.0.batch_seen(batch_id)
     }
 
-    pub fn append_inbox_group(&self, batches: &[(&[u8], Option<&str>)]) -> Result<Vec<u64>> {
+    pub fn append_inbox_group(&self, batches: &[InboxBatch<'_>]) -> Result<Vec<u64>> {
         self.0.append_inbox_group(batches)
     }
 

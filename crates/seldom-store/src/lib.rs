@@ -29,4 +29,4 @@ pub use codec::{Encoded, body_digest};
 pub use open::Store;
 pub use restored::Restored;
 pub use tables::{FORMAT, STORE_FILE};
-pub use write::{Checkpoint, EncodedReorder};
+pub use write::{Checkpoint, EncodedReorder, InboxBatch};

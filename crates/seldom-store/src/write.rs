@@ -50,6 +50,14 @@ impl EncodedReorder {
     }
 }
 
+/// One ingest batch for [`Store::append_inbox_group`]: its body, and for a
+/// batch its client named, that name and the body's [`body_digest`].
+#[derive(Debug, Clone, Copy)]
+pub struct InboxBatch<'a> {
+    pub body: &'a [u8],
+    pub named: Option<(&'a str, u128)>,
+}
+
 impl Store {
     /// Commits a service's checkpoint in one transaction.
     pub fn checkpoint(&self, cp: Checkpoint) -> Result<()> {
@@ -133,14 +141,17 @@ impl Store {
 
     /// Adds an ingest batch durably; returns its sequence number.
     pub fn append_inbox(&self, body: &[u8], batch_id: Option<&str>) -> Result<u64> {
-        let seqs = self.append_inbox_group(&[(body, batch_id)])?;
+        let named = batch_id.map(|id| (id, body_digest(body)));
+        let seqs = self.append_inbox_group(&[InboxBatch { body, named }])?;
         seqs.first().copied().context("the inbox numbered no batch")
     }
 
     /// Adds ingest batches durably in one transaction (one disk sync for
     /// all: a group commit); returns their sequence numbers, in order. All
-    /// are stored or none.
-    pub fn append_inbox_group(&self, batches: &[(&[u8], Option<&str>)]) -> Result<Vec<u64>> {
+    /// are stored or none. A named batch comes with its id and its body's
+    /// [`body_digest`], which its caller has already computed to tell a
+    /// resend from a reused id.
+    pub fn append_inbox_group(&self, batches: &[InboxBatch<'_>]) -> Result<Vec<u64>> {
         let db = self.db()?;
         let write = db.begin_write()?;
         let mut seqs = Vec::with_capacity(batches.len());
@@ -154,12 +165,12 @@ impl Store {
             let mut seq = last.unwrap_or(done).max(done);
             let mut ids = write.open_table(BATCH_IDS)?;
             let mut digests = write.open_table(BATCH_DIGESTS)?;
-            for (body, batch_id) in batches {
+            for InboxBatch { body, named } in batches {
                 seq += 1;
                 inbox.insert(seq, *body)?;
-                if let Some(id) = batch_id {
+                if let Some((id, digest)) = named {
                     ids.insert(*id, seq)?;
-                    digests.insert(seq, body_digest(body))?;
+                    digests.insert(seq, *digest)?;
                 }
                 seqs.push(seq);
             }

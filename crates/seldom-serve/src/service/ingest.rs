@@ -24,7 +24,7 @@ use seldom_model::Event;
 
 use super::Service;
 use crate::queue::{QueueSlot, Work, decode_bytes, name_batch};
-use crate::store::body_digest;
+use crate::store::{InboxBatch, body_digest};
 
 /// A batch the service took.
 pub enum Accepted {
@@ -77,17 +77,15 @@ struct Waiting {
 
 /// What a group does with one of its batches.
 enum Plan {
-    Store,
+    /// Stored, with its body's digest if it is named.
+    Store(Option<u128>),
     /// Answered without storing: a resend of a batch stored before, or its
     /// id given to another body.
     Settled(Outcome),
     /// The id of a batch earlier in this group (`index`): a resend if the
     /// bodies are the same, a reused id if not. Its answer needs that
     /// batch's number, known once the group commits.
-    SameId {
-        index: usize,
-        same_body: bool,
-    },
+    SameId { index: usize, same_body: bool },
 }
 
 impl Service {
@@ -137,11 +135,16 @@ impl Service {
             Ok(plans) => plans,
             Err(e) => return batches.iter().map(|b| (b.ticket, failed(&e))).collect(),
         };
-        let to_store: Vec<(&[u8], Option<&str>)> = batches
+        let to_store: Vec<InboxBatch<'_>> = batches
             .iter()
             .zip(&plans)
-            .filter(|(_, plan)| matches!(plan, Plan::Store))
-            .map(|(b, _)| (&b.body[..], b.batch_id.as_deref()))
+            .filter_map(|(b, plan)| match plan {
+                Plan::Store(digest) => Some(InboxBatch {
+                    body: &b.body[..],
+                    named: b.batch_id.as_deref().zip(*digest),
+                }),
+                _ => None,
+            })
             .collect();
         let committed = if to_store.is_empty() {
             Ok(Vec::new())
@@ -162,7 +165,7 @@ impl Service {
                     .zip(plans)
                     .map(|(batch, plan)| match plan {
                         Plan::Settled(outcome) => (batch.ticket, outcome),
-                        Plan::Store | Plan::SameId { .. } => (batch.ticket, failed(&e)),
+                        Plan::Store(_) | Plan::SameId { .. } => (batch.ticket, failed(&e)),
                     })
                     .collect();
             }
@@ -172,7 +175,7 @@ impl Service {
         let mut numbers: Vec<Option<u64>> = Vec::with_capacity(batches.len());
         for (batch, plan) in batches.into_iter().zip(plans) {
             let (ticket, seq, outcome) = match plan {
-                Plan::Store => {
+                Plan::Store(_) => {
                     let seq = seqs.next().unwrap_or_default();
                     (batch.ticket, Some(seq), self.queue(batch, seq))
                 }
@@ -204,7 +207,7 @@ impl Service {
         let mut plans = Vec::with_capacity(batches.len());
         for (index, batch) in batches.iter().enumerate() {
             let Some(id) = batch.batch_id.as_deref() else {
-                plans.push(Plan::Store);
+                plans.push(Plan::Store(None));
                 continue;
             };
             let digest = body_digest(&batch.body);
@@ -224,7 +227,7 @@ impl Service {
                     Some((batch, _)) => Plan::Settled(Ok(Accepted::Duplicate { batch })),
                     None => {
                         in_group.insert(id, (index, digest));
-                        Plan::Store
+                        Plan::Store(Some(digest))
                     }
                 }
             };
