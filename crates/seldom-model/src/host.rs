@@ -34,7 +34,10 @@ impl HostName {
         if trimmed.is_empty() || trimmed == "-" {
             return None;
         }
-        if trimmed.parse::<IpAddr>().is_ok() {
+        // Only an address starts with a hex digit or a colon (a name may
+        // too, and is then tried): the usual name skips the parse.
+        let may_be_address = trimmed.starts_with(|c: char| c.is_ascii_hexdigit() || c == ':');
+        if may_be_address && trimmed.parse::<IpAddr>().is_ok() {
             return Some(HostName(trimmed.to_ascii_lowercase()));
         }
         let kept = match naming {
@@ -44,7 +47,13 @@ impl HostName {
         if kept.is_empty() {
             return None;
         }
-        Some(HostName(kept.to_lowercase()))
+        // The same folding: ASCII text needs no Unicode tables.
+        let folded = if kept.is_ascii() {
+            kept.to_ascii_lowercase()
+        } else {
+            kept.to_lowercase()
+        };
+        Some(HostName(folded))
     }
 
     pub fn as_str(&self) -> &str {
@@ -89,6 +98,24 @@ mod tests {
     fn addresses_are_not_cut_at_dots() {
         let h = HostName::normalize("10.0.2.15", HostNaming::Short).unwrap();
         assert_eq!(h.as_str(), "10.0.2.15");
+    }
+
+    #[test]
+    fn names_fold_as_unicode_lowercase_does() {
+        for raw in [
+            "ÄRGER-PC",
+            "WS-İ",
+            "DC01",
+            "Straße",
+            "\u{212A}ELVIN",
+            "a1b2",
+            "fe80-host",
+        ] {
+            let h = HostName::normalize(raw, HostNaming::Fqdn).unwrap();
+            assert_eq!(h.as_str(), raw.to_lowercase(), "{raw}");
+        }
+        let v6 = HostName::normalize("FE80::1", HostNaming::Short).unwrap();
+        assert_eq!(v6.as_str(), "fe80::1");
     }
 
     #[test]
