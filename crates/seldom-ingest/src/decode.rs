@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use seldom_model::{Location, SourceFormat, Timestamp};
 
 use crate::audit;
+use crate::decode_order::FirstLook;
 use crate::fields::{Field, RawRecord};
 use crate::json;
 use crate::json_scan;
@@ -27,6 +28,8 @@ pub struct JsonDecoder {
     /// A record read its time as local time before this decoder had learned
     /// an offset of its own: its outcome depended on what came before.
     needed_earlier_offset: bool,
+    /// Whether the prefilter or the scanner looks at a line first.
+    first_look: FirstLook,
 }
 
 /// Local-time offsets are whole quarter hours; the two clocks of one record
@@ -39,6 +42,7 @@ impl JsonDecoder {
             options,
             local_offset_micros: None,
             needed_earlier_offset: false,
+            first_look: FirstLook::default(),
         }
     }
 
@@ -64,11 +68,26 @@ impl JsonDecoder {
 
     /// Decodes one JSON document (one line of a JSON-lines file).
     pub fn decode(&mut self, text: &str, origin: Location) -> Result<Decoded, Malformed> {
-        if self.options.prefilter && crate::prefilter::is_unread_event(text.as_bytes()) {
+        let decoded = self.decode_line(text, origin);
+        let dropped = matches!(decoded, Ok(Decoded::Ignored(IgnoreReason::OtherEventId)));
+        self.first_look.count(dropped);
+        decoded
+    }
+
+    fn decode_line(&mut self, text: &str, origin: Location) -> Result<Decoded, Malformed> {
+        let unread = || crate::prefilter::is_unread_event(text.as_bytes());
+        // Either order gives the same outcome (see `decode_order`).
+        let prefilter_first = self.options.prefilter
+            && (self.first_look.prefilter_first() || !self.options.json_scanner);
+        if prefilter_first && unread() {
             return Ok(Decoded::Ignored(IgnoreReason::OtherEventId));
         }
         let scanned = self.options.json_scanner.then(|| json_scan::walk(text));
-        let record = match scanned.flatten() {
+        let scanned = scanned.flatten();
+        if scanned.is_none() && self.options.prefilter && !prefilter_first && unread() {
+            return Ok(Decoded::Ignored(IgnoreReason::OtherEventId));
+        }
+        let record = match scanned {
             Some(record) => record,
             // The scanner declined (or is off): serde's walk reads it, or
             // names what is wrong with it.
@@ -233,6 +252,60 @@ pub fn decode_xml(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One fast decoder (prefilter and scanner, either looking first) and
+    /// one plain one over a stream whose share of unread lines swings, so
+    /// that the fast one changes its first look several times: the same
+    /// outcome for every line, but a malformed line of an unread id, which
+    /// the fast one counts as ignored whichever look comes first.
+    #[test]
+    fn the_first_look_changes_no_outcome() {
+        use std::sync::Arc;
+        let read = r#"{"EventID":3,"Hostname":"WS1","UtcTime":"2024-01-01 00:00:00.000","ProcessGuid":"{1}","ProcessId":"4","Image":"C:\\a.exe","Protocol":"tcp","Initiated":"true","SourceIp":"10.0.0.1","SourcePort":"5000","DestinationIp":"8.8.8.8","DestinationPort":"443"}"#;
+        let unread = r#"{"EventID":10,"Hostname":"WS1","UtcTime":"2024-01-01 00:00:00.000"}"#;
+        let malformed_unread = r#"{"EventID":10,"Hostname":"WS1","x":tru}"#;
+        let malformed_read = r#"{"EventID":3,"Hostname":"WS1","x":tru}"#;
+        let mut fast = JsonDecoder::new(NormalizeOptions::default());
+        let mut plain = JsonDecoder::new(NormalizeOptions {
+            prefilter: false,
+            json_scanner: false,
+            ..NormalizeOptions::default()
+        });
+        let (mut looks, mut number) = ([0usize; 2], 0u64);
+        for block in 0..6 {
+            for index in 0..300 {
+                let line = match index % 10 {
+                    3 => malformed_unread,
+                    7 => malformed_read,
+                    _ if block % 2 == 0 => read,
+                    _ => unread,
+                };
+                number += 1;
+                looks[usize::from(fast.first_look.prefilter_first())] += 1;
+                let at = Location::at_line(Arc::from("t"), number);
+                let a = plain.decode(line, at.clone());
+                let b = fast.decode(line, at);
+                match (&a, &b) {
+                    (Ok(Decoded::Event(x)), Ok(Decoded::Event(y))) => assert!(x == y, "{line}"),
+                    (Ok(Decoded::Ignored(x)), Ok(Decoded::Ignored(y))) => assert_eq!(x, y),
+                    (Err(x), Err(y)) => assert_eq!(x, y, "{line}"),
+                    (Err(_), Ok(Decoded::Ignored(IgnoreReason::OtherEventId)))
+                        if line == malformed_unread => {}
+                    _ => panic!("{line}: {a:?} against {b:?}"),
+                }
+                if line == malformed_unread {
+                    assert!(matches!(
+                        b,
+                        Ok(Decoded::Ignored(IgnoreReason::OtherEventId))
+                    ));
+                }
+            }
+        }
+        assert!(
+            looks[0] > 300 && looks[1] > 300,
+            "both looks went first: {looks:?}"
+        );
+    }
 
     #[test]
     fn sysmon_linux_broken_escapes_are_mended() {

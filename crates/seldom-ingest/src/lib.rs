@@ -22,6 +22,7 @@
 
 mod audit;
 mod decode;
+mod decode_order;
 mod ecs;
 mod evtx_file;
 mod evtx_template;
