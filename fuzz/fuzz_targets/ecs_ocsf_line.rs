@@ -30,7 +30,10 @@ fuzz_target!(|data: &[u8]| {
     let mut ecs = object.clone();
     if !ecs.contains_key("event") {
         let category = ["process", "network", "dns"][selector];
-        ecs.insert("event".into(), json!({"category": [category], "type": ["start"]}));
+        ecs.insert(
+            "event".into(),
+            json!({"category": [category], "type": ["start"]}),
+        );
     }
     decode(&Value::Object(ecs));
     for class in [1007, 4001, 4003] {

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use libfuzzer_sys::fuzz_target;
 use seldom_detect::{Catalog, DetectConfig, DetectorState};
 use seldom_model::{
-    Event, EventKind, HostName, HostNaming, Location, NetworkConnection, Platform,
-    ProcessIdentity, SourceFormat, Timestamp,
+    Event, EventKind, HostName, HostNaming, Location, NetworkConnection, Platform, ProcessIdentity,
+    SourceFormat, Timestamp,
 };
 
 fn connection(host: &str, second: i64) -> Option<Event> {
