@@ -11,15 +11,16 @@
 //! here exactly what it means there.
 //!
 //! **It accepts a subset of what serde_json accepts, and declines the rest.**
-//! Whatever it does not model exactly — a `\u` escape of a surrogate, a number
-//! serde_json would read as a float or refuse as out of range, nesting near
-//! serde_json's depth limit, a value of a type the serde walk refuses, and
-//! every malformed document — makes it return `None`, and the caller walks
-//! the line with serde (which then gives the same record, or serde_json's
-//! own error with its line and column). So a document it reads is one serde
-//! reads too, into the same fields, in the same order, and a malformed one
-//! is reported exactly as before. `decode`'s corpus test and the `json_line`
-//! fuzz target hold it to that.
+//! Whatever it does not model exactly — a `\u` escape of a surrogate, a read
+//! number serde_json would turn into a float it cannot hold exactly (see
+//! `number_text`) or refuse as out of range, nesting near serde_json's depth
+//! limit, a value of a type the serde walk refuses, and every malformed
+//! document — makes it return `None`, and the caller walks the line with
+//! serde (which then gives the same record, or serde_json's own error with
+//! its line and column). So a document it reads is one serde reads too, into
+//! the same fields, in the same order, and a malformed one is reported
+//! exactly as before. This module's corpus test (every JSON line of the
+//! corpus, both ways) and the `json_line` fuzz target hold it to that.
 
 use std::borrow::Cow;
 
