@@ -10,7 +10,7 @@ use seldom_model::{Location, SourceFormat, Timestamp};
 use crate::audit;
 use crate::decode_order::FirstLook;
 use crate::fields::{Field, RawRecord};
-use crate::json;
+use crate::json::{self, JsonRecord};
 use crate::json_scan;
 use crate::normalize::{Decoded, NormalizeOptions, normalize};
 use crate::stats::{IgnoreReason, Malformed, SkipReason};
@@ -82,21 +82,24 @@ impl JsonDecoder {
         if prefilter_first && unread() {
             return Ok(Decoded::Ignored(IgnoreReason::OtherEventId));
         }
-        let scanned = self.options.json_scanner.then(|| json_scan::walk(text));
-        let scanned = scanned.flatten();
-        if scanned.is_none() && self.options.prefilter && !prefilter_first && unread() {
+        // One record, filled in place: it is over a kilobyte of field slots,
+        // and each move of it by value was a copy.
+        let mut record = JsonRecord::default();
+        let scanned = self.options.json_scanner && json_scan::walk_into(text, &mut record);
+        if !scanned && self.options.prefilter && !prefilter_first && unread() {
             return Ok(Decoded::Ignored(IgnoreReason::OtherEventId));
         }
-        let record = match scanned {
-            Some(record) => record,
+        if !scanned {
             // The scanner declined (or is off): serde's walk reads it, or
-            // names what is wrong with it.
-            None => {
-                json::walk(text).map_err(|e| Malformed::new(SkipReason::BadJson, e.to_string()))?
+            // names what is wrong with it, from an empty record.
+            if self.options.json_scanner {
+                record = JsonRecord::default();
             }
-        };
-        let mut fields = record.fields;
-        let format = if let Some(message) = record.syslog_message {
+            json::walk_into(text, &mut record)
+                .map_err(|e| Malformed::new(SkipReason::BadJson, e.to_string()))?;
+        }
+        let fields = &mut record.fields;
+        let format = if let Some(message) = record.syslog_message.take() {
             if message.trim_start().starts_with("type=AUOMS_") {
                 return auoms_row(&message, fields.get(Field::Computer), origin);
             }
@@ -109,7 +112,7 @@ impl JsonDecoder {
                 .map_err(|e| Malformed::new(SkipReason::BadXml, format!("SyslogMessage: {e}")))?;
             fields.merge_owned(embedded);
             SourceFormat::SyslogSysmonXml
-        } else if let Some(event_data) = record.embedded_event_data {
+        } else if let Some(event_data) = record.embedded_event_data.take() {
             let trimmed = event_data.trim_start();
             if trimmed.starts_with('{') {
                 let scanned = self
@@ -148,7 +151,7 @@ impl JsonDecoder {
         } else {
             return self.decode_schema(text, origin);
         };
-        self.learn_local_offset(&fields);
+        self.learn_local_offset(fields);
         if self.local_offset_micros.is_none()
             && fields
                 .get(Field::TimeCreatedText)
@@ -157,7 +160,7 @@ impl JsonDecoder {
             self.needed_earlier_offset = true;
         }
         normalize(
-            &fields,
+            fields,
             format,
             origin,
             &self.options,

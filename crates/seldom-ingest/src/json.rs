@@ -48,19 +48,23 @@ pub struct JsonRecord<'a> {
 }
 
 /// Walks one JSON document. Errors are serde_json's, with line and column.
+#[cfg(test)]
 pub fn walk(text: &str) -> Result<JsonRecord<'_>, serde_json::Error> {
-    let mut record = JsonRecord {
-        fields: RawRecord::new(),
-        ..JsonRecord::default()
-    };
+    let mut record = JsonRecord::default();
+    walk_into(text, &mut record)?;
+    Ok(record)
+}
+
+/// `walk` into a record the caller holds (which must be empty): a record is
+/// over a kilobyte of field slots, and returning one by value copies it.
+pub fn walk_into<'a>(text: &'a str, record: &mut JsonRecord<'a>) -> Result<(), serde_json::Error> {
     let mut deserializer = serde_json::Deserializer::from_str(text);
     Walker {
         ctx: Ctx::Root,
-        out: &mut record,
+        out: record,
     }
     .deserialize(&mut deserializer)?;
-    deserializer.end()?;
-    Ok(record)
+    deserializer.end()
 }
 
 /// Walks a JSON object whose keys are event-data names (Azure's `EventData` string).

@@ -28,15 +28,18 @@ use crate::fields::RawRecord;
 use crate::json::{AttrOwner, Ctx, JsonRecord, Target, target};
 
 /// Walks one JSON document as `json::walk` does; `None` where it declines.
+#[cfg(test)]
 pub fn walk(text: &str) -> Option<JsonRecord<'_>> {
-    let mut record = JsonRecord {
-        fields: RawRecord::new(),
-        ..JsonRecord::default()
-    };
+    let mut record = JsonRecord::default();
+    walk_into(text, &mut record).then_some(record)
+}
+
+/// `walk` into a record the caller holds (which must be empty), as
+/// `json::walk_into`; false where it declines, the record then holding part
+/// of the walk (to be emptied before serde walks the line).
+pub fn walk_into<'a>(text: &'a str, record: &mut JsonRecord<'a>) -> bool {
     let mut scanner = Scanner::new(text);
-    scanner.walk_value(Ctx::Root, &mut record).ok()?;
-    scanner.end().ok()?;
-    Some(record)
+    scanner.walk_value(Ctx::Root, record).is_ok() && scanner.end().is_ok()
 }
 
 /// Walks a JSON object of event-data names as `json::walk_event_data` does.
@@ -357,17 +360,31 @@ impl<'a> Scanner<'a> {
 
     /// A string, the scanner at its opening quote: borrowed from the line
     /// when it holds no escape, unescaped into a new one when it does.
+    /// Inlined: most strings are keys and short values without an escape,
+    /// for which the call itself cost a third of the work.
+    #[inline]
     fn string(&mut self) -> Step<Cow<'a, str>> {
         self.pos += 1;
         let start = self.pos;
         let stop = special_byte(self.bytes, self.pos);
+        if self.bytes.get(stop) == Some(&b'"') {
+            self.pos = stop + 1;
+            return Ok(Cow::Borrowed(&self.text[start..stop]));
+        }
+        self.string_with_escapes(start, stop)
+    }
+
+    /// The rest of `string`: `stop` is the first byte after `start` that is
+    /// no plain string byte, and not the closing quote.
+    #[inline(never)]
+    fn string_with_escapes(&mut self, start: usize, stop: usize) -> Step<Cow<'a, str>> {
         match self.bytes.get(stop) {
-            Some(b'"') => {
-                self.pos = stop + 1;
-                Ok(Cow::Borrowed(&self.text[start..stop]))
-            }
             Some(b'\\') => {
-                let mut owned = String::with_capacity(stop - start + 16);
+                // Sized once to the escaped text (unescaping only shortens
+                // it): grown as it filled, nearly every Windows path cost a
+                // reallocation or two.
+                let end = self.string_end(stop)?;
+                let mut owned = String::with_capacity(end - start);
                 owned.push_str(&self.text[start..stop]);
                 self.pos = stop;
                 self.escaped_rest(&mut owned)?;
@@ -375,6 +392,21 @@ impl<'a> Scanner<'a> {
             }
             // A control character, or the end of the line.
             _ => Err(Decline),
+        }
+    }
+
+    /// Where the string with a backslash at `from` ends (its closing quote),
+    /// stepping over escapes without reading them (`escaped_rest` checks
+    /// them next).
+    fn string_end(&self, mut from: usize) -> Step<usize> {
+        loop {
+            // At a backslash: its escaped byte can be a quote, so both go.
+            from = special_byte(self.bytes, from + 2);
+            match self.bytes.get(from) {
+                Some(b'"') => return Ok(from),
+                Some(b'\\') => {}
+                _ => return Err(Decline),
+            }
         }
     }
 
