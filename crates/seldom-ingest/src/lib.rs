@@ -43,6 +43,7 @@ mod stats;
 #[cfg(test)]
 mod test_corpus;
 mod text_stream;
+mod utf8;
 mod value_path;
 mod xml;
 mod zeek;

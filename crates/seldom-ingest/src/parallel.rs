@@ -112,7 +112,7 @@ fn decode_chunk(
             }
             &Entry::Line { start, end, number } => {
                 let location = || Location::at_line(name.clone(), number);
-                let text = match std::str::from_utf8(&chunk.text[start..end]) {
+                let text = match crate::utf8::text(&chunk.text[start..end]) {
                     Ok(text) => text.trim(),
                     Err(e) => {
                         stats.records_read += 1;

@@ -90,7 +90,7 @@ impl TextDecoder {
         if self.unsupported() {
             return;
         }
-        let text = match std::str::from_utf8(without_bom(bytes, self.line_no == 1)) {
+        let text = match crate::utf8::text(without_bom(bytes, self.line_no == 1)) {
             Ok(text) => text.trim(),
             Err(e) => {
                 stats.records_read += 1;
