@@ -6,6 +6,11 @@ use std::io::{BufRead, BufReader};
 
 use serde::de::IgnoredAny;
 
+/// The allocator of `examples/decode_count` and the `seldom` binary, so that
+/// the ceiling and what is measured against it allocate alike.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::io::Result<()> {
     let mut lines = 0u64;
     let mut parsed = 0u64;

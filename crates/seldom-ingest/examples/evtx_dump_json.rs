@@ -4,6 +4,12 @@
 
 use evtx::{EvtxParser, ParserSettings};
 
+/// The allocator `examples/decode_count` and the `seldom` binary use, so the
+/// two sides of the comparison allocate alike (the crate's own `evtx_dump`
+/// runs on jemalloc under its `fast-alloc` feature).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let mut records = 0u64;
     let mut errors = 0u64;
