@@ -103,7 +103,7 @@ fn scan(line: &[u8]) -> Option<bool> {
                     i = end + 1;
                     continue;
                 }
-                if memchr(b'\\', &line[i + 1..end]).is_some() {
+                if holds_backslash(&line[i + 1..end]) {
                     return None; // a key written with an escape
                 }
                 let container = if depth == 0 {
@@ -212,6 +212,17 @@ fn first_quote(bytes: &[u8]) -> Option<usize> {
     memchr(b'"', &bytes[offset..]).map(|at| offset + at)
 }
 
+/// Whether a key holds a backslash. Keys are a few bytes, where the set-up
+/// of a search (the memchr crate's, or `contains`'s) costs more than this
+/// loop: 14.6 M and 2.9 M more of an OTRF recording's 78.5 M instructions.
+#[allow(
+    clippy::manual_contains,
+    reason = "measured: the loop is cheaper than contains on keys"
+)]
+fn holds_backslash(key: &[u8]) -> bool {
+    key.iter().any(|&b| b == b'\\')
+}
+
 fn skip_whitespace(line: &[u8], mut at: usize) -> usize {
     while line
         .get(at)
@@ -257,10 +268,8 @@ fn is_zoned_string(line: &[u8], at: usize) -> bool {
         return false;
     }
     match string_end(line, at + 1) {
-        Some(end) if memchr(b'\\', &line[at + 1..end]).is_none() => {
-            std::str::from_utf8(&line[at + 1..end])
-                .is_ok_and(|text| crate::zone::has_zone(text.trim()))
-        }
+        Some(end) if !line[at + 1..end].contains(&b'\\') => std::str::from_utf8(&line[at + 1..end])
+            .is_ok_and(|text| crate::zone::has_zone(text.trim())),
         _ => false,
     }
 }
