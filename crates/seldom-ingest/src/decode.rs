@@ -90,11 +90,8 @@ impl JsonDecoder {
             return Ok(Decoded::Ignored(IgnoreReason::OtherEventId));
         }
         if !scanned {
-            // The scanner declined (or is off): serde's walk reads it, or
-            // names what is wrong with it, from an empty record.
-            if self.options.json_scanner {
-                record = JsonRecord::default();
-            }
+            // The scanner declined (or is off): serde's walk reads it (into
+            // the record emptied again), or names what is wrong with it.
             json::walk_into(text, &mut record)
                 .map_err(|e| Malformed::new(SkipReason::BadJson, e.to_string()))?;
         }

@@ -55,9 +55,11 @@ pub fn walk(text: &str) -> Result<JsonRecord<'_>, serde_json::Error> {
     Ok(record)
 }
 
-/// `walk` into a record the caller holds (which must be empty): a record is
-/// over a kilobyte of field slots, and returning one by value copies it.
+/// `walk` into a record the caller holds: a record is over a kilobyte of
+/// field slots, and returning one by value copies it. The record is emptied
+/// first (the scanner may have filled part of it before declining the line).
 pub fn walk_into<'a>(text: &'a str, record: &mut JsonRecord<'a>) -> Result<(), serde_json::Error> {
+    *record = JsonRecord::default();
     let mut deserializer = serde_json::Deserializer::from_str(text);
     Walker {
         ctx: Ctx::Root,
@@ -465,5 +467,17 @@ mod tests {
     fn trailing_garbage_is_an_error() {
         assert!(walk(r#"{"EventID":1} x"#).is_err());
         assert!(walk(r#"{"EventID":1"#).is_err());
+    }
+
+    #[test]
+    fn walk_into_starts_from_an_empty_record() {
+        // As a scan the scanner declined can leave it.
+        let mut record = JsonRecord::default();
+        record.fields.set(Field::Image, Cow::Borrowed("left over"));
+        record.syslog_message = Some(Cow::Borrowed("left over"));
+        walk_into(r#"{"EventID":3}"#, &mut record).expect("reads");
+        assert_eq!(record.fields.get(Field::Image), None);
+        assert_eq!(record.syslog_message, None);
+        assert_eq!(record.fields.get(Field::EventId), Some("3"));
     }
 }

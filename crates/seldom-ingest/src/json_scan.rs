@@ -38,6 +38,10 @@ pub fn walk(text: &str) -> Option<JsonRecord<'_>> {
 /// `json::walk_into`; false where it declines, the record then holding part
 /// of the walk (to be emptied before serde walks the line).
 pub fn walk_into<'a>(text: &'a str, record: &mut JsonRecord<'a>) -> bool {
+    debug_assert!(
+        *record == JsonRecord::default(),
+        "walk_into needs an empty record"
+    );
     let mut scanner = Scanner::new(text);
     scanner.walk_value(Ctx::Root, record).is_ok() && scanner.end().is_ok()
 }
@@ -633,6 +637,12 @@ mod tests {
             r#"{"a":"\x"}"#,
             r#"{"a":"\u12G4"}"#,
             r#"{"a":"unterminated}"#,
+            // A backslash, or an escaped quote, where the line ends: the
+            // unescaped string's size is found by stepping past both.
+            r#"{"a":"x\"#,
+            r##"{"a":"x\""##,
+            r#"{"a":"x\\"#,
+            r#"{"a":"x\ty"#,
         ] {
             assert!(walk(line).is_none(), "{line}");
             assert!(crate::json::walk(line).is_err(), "serde too: {line}");

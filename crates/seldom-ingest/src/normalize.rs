@@ -674,6 +674,11 @@ mod tests {
             "",
             ":",
             "type:  5 edge.microsoft.com",
+            // Text that is not ASCII: cut and sliced on character boundaries.
+            "::ffff:1.2.3.4\u{e9}",
+            "\u{e9}%1",
+            "1.2.3.\u{e9}",
+            "::\u{c9}FFF:1.2.3.4",
         ];
         for case in cases {
             assert_eq!(parse_ip(case), parse_ip_plainly(case), "{case:?}");

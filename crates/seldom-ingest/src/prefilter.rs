@@ -268,8 +268,10 @@ fn is_zoned_string(line: &[u8], at: usize) -> bool {
         return false;
     }
     match string_end(line, at + 1) {
-        Some(end) if !line[at + 1..end].contains(&b'\\') => std::str::from_utf8(&line[at + 1..end])
-            .is_ok_and(|text| crate::zone::has_zone(text.trim())),
+        Some(end) if !holds_backslash(&line[at + 1..end]) => {
+            std::str::from_utf8(&line[at + 1..end])
+                .is_ok_and(|text| crate::zone::has_zone(text.trim()))
+        }
         _ => false,
     }
 }
@@ -370,6 +372,11 @@ mod tests {
                     bytes[at + 2] = b'"' + 1;
                 }
                 assert_eq!(first_quote(&bytes), Some(at), "{length} {at}");
+                // A backslash is no quote.
+                if at > 0 {
+                    bytes[at - 1] = b'\\';
+                    assert_eq!(first_quote(&bytes), Some(at), "{length} {at}");
+                }
             }
             assert_eq!(first_quote(&vec![0xffu8; length]), None);
         }

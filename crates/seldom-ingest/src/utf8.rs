@@ -33,5 +33,17 @@ mod tests {
         fn agrees_with_std(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
             proptest::prop_assert_eq!(text(&bytes), std::str::from_utf8(&bytes));
         }
+
+        /// Random bytes are nearly never UTF-8: valid text, with one byte
+        /// changed or not, tries the path where simdutf8 says yes.
+        #[test]
+        fn agrees_with_std_on_text(text_in in "\\PC{0,80}", at in 0usize..400, byte in proptest::num::u8::ANY, change in proptest::bool::ANY) {
+            let mut bytes = text_in.into_bytes();
+            if change && !bytes.is_empty() {
+                let at = at % bytes.len();
+                bytes[at] = byte;
+            }
+            proptest::prop_assert_eq!(text(&bytes), std::str::from_utf8(&bytes));
+        }
     }
 }
