@@ -8,7 +8,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// A point in event time, microseconds since 1970-01-01T00:00:00Z.
@@ -144,7 +144,7 @@ impl Timestamp {
             }
             _ => return None,
         };
-        let days = i64::from(date.signed_duration_since(epoch_date()).num_days() as i32);
+        let days = i64::from(date.num_days_from_ce() - UNIX_EPOCH_DAYS_FROM_CE);
         let seconds = days * 86_400
             + i64::from(hour) * 3600
             + i64::from(minute) * 60
@@ -166,9 +166,10 @@ impl Timestamp {
     }
 }
 
-fn epoch_date() -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()
-}
+/// 1970-01-01 counted as chrono's `num_days_from_ce` counts (0001-01-01 is
+/// day 1): each timestamp's days since the epoch are one subtraction, not a
+/// date built for the epoch and a duration between the two.
+const UNIX_EPOCH_DAYS_FROM_CE: i32 = 719_163;
 
 fn digits(b: &[u8]) -> Option<u32> {
     b.iter().try_fold(0u32, |acc, &c| {
@@ -213,6 +214,16 @@ impl<'de> Deserialize<'de> for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_epoch_constant_is_chronos_day_of_1970_01_01() {
+        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).expect("a date");
+        assert_eq!(epoch.num_days_from_ce(), UNIX_EPOCH_DAYS_FROM_CE);
+        let first = Timestamp::parse("1990-01-01T00:00:00Z").expect("the first accepted day");
+        assert_eq!(first.as_micros(), 631_152_000 * 1_000_000);
+        let day = Timestamp::parse("2024-03-04 00:00:00").expect("parses");
+        assert_eq!(day.as_micros(), 1_709_510_400 * 1_000_000);
+    }
 
     #[test]
     fn sysmon_utc_time_is_utc() {
