@@ -36,7 +36,7 @@ pub fn walk(text: &str) -> Option<JsonRecord<'_>> {
 
 /// `walk` into a record the caller holds (which must be empty), as
 /// `json::walk_into`; false where it declines, the record then holding part
-/// of the walk (to be emptied before serde walks the line).
+/// of the walk (`json::walk_into` empties it before serde walks the line).
 pub fn walk_into<'a>(text: &'a str, record: &mut JsonRecord<'a>) -> bool {
     debug_assert!(
         *record == JsonRecord::default(),
