@@ -7,7 +7,10 @@
 //! skipped, never panic. Two properties are checked: it does not panic, and
 //! the template reader (`evtx_template.rs`, records read from their templates
 //! without rendering) changes no outcome: with it and without it the same
-//! events and the same counts.
+//! events and the same counts. The template store keeps templates from one
+//! input to the next (as it does from one file to the next), so a map kept
+//! from an earlier input is checked against this input's rendering too; a
+//! divergence it caused may need the inputs before it to reproduce.
 //!
 //! Note: seldom runs the EVTX decoder under `catch_unwind` (a panic costs the
 //! rest of that file, counted as `decoder_panic`), but libFuzzer's panic hook

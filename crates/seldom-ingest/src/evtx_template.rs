@@ -6,7 +6,8 @@
 //! values. Rendering every record to XML and parsing it back, as the plain
 //! path does, spends most of the EVTX time on text seldom throws away.
 //!
-//! Here a template is read once per chunk into a [`TemplateMap`]: which
+//! Here a template is read once into a [`TemplateMap`] (and kept for the
+//! next chunk that holds the same template: `crate::template_store`): which
 //! substitutions (and static text) land in the fields the XML walk of
 //! [`crate::xml`] would read, with the same rules: `System`'s `EventID`,
 //! `Computer`, `Channel`, `EventRecordID`, `Provider@Name` and
@@ -43,15 +44,13 @@ use std::sync::Arc;
 
 use evtx::binxml::value_variant::BinXmlValue;
 
+use crate::binxml_tokens::{Cursor, Token, Tokens, template_bytes};
+#[cfg(test)]
+use crate::binxml_tokens::{STRING_TYPE, TEMPLATE_HEADER_BYTES};
 use crate::fields::{Field, RawRecord};
 
-/// A template's bytes in a chunk: a 24-byte header (next offset, GUID, data
-/// size), then its BinXML.
-const TEMPLATE_HEADER_BYTES: usize = 24;
 /// The DependencyId of an element that depends on no value.
 const NO_DEPENDENCY: u16 = 0xffff;
-/// BinXML value type of a UTF-16 string.
-const STRING_TYPE: u8 = 0x01;
 
 /// Where one piece of an element's content or an attribute's value comes
 /// from: the template's own text (already XML-escaped) or a substitution.
@@ -330,11 +329,12 @@ impl TemplateCache {
     }
 
     /// The map of the template at `offset` of `chunk`; `None` when it cannot
-    /// be read or is one this reader declines.
+    /// be read or is one this reader declines. A template met before in
+    /// another chunk is not read again (`crate::template_store`).
     fn get(&mut self, chunk: &[u8], offset: u32) -> Option<Arc<TemplateMap>> {
         self.by_offset
             .entry(offset)
-            .or_insert_with(|| TemplateMap::read(chunk, offset).map(Arc::new))
+            .or_insert_with(|| crate::template_store::map_of(chunk, offset))
             .clone()
     }
 
@@ -389,35 +389,10 @@ fn holds_fragment(pieces: &[Piece], values: &[Slot<'_>]) -> bool {
     })
 }
 
-/// The header and BinXML of the template at `offset`, bounds-checked.
-fn template_bytes(chunk: &[u8], offset: u32) -> Option<&[u8]> {
-    let start = offset as usize;
-    let size_at = start.checked_add(20)?;
-    let size = u32::from_le_bytes(
-        chunk
-            .get(size_at..size_at.checked_add(4)?)?
-            .try_into()
-            .ok()?,
-    ) as usize;
-    chunk.get(
-        start
-            ..start
-                .checked_add(TEMPLATE_HEADER_BYTES)?
-                .checked_add(size)?,
-    )
-}
-
 impl TemplateMap {
     /// Reads the template at `offset` of `chunk` into the walk's actions.
     pub(crate) fn read(chunk: &[u8], offset: u32) -> Option<TemplateMap> {
-        let bytes = template_bytes(chunk, offset)?;
-        let body_start = offset as usize + TEMPLATE_HEADER_BYTES;
-        let root = TreeReader {
-            chunk,
-            pos: body_start,
-            end: body_start + bytes.len() - TEMPLATE_HEADER_BYTES,
-        }
-        .read()?;
+        let root = read_tree(Tokens::of_template(chunk, offset)?)?;
         let mut steps = Vec::new();
         walk(&root, false, true, &mut Vec::new(), &mut steps)?;
         // A value placed twice among elements could be a fragment rendered
@@ -612,10 +587,9 @@ fn instance<'c>(chunk: &'c [u8], fragment: &[u8]) -> Option<(u32, Vec<Slot<'c>>)
     if fragment.get(instance_at) != Some(&0x0c) {
         return None;
     }
-    let mut reader = TreeReader {
+    let mut reader = Cursor {
         chunk,
         pos: start + instance_at + 1,
-        end,
     };
     reader.byte()?;
     reader.u32()?; // template id
@@ -751,155 +725,89 @@ enum Child {
     Piece(Piece),
 }
 
-/// Reads a template's BinXML (MS-EVEN6 2.2.12) into its element tree.
-struct TreeReader<'c> {
-    chunk: &'c [u8],
-    pos: usize,
-    end: usize,
-}
-
-impl TreeReader<'_> {
-    fn byte(&mut self) -> Option<u8> {
-        let value = *self.chunk.get(self.pos)?;
-        self.pos += 1;
-        Some(value)
-    }
-
-    fn u16(&mut self) -> Option<u16> {
-        let value = u16::from_le_bytes(self.chunk.get(self.pos..self.pos + 2)?.try_into().ok()?);
-        self.pos += 2;
-        Some(value)
-    }
-
-    fn u32(&mut self) -> Option<u32> {
-        let value = u32::from_le_bytes(self.chunk.get(self.pos..self.pos + 4)?.try_into().ok()?);
-        self.pos += 4;
-        Some(value)
-    }
-
-    /// A name reference: an offset into the chunk, where the name may sit
-    /// right here (then it is skipped).
-    fn name(&mut self) -> Option<String> {
-        let offset = self.u32()? as usize;
-        let (name, units) = name_at(self.chunk, offset)?;
-        if offset == self.pos {
-            // next-string link (4), hash (2), length (2), characters, NUL (2)
-            self.pos += 10 + 2 * units;
-        }
-        is_plain_name(&name).then_some(name)
-    }
-
-    fn read(mut self) -> Option<Element> {
-        if self.byte()? != 0x0f {
-            return None; // a template body starts with a fragment header
-        }
-        self.pos += 3;
-        let mut stack: Vec<Element> = Vec::new();
-        let mut attribute: Option<(String, Vec<Piece>)> = None;
-        let mut in_start = false;
-        let mut root = None;
-        while self.pos < self.end {
-            let token = self.byte()?;
-            match token {
-                0x00 => break,
-                0x01 | 0x41 => {
-                    if in_start || root.is_some() {
-                        return None;
-                    }
-                    let dependency = Some(self.u16()?).filter(|&d| d != NO_DEPENDENCY);
-                    self.u32()?; // data size
-                    let name = self.name()?;
-                    if token == 0x41 {
-                        self.u32()?; // attribute list size
-                    }
-                    stack.push(Element {
-                        name,
-                        dependency,
-                        attributes: Vec::new(),
-                        children: Vec::new(),
-                        self_closing: false,
-                    });
-                    in_start = true;
+/// A template's element tree, from its tokens; `None` for a body that is
+/// not one element or holds what this reader does not model.
+fn read_tree(mut tokens: Tokens<'_>) -> Option<Element> {
+    let mut stack: Vec<Element> = Vec::new();
+    let mut attribute: Option<(String, Vec<Piece>)> = None;
+    let mut in_start = false;
+    let mut root = None;
+    loop {
+        match tokens.next_token()? {
+            Token::End => break,
+            Token::OpenStart { dependency, name } => {
+                if in_start || root.is_some() {
+                    return None;
                 }
-                0x06 | 0x46 => {
-                    if !in_start {
-                        return None;
-                    }
-                    close_attribute(&mut stack, &mut attribute)?;
-                    attribute = Some((self.name()?, Vec::new()));
+                stack.push(Element {
+                    name: element_name(name)?,
+                    dependency: Some(dependency).filter(|&d| d != NO_DEPENDENCY),
+                    attributes: Vec::new(),
+                    children: Vec::new(),
+                    self_closing: false,
+                });
+                in_start = true;
+            }
+            Token::Attribute { name } => {
+                if !in_start {
+                    return None;
                 }
-                0x02 => {
-                    close_attribute(&mut stack, &mut attribute)?;
-                    in_start = false;
+                close_attribute(&mut stack, &mut attribute)?;
+                attribute = Some((element_name(name)?, Vec::new()));
+            }
+            Token::CloseStart => {
+                close_attribute(&mut stack, &mut attribute)?;
+                in_start = false;
+            }
+            token @ (Token::CloseEmpty | Token::EndElement) => {
+                let self_closing = token == Token::CloseEmpty;
+                if self_closing != in_start {
+                    return None;
                 }
-                0x03 | 0x04 => {
-                    if (token == 0x03) != in_start {
-                        return None;
-                    }
-                    close_attribute(&mut stack, &mut attribute)?;
-                    in_start = false;
-                    let mut element = stack.pop()?;
-                    element.self_closing = token == 0x03;
-                    match stack.last_mut() {
-                        Some(parent) => parent.children.push(Child::Element(element)),
-                        None => root = Some(element),
-                    }
+                close_attribute(&mut stack, &mut attribute)?;
+                in_start = false;
+                let mut element = stack.pop()?;
+                element.self_closing = self_closing;
+                match stack.last_mut() {
+                    Some(parent) => parent.children.push(Child::Element(element)),
+                    None => root = Some(element),
                 }
-                0x05 | 0x45 => {
-                    if self.byte()? != STRING_TYPE {
-                        return None;
-                    }
-                    let units = usize::from(self.u16()?);
-                    let bytes = self.chunk.get(self.pos..self.pos + 2 * units)?;
-                    self.pos += 2 * units;
-                    let text = escape_utf16(until_nul(bytes), attribute.is_some())?;
-                    add_piece(&mut stack, &mut attribute, in_start, Piece::Text(text))?;
-                }
-                0x0d | 0x0e => {
-                    let index = self.u16()?;
-                    self.byte()?; // the value type: the record's value says it again
-                    let piece = Piece::Value {
-                        index,
-                        optional: token == 0x0e,
-                    };
-                    add_piece(&mut stack, &mut attribute, in_start, piece)?;
-                }
-                // CDATA, character and entity references, processing
-                // instructions, nested template instances: left to the walk.
-                _ => return None,
+            }
+            Token::Text(bytes) => {
+                let text = escape_utf16(until_nul(bytes), attribute.is_some())?;
+                add_piece(&mut stack, &mut attribute, in_start, Piece::Text(text))?;
+            }
+            Token::Substitution { index, optional } => {
+                let piece = Piece::Value { index, optional };
+                add_piece(&mut stack, &mut attribute, in_start, piece)?;
             }
         }
-        if !stack.is_empty() {
-            return None;
-        }
-        root
     }
+    if !stack.is_empty() {
+        return None;
+    }
+    root
 }
 
-/// A name in the chunk's string table: link (4), hash (2), length (2), UTF-16.
-fn name_at(chunk: &[u8], offset: usize) -> Option<(String, usize)> {
-    let len_at = offset.checked_add(6)?;
-    let units = usize::from(u16::from_le_bytes(
-        chunk.get(len_at..len_at + 2)?.try_into().ok()?,
-    ));
-    let start = len_at.checked_add(2)?;
-    let bytes = chunk.get(start..start.checked_add(2 * units)?)?;
+/// An element's or attribute's name from its UTF-16 text; `None` for one
+/// that is not UTF-16 or that the walk would read differently.
+fn element_name(units: &[u8]) -> Option<String> {
     // Names are ASCII but for the odd one: those in one pass, the rest decoded.
-    let ascii: Option<Vec<u8>> = bytes
+    let ascii: Option<Vec<u8>> = units
         .chunks_exact(2)
         .map(|pair| (pair[1] == 0 && pair[0].is_ascii()).then_some(pair[0]))
         .collect();
     let name = match ascii {
         Some(ascii) => String::from_utf8(ascii).ok()?,
         None => char::decode_utf16(
-            bytes
+            units
                 .chunks_exact(2)
                 .map(|pair| u16::from_le_bytes([pair[0], pair[1]])),
         )
         .collect::<Result<String, _>>()
         .ok()?,
     };
-    Some((name, units))
+    is_plain_name(&name).then_some(name)
 }
 
 /// A name the renderer writes as a well-formed XML name. Others (empty,
@@ -1133,14 +1041,17 @@ mod tests {
     /// <Data Name="Image">%1</Data><Data Name="CommandLine">%2?</Data>
     /// </EventData></Event>`, names inline.
     fn chunk_with_template() -> (Vec<u8>, u32) {
-        let mut chunk = vec![0u8; 0x200];
-        let offset = chunk.len() as u32;
-        chunk.extend_from_slice(&[0; TEMPLATE_HEADER_BYTES]);
-        let body_start = chunk.len();
-        chunk.extend_from_slice(&[0x0f, 1, 1, 0]);
-        let name = |chunk: &mut Vec<u8>, text: &str| {
-            let at = chunk.len() as u32 + 4;
-            chunk.extend_from_slice(&at.to_le_bytes());
+        chunk_with_template_at(0x200, true)
+    }
+
+    /// The same template at `offset`, its names inline (as where a chunk
+    /// first uses them) or referenced from a string table at the chunk's
+    /// start (as where the chunk has used them before).
+    fn chunk_with_template_at(offset: usize, names_inline: bool) -> (Vec<u8>, u32) {
+        let mut chunk = vec![0u8; 0x10];
+        let mut table = HashMap::new();
+        // A string table entry: next-string link, hash, length, text, NUL.
+        let entry = |chunk: &mut Vec<u8>, text: &str| {
             chunk.extend_from_slice(&[0; 6]);
             let units: Vec<u16> = text.encode_utf16().collect();
             chunk.extend_from_slice(&(units.len() as u16).to_le_bytes());
@@ -1148,6 +1059,35 @@ mod tests {
                 chunk.extend_from_slice(&unit.to_le_bytes());
             }
             chunk.extend_from_slice(&[0, 0]);
+        };
+        if !names_inline {
+            for text in [
+                "Event",
+                "System",
+                "Provider",
+                "Name",
+                "Guid",
+                "EventID",
+                "EventData",
+                "Data",
+            ] {
+                table.insert(text, chunk.len() as u32);
+                entry(&mut chunk, text);
+            }
+        }
+        assert!(chunk.len() <= offset);
+        chunk.resize(offset, 0);
+        let offset = chunk.len() as u32;
+        chunk.extend_from_slice(&[0; TEMPLATE_HEADER_BYTES]);
+        let body_start = chunk.len();
+        chunk.extend_from_slice(&[0x0f, 1, 1, 0]);
+        let name = |chunk: &mut Vec<u8>, text: &str| match table.get(text) {
+            Some(at) => chunk.extend_from_slice(&at.to_le_bytes()),
+            None => {
+                let at = chunk.len() as u32 + 4;
+                chunk.extend_from_slice(&at.to_le_bytes());
+                entry(chunk, text);
+            }
         };
         let open = |chunk: &mut Vec<u8>, text: &str, attributes: bool| {
             chunk.push(if attributes { 0x41 } else { 0x01 });
@@ -1408,6 +1348,80 @@ mod tests {
         // A fragment that is not a slice of the chunk is not read.
         let elsewhere = [0x0f, 1, 1, 0, 0x0c, 0, 0, 0, 0, 0];
         assert!(instance(&chunk, &elsewhere).is_none());
+    }
+
+    #[test]
+    fn a_template_is_known_again_wherever_its_names_sit() {
+        let (first, first_offset) = chunk_with_template_at(0x200, true);
+        let (second, second_offset) = chunk_with_template_at(0x300, false);
+        assert_ne!(
+            first[0x200..],
+            second[0x300..],
+            "the bodies differ in bytes"
+        );
+        let key = |chunk: &[u8], offset| {
+            crate::template_store::template_key(Tokens::of_template(chunk, offset).unwrap())
+        };
+        assert_eq!(key(&first, first_offset), key(&second, second_offset));
+        let read = TemplateMap::read(&second, second_offset).unwrap();
+        assert_eq!(TemplateMap::read(&first, first_offset).unwrap(), read);
+        // The second chunk is answered from what the first left in the store.
+        let kept = crate::template_store::map_of(&first, first_offset).unwrap();
+        let again = crate::template_store::map_of(&second, second_offset).unwrap();
+        assert!(Arc::ptr_eq(&kept, &again));
+        // One letter of a name in the string table, or of a text, or one
+        // substitution's index: another template.
+        for (from, to) in [("Provider", "Providex"), ("Image", "Imagf")] {
+            let changed = renamed(&second, from, to);
+            assert_ne!(key(&changed, second_offset), key(&second, second_offset));
+        }
+        let mut reindexed = second.clone();
+        // `%2?` of the last `<Data>`, before three end tags and the end.
+        let at = reindexed.len() - 8;
+        assert_eq!(reindexed[at..at + 2], [0x0e, 2]);
+        reindexed[at + 1] = 3;
+        assert_ne!(key(&reindexed, second_offset), key(&second, second_offset));
+        let other = crate::template_store::map_of(&reindexed, second_offset).unwrap();
+        assert!(!Arc::ptr_eq(&kept, &other));
+        assert_ne!(*other, *kept);
+    }
+
+    #[test]
+    fn a_template_whose_names_would_copy_too_much_declines() {
+        // A body that references one long name again and again: small in
+        // the chunk, huge once its names are copied out.
+        let mut chunk = vec![0u8; 0x10];
+        let long = "N".repeat(30_000);
+        chunk.extend_from_slice(&[0; 6]);
+        chunk.extend_from_slice(&30_000u16.to_le_bytes());
+        chunk.extend(utf16(&long));
+        chunk.extend_from_slice(&[0, 0]);
+        let offset = chunk.len() as u32;
+        chunk.extend_from_slice(&[0; TEMPLATE_HEADER_BYTES]);
+        let body_start = chunk.len();
+        chunk.extend_from_slice(&[0x0f, 1, 1, 0]);
+        chunk.push(0x41);
+        chunk.extend_from_slice(&NO_DEPENDENCY.to_le_bytes());
+        chunk.extend_from_slice(&[0; 4]);
+        chunk.extend_from_slice(&0x10u32.to_le_bytes());
+        chunk.extend_from_slice(&[0; 4]);
+        for _ in 0..10 {
+            chunk.push(0x46);
+            chunk.extend_from_slice(&0x10u32.to_le_bytes());
+            chunk.extend_from_slice(&[0x05, STRING_TYPE, 1, 0, 0x41, 0]);
+        }
+        chunk.extend_from_slice(&[0x03, 0x00]);
+        let size = (chunk.len() - body_start) as u32;
+        let size_at = offset as usize + 20;
+        chunk[size_at..size_at + 4].copy_from_slice(&size.to_le_bytes());
+        let key = |chunk: &[u8]| {
+            crate::template_store::template_key(Tokens::of_template(chunk, offset).unwrap())
+        };
+        assert!(key(&chunk).is_none());
+        assert!(crate::template_store::map_of(&chunk, offset).is_none());
+        // Cut to three of its ten attributes, under the bound, its key is read.
+        chunk[size_at..size_at + 4].copy_from_slice(&(size - 2 - 7 * 11).to_le_bytes());
+        assert!(key(&chunk).is_some());
     }
 
     #[test]

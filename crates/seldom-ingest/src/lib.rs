@@ -21,6 +21,7 @@
 #![forbid(unsafe_code)]
 
 mod audit;
+mod binxml_tokens;
 mod decode;
 mod decode_order;
 mod ecs;
@@ -40,6 +41,7 @@ mod parallel;
 mod prefilter;
 mod source;
 mod stats;
+mod template_store;
 #[cfg(test)]
 mod test_corpus;
 mod text_stream;
