@@ -366,7 +366,7 @@ impl<'a> Scanner<'a> {
     /// when it holds no escape, unescaped into a new one when it does.
     /// Inlined: most strings are keys and short values without an escape,
     /// for which the call itself cost a third of the work.
-    #[inline]
+    #[inline(always)]
     fn string(&mut self) -> Step<Cow<'a, str>> {
         self.pos += 1;
         let start = self.pos;
