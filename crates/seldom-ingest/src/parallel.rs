@@ -232,6 +232,9 @@ pub(crate) fn decode_json_lines(
         let mut failure = None;
         let mut sent: u64 = 0;
         let mut chunk = order.spare.pop().unwrap_or_default();
+        // Room for a full chunk from the start, as for every later one: grown
+        // from empty, the first chunk's text was copied a dozen times.
+        chunk.text.reserve(CHUNK_BYTES + (CHUNK_BYTES >> 3));
         loop {
             let more = match source.next_into(&mut chunk) {
                 Ok(more) => more,
