@@ -126,10 +126,7 @@ impl DestinationClassifier {
         if !name.contains('.') {
             return true;
         }
-        let dotted = format!(".{}", name.to_ascii_lowercase());
-        self.domains
-            .iter()
-            .any(|suffix| dotted.ends_with(suffix.as_str()))
+        self.domains.iter().any(|suffix| is_under(name, suffix))
     }
 
     /// The key for a connection to `ip`, asked for as `forward_name` if known.
@@ -137,6 +134,18 @@ impl DestinationClassifier {
         forward_name
             .and_then(registered_domain)
             .map_or(DestinationKey::Ip(ip), DestinationKey::Domain)
+    }
+}
+
+/// Whether `"." + name`, its ASCII letters lowered, ends with `suffix` (a
+/// configured domain: lowered, with its leading dot), without building it:
+/// every connection to a name asks this of every internal domain.
+fn is_under(name: &str, suffix: &str) -> bool {
+    let (name, suffix) = (name.as_bytes(), suffix.as_bytes());
+    match suffix.len().cmp(&(name.len() + 1)) {
+        std::cmp::Ordering::Greater => false,
+        std::cmp::Ordering::Equal => suffix[0] == b'.' && name.eq_ignore_ascii_case(&suffix[1..]),
+        std::cmp::Ordering::Less => name[name.len() - suffix.len()..].eq_ignore_ascii_case(suffix),
     }
 }
 
@@ -179,7 +188,10 @@ pub fn unmangle_ipv6(ip: IpAddr) -> Option<Ipv4Addr> {
 /// `None` for a name that has none (a bare suffix, an address, a single label).
 pub fn registered_domain(name: &str) -> Option<String> {
     let name = name.trim().trim_end_matches('.').to_ascii_lowercase();
-    if name.is_empty() || name.parse::<IpAddr>().is_ok() {
+    // Only text with a colon (IPv6) or ending in a digit (IPv4) can be an
+    // address: the usual name skips the parse.
+    let may_be_address = name.contains(':') || name.ends_with(|c: char| c.is_ascii_digit());
+    if name.is_empty() || (may_be_address && name.parse::<IpAddr>().is_ok()) {
         return None;
     }
     let domain = psl::domain(name.as_bytes())?;
@@ -265,6 +277,32 @@ mod tests {
             "8.8.8.8",
         ] {
             assert_eq!(read(in_use), None, "{in_use}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn internal_names_are_found_as_the_dotted_copy_found_them(
+            name in "[a-zA-Z.É]{0,12}\\.?",
+            domains in proptest::collection::vec("\\.?[a-zA-Z.É]{0,8}", 0..4),
+        ) {
+            let c = DestinationClassifier::new(Vec::new(), &domains);
+            // The random name, and names in, at and next to each domain.
+            let mut names = vec![name];
+            for domain in &domains {
+                let bare = domain.trim_start_matches('.');
+                names.push(format!("host.{bare}"));
+                names.push(format!("HOST.{}", bare.to_uppercase()));
+                names.push(bare.to_owned());
+                names.push(format!("x{bare}"));
+            }
+            for name in names {
+                let trimmed = name.trim_end_matches('.');
+                let dotted = format!(".{}", trimmed.to_ascii_lowercase());
+                let by_copy = !trimmed.contains('.')
+                    || c.domains.iter().any(|suffix| dotted.ends_with(suffix.as_str()));
+                proptest::prop_assert_eq!(c.is_internal_name(&name), by_copy, "{}", name);
+            }
         }
     }
 

@@ -227,10 +227,7 @@ impl Detector {
         let dns = &self.state.dns;
         dns.forward_name(&event.host, c.destination_ip, event.time, &c.process)
             .or_else(|| {
-                let client = HostName::normalize(
-                    &c.source_ip?.to_string(),
-                    seldom_model::HostNaming::Short,
-                )?;
+                let client = HostName::of_address(c.source_ip?);
                 dns.forward_name(
                     &client,
                     c.destination_ip,

@@ -61,6 +61,31 @@ impl HostName {
         Some(HostName(folded))
     }
 
+    /// The host known by its address (a network sensor's client): the name
+    /// `normalize` gives the address's text, without formatting it through
+    /// `Display` and parsing it back (IPv4, written here, is nearly all of them).
+    pub fn of_address(ip: IpAddr) -> HostName {
+        HostName(match ip {
+            IpAddr::V4(v4) => {
+                let mut text = String::with_capacity(15);
+                for (i, octet) in v4.octets().into_iter().enumerate() {
+                    if i > 0 {
+                        text.push('.');
+                    }
+                    if octet >= 100 {
+                        text.push(char::from(b'0' + octet / 100));
+                    }
+                    if octet >= 10 {
+                        text.push(char::from(b'0' + octet / 10 % 10));
+                    }
+                    text.push(char::from(b'0' + octet % 10));
+                }
+                text
+            }
+            IpAddr::V6(v6) => v6.to_string(),
+        })
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -75,6 +100,36 @@ impl fmt::Display for HostName {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_address_names_the_host_normalize_names() {
+        let mut addresses: Vec<IpAddr> = Vec::new();
+        for octet in 0..=255u8 {
+            for at in 0..4 {
+                let mut octets = [10, 200, 7, 99];
+                octets[at] = octet;
+                addresses.push(IpAddr::from(octets));
+            }
+        }
+        for v6 in [
+            "::1",
+            "fe80::1",
+            "2620:1ec:c11::200",
+            "::ffff:1.2.3.4",
+            "::",
+        ] {
+            addresses.push(v6.parse().unwrap());
+        }
+        for ip in addresses {
+            for naming in [HostNaming::Short, HostNaming::Fqdn] {
+                assert_eq!(
+                    Some(HostName::of_address(ip)),
+                    HostName::normalize(&ip.to_string(), naming),
+                    "{ip}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn short_naming_folds_case_and_domain() {
