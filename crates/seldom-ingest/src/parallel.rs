@@ -30,6 +30,9 @@ pub(crate) const CHUNK_BYTES: usize = 1 << 20;
 /// otherwise grow one chunk's line table without bound before its bytes
 /// reach [`CHUNK_BYTES`] (20 M empty lines once took 1.4 GiB).
 pub(crate) const CHUNK_LINES: usize = 1 << 14;
+/// Room reserved for each chunk's text: a full chunk and the usual overshoot
+/// of its last line, so that filling it seldom copies it to a larger buffer.
+const CHUNK_TEXT_ROOM: usize = CHUNK_BYTES + (CHUNK_BYTES >> 3);
 
 /// One line of a chunk, or the mark of a line too long to keep.
 #[derive(Debug, Clone)]
@@ -234,7 +237,7 @@ pub(crate) fn decode_json_lines(
         let mut chunk = order.spare.pop().unwrap_or_default();
         // Room for a full chunk from the start, as for every later one: grown
         // from empty, the first chunk's text was copied a dozen times.
-        chunk.text.reserve(CHUNK_BYTES + (CHUNK_BYTES >> 3));
+        chunk.text.reserve(CHUNK_TEXT_ROOM);
         loop {
             let more = match source.next_into(&mut chunk) {
                 Ok(more) => more,
@@ -246,7 +249,7 @@ pub(crate) fn decode_json_lines(
             if (!more || chunk.is_full()) && !chunk.is_empty() {
                 let next = order.spare.pop().unwrap_or_default();
                 let full = std::mem::replace(&mut chunk, next);
-                chunk.text.reserve(CHUNK_BYTES + (CHUNK_BYTES >> 3));
+                chunk.text.reserve(CHUNK_TEXT_ROOM);
                 if work.send((sent, full)).is_err() {
                     break; // every worker is gone: nothing more can be decoded
                 }

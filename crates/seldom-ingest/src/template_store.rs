@@ -26,7 +26,7 @@ use crate::binxml_tokens::{Token, Tokens};
 use crate::evtx_template::TemplateMap;
 
 /// A key past this declines its template (its records are rendered).
-pub(crate) const MAX_KEY_BYTES: usize = 256 << 10;
+const MAX_KEY_BYTES: usize = 256 << 10;
 /// The store is emptied when it holds more maps than this...
 const MAX_ENTRIES: usize = 4_096;
 /// ... or keys of more bytes than this.
