@@ -97,10 +97,11 @@ pub(crate) fn is_unread_event(line: &[u8]) -> bool {
     scan(line).unwrap_or(false)
 }
 
-/// How the rest of a line after an unread id is read.
+/// How much of a line is searched rather than walked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum AfterTheId {
-    /// Searched for anything that could still matter, walked only if found.
+    /// The search first (`searched_verdict`); where it cannot tell, the walk,
+    /// which searches the rest of the line after an unread id.
     Searched,
     /// Walked to the end (the reference the search is tested against).
     #[cfg(test)]
@@ -110,7 +111,7 @@ enum AfterTheId {
 /// `Some(true)`: drop; `Some(false)` or `None`: decode (not sure, or not a
 /// line this module understands).
 fn scan(line: &[u8]) -> Option<bool> {
-    scan_with(line, AfterTheId::Searched)
+    searched_verdict(line).or_else(|| scan_with(line, AfterTheId::Searched))
 }
 
 fn scan_with(line: &[u8], after_the_id: AfterTheId) -> Option<bool> {
@@ -221,6 +222,78 @@ const WORTH_A_WALK: [&str; 10] = [
 /// The searcher of all ten at once (Teddy, SIMD where the CPU has it).
 static WORTH_A_WALK_SEARCH: LazyLock<Option<packed::Searcher>> =
     LazyLock::new(|| packed::Config::new().builder().extend(WORTH_A_WALK).build());
+
+/// The verdict on a flat line found by the search alone, or `None` where
+/// only the walk can tell. The matches are taken in order; while nothing
+/// since the line's opening brace may have opened a container (`may_open`),
+/// a matched key followed by `:` is a key of the
+/// top-level object. (In valid JSON an
+/// unescaped quote opens or closes a string; one that closed a string could
+/// not be followed by a key's letters. In a line that is not JSON, the
+/// verdict does not matter: the parser would not read it either.) So:
+/// - no match at all: no id where the walker reads one, decode it;
+/// - a top-level `EventID` or `event_id`: a read id (or any other form) is
+///   decoded, an unread one is dropped if the rest decides nothing;
+/// - a top-level `TimeCreated` with a zone changes nothing, go on;
+/// - anything else (an escape that could write a key, a key in a nested
+///   object, a key that opens a container or takes another path): walk.
+fn searched_verdict(line: &[u8]) -> Option<bool> {
+    let search = WORTH_A_WALK_SEARCH.as_ref()?;
+    let open = skip_whitespace(line, 0);
+    if line.get(open) != Some(&b'{') {
+        return None;
+    }
+    let mut flat_until = open + 1; // line[open + 1..flat_until] opens nothing
+    let mut from = open + 1;
+    loop {
+        let Some(found) = line.get(from..).and_then(|rest| search.find(rest)) else {
+            return Some(false);
+        };
+        let (start, end) = (from + found.start(), from + found.end());
+        if line[start] == b'\\' {
+            if is_escape(line, start) {
+                return None;
+            }
+            from = start + 1;
+            continue;
+        }
+        if may_open(line, flat_until, start)
+            || (line[start - 1] == b'\\' && is_escape(line, start - 1))
+        {
+            return None;
+        }
+        flat_until = start;
+        let colon = skip_whitespace(line, end);
+        if line.get(colon) != Some(&b':') {
+            return None;
+        }
+        let value = skip_whitespace(line, colon + 1);
+        match &line[start + 1..end - 1] {
+            b"EventID" | b"event_id" => {
+                let Some(id) = plain_event_id(line, value) else {
+                    return Some(false);
+                };
+                if is_read_event_id(id) {
+                    return Some(false);
+                }
+                return tail_decides_nothing(line, value).then_some(true);
+            }
+            b"TimeCreated" if is_zoned_string(line, value) => from = value,
+            _ => return None,
+        }
+    }
+}
+
+/// Whether `line[from..to]` may open a container. A `{` or `[` right after
+/// a quote sits inside a string in any valid JSON (a container opened there
+/// would need a comma or a colon before it): the braces of a GUID
+/// (`"ProviderGuid":"{5770...}"`, before the id on every Windows record)
+/// open nothing. Closers need no look: one closes a container some opener
+/// opened, or the top-level object, after which nothing is valid JSON.
+fn may_open(line: &[u8], from: usize, to: usize) -> bool {
+    memchr::memchr2_iter(b'{', b'[', &line[from..to])
+        .any(|at| from + at == 0 || line[from + at - 1] != b'"')
+}
 
 /// Whether nothing after an unread id (from `at` on) can change the line's
 /// verdict, found by searching instead of walking: the rest of the line
@@ -460,8 +533,9 @@ mod tests {
         assert!(!drops(r#"{"event":{"code":"10"}}"#));
         // ... and do not spoil one that is.
         assert!(drops(r#"{"data":{"EventID":3},"EventID":10}"#));
-        // A string value that reads "EventID" is no key.
+        // A string value that reads "EventID" is no key, nor one that ends so.
         assert!(!drops(r#"{"name":"EventID","x":10}"#));
+        assert!(!drops(r#"{"x\"EventID":10}"#));
     }
 
     #[test]
@@ -563,6 +637,24 @@ mod tests {
     }
 
     #[test]
+    fn brackets_inside_strings_before_the_id_leave_a_line_flat() {
+        let guid = r#""ProviderGuid":"{5770385F-C22A-43E0-BF4C-06F5698FFBD9}""#;
+        let flat = format!(r#"{{{guid},"EventID":10,"Message":"m"}}"#);
+        assert_eq!(searched_verdict(flat.as_bytes()), Some(true));
+        // A bracket that may be structure sends the line to the walk, which
+        // tells a nested id from a top-level one.
+        for line in [
+            r#"{"a":{"EventID":10}}"#,
+            r#"{"a":["x"],"EventID":10}"#,
+            r#"{"a":"x{","EventID":10}"#,
+        ] {
+            assert_eq!(searched_verdict(line.as_bytes()), None, "{line}");
+        }
+        assert!(!drops(r#"{"a":{"EventID":10}}"#));
+        assert!(drops(r#"{"a":["x"],"EventID":10}"#));
+    }
+
+    #[test]
     fn after_an_unread_id_the_rest_is_searched_then_walked() {
         // Nothing that matters after the id: dropped unwalked, a bracket
         // left open there included (counted as the unread id it holds).
@@ -624,6 +716,8 @@ mod tests {
         "Time\\u0043reated",
         "a\\nb",
         "EventIDx",
+        "x\\\"EventID",
+        "\\\"TimeCreated",
     ];
 
     /// Raw JSON texts of scalar values: ids read and unread, in their forms,
@@ -641,6 +735,10 @@ mod tests {
         "\"2020-10-21 10:19:01.088\"",
         "\"2020-10-21T12:19:01.088Z\"",
         "\"<Event/>\"",
+        "\"{5770385F-C22A}\"",
+        "\"[\"",
+        "\"}\"",
+        "\"a]\"",
         "null",
         "[1,\"a\"]",
     ];
@@ -688,16 +786,18 @@ mod tests {
         json_members(value, count).prop_map(|members| format!("{{{}}}", members.join(",")))
     }
 
-    /// A line with an event id at its top level, members before and after
-    /// it; as it is, or broken (cut short, or one byte removed).
+    /// A line with (mostly) an event id at its top level, members before and
+    /// after it; as it is, or broken (cut short, or one byte removed).
     fn json_line() -> impl proptest::strategy::Strategy<Value = String> {
         use proptest::prelude::*;
         let before = json_members(json_value().boxed(), 0..3);
-        let id = proptest::sample::select(&["10", "\"4624\"", "3", "7"][..]);
+        let id = proptest::sample::select(&["10", "\"4624\"", "3", "7", "none"][..]);
         let after = json_members(json_value().boxed(), 0..6);
         (before, id, after, 0usize..5, any::<usize>()).prop_map(
             |(mut members, id, after, damage, at)| {
-                members.push(format!("\"EventID\":{id}"));
+                if id != "none" {
+                    members.push(format!("\"EventID\":{id}"));
+                }
                 members.extend(after);
                 let line = format!("{{{}}}", members.join(","));
                 let at = at % line.len();
@@ -718,7 +818,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(4096))]
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16_384))]
         /// The search changes nothing a decoder would say: lines decoded in
         /// turn give the same outcomes and teach the same local-time offset
         /// with the prefilter as without it, except that a line the decoder
