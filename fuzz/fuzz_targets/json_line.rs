@@ -8,7 +8,7 @@
 //! wrote: a malformed record must be reported as `Malformed`, never panic.
 //!
 //! Two properties are checked: it does not panic, and the fast paths change
-//! no outcome. The byte prefilter (`prefilter.rs`) and seldom's own JSON
+//! no outcome. The byte prefilter (`prefilter/`) and seldom's own JSON
 //! scanner (`json_scan.rs`) together against neither (every line walked by
 //! serde_json): a line gives the same event, the same ignore reason or the
 //! same error, except that a malformed line may be counted as an unread event

@@ -1,7 +1,7 @@
 //! Which look a JSON line gets first: the byte prefilter or the scanner.
 //!
-//! The prefilter (`prefilter.rs`) drops a line whose event id no source
-//! reads after a structural scan; a line it keeps is then walked by the
+//! The prefilter (`prefilter/`) drops a line whose event id no source
+//! reads, from its bytes; a line it keeps is then walked by the
 //! scanner (`json_scan.rs`), which reads its first bytes again. On a raw
 //! export, where nearly every line is dropped, that is cheap; on a stream of
 //! Sysmon 1, 3 and 22 records, where nearly every line is kept, the
