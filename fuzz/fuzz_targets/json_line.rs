@@ -48,13 +48,9 @@ fuzz_target!(|data: &[u8]| {
     for (index, line) in lines.into_iter().enumerate() {
         let a = plain.decode(line, at(index));
         let b = filtered.decode(line, at(index));
-        let same = match (&a, &b) {
-            (Ok(Decoded::Event(x)), Ok(Decoded::Event(y))) => x == y,
-            (Ok(Decoded::Ignored(x)), Ok(Decoded::Ignored(y))) => x == y,
-            (Err(x), Err(y)) => x == y,
-            (Err(_), Ok(Decoded::Ignored(IgnoreReason::OtherEventId))) => true,
-            _ => false,
-        };
+        // Unreadable lines may be counted as unread ids unparsed.
+        let same = a == b
+            || matches!((&a, &b), (Err(_), Ok(Decoded::Ignored(IgnoreReason::OtherEventId))));
         assert!(same, "the fast paths changed {line:?}: {a:?} vs {b:?}");
     }
 });

@@ -53,8 +53,9 @@ impl Default for NormalizeOptions {
     }
 }
 
-/// What one well-formed record became.
-#[derive(Debug)]
+/// What one well-formed record became. Comparable, so that two ways of
+/// decoding one record can be held to the same outcome.
+#[derive(Debug, PartialEq)]
 pub enum Decoded {
     Event(Box<Event>),
     Ignored(IgnoreReason),

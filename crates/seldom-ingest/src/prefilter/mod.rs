@@ -293,26 +293,22 @@ mod tests {
         /// cannot read may be counted as an unread id; and whatever the walk
         /// drops, the search drops too.
         #[test]
-        fn searching_after_the_id_changes_no_outcome(
+        fn searching_changes_no_outcome(
             lines in proptest::collection::vec(json_line(), 1..4)
         ) {
             let mut plain = decoder(false);
             let mut filtered = decoder(true);
             for (number, line) in lines.iter().enumerate() {
-                let searched = scan_with(line.as_bytes(), AfterTheId::Searched) == Some(true);
+                let searched = scan(line.as_bytes()) == Some(true);
                 let walked = scan_with(line.as_bytes(), AfterTheId::Walked) == Some(true);
                 proptest::prop_assert!(searched || !walked, "{line}");
                 let at = || seldom_model::Location::at_line(std::sync::Arc::from("t"), number as u64 + 1);
                 let a = plain.decode(line, at());
                 let b = filtered.decode(line, at());
                 use crate::{Decoded, IgnoreReason};
-                let same = match (&a, &b) {
-                    (Ok(Decoded::Event(x)), Ok(Decoded::Event(y))) => x == y,
-                    (Ok(Decoded::Ignored(x)), Ok(Decoded::Ignored(y))) => x == y,
-                    (Err(x), Err(y)) => x == y,
-                    (Err(_), Ok(Decoded::Ignored(IgnoreReason::OtherEventId))) => true,
-                    _ => false,
-                };
+                // Unreadable lines may be counted as unread ids unparsed.
+                let same = a == b
+                    || matches!((&a, &b), (Err(_), Ok(Decoded::Ignored(IgnoreReason::OtherEventId))));
                 proptest::prop_assert!(same, "{line}: {a:?} against {b:?}");
                 proptest::prop_assert_eq!(plain.local_offset(), filtered.local_offset(), "{}", line);
             }

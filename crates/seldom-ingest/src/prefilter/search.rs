@@ -38,11 +38,11 @@ static WORTH_A_WALK_SEARCH: LazyLock<Option<packed::Searcher>> =
 /// The verdict on a flat line found by the search alone, or `None` where
 /// only the walk can tell. The matches are taken in order; while nothing
 /// since the line's opening brace may have opened a container (`may_open`),
-/// a matched key followed by `:` is a key of the
-/// top-level object. (In valid JSON an
-/// unescaped quote opens or closes a string; one that closed a string could
-/// not be followed by a key's letters. In a line that is not JSON, the
-/// verdict does not matter: the parser would not read it either.) So:
+/// a matched key followed by `:` is a key of the top-level object. (In valid
+/// JSON an unescaped quote opens or closes a string; one that closed a
+/// string could not be followed by a key's letters. In a line that is not
+/// JSON, the verdict does not matter: the parser would not read it either.)
+/// So:
 /// - no match at all: no id where the walker reads one, decode it;
 /// - a top-level `EventID` or `event_id`: a read id (or any other form) is
 ///   decoded, an unread one is dropped if the rest decides nothing;
@@ -104,12 +104,12 @@ pub(super) fn searched_verdict(line: &[u8]) -> Option<bool> {
 /// opened, or the top-level object, after which nothing is valid JSON.
 fn may_open(line: &[u8], from: usize, to: usize) -> bool {
     memchr::memchr2_iter(b'{', b'[', &line[from..to])
-        .any(|at| from + at == 0 || line[from + at - 1] != b'"')
+        .any(|at| (from + at).checked_sub(1).map(|before| line[before]) != Some(b'"'))
 }
 
 /// Whether nothing after an unread id (from `at` on) can change the line's
 /// verdict, found by searching instead of walking: the rest of the line
-/// holds none of the keys that matter written plainly, and no `\u00` escape
+/// holds none of the keys that matter written plainly, and no `\u0` escape
 /// that could write one otherwise. A string value that merely reads like
 /// such a key sends the line on to the walk, which is exact.
 ///

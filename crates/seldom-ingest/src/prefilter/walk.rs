@@ -34,7 +34,8 @@ enum Role {
     Plain,
 }
 
-/// Every key named here is one `search::WORTH_A_WALK` searches for.
+/// Every key named here is one `search::WORTH_A_WALK` searches for, but
+/// `System`, which matters only inside an `Event` (searched for).
 // Always inlined: called for every key of the walk, LLVM kept it a call
 // (1.6 % of an OTRF recording's decoding).
 #[inline(always)]
@@ -57,17 +58,18 @@ fn role(container: Container, key: &[u8]) -> Role {
 /// walker reads from is at most three deep.
 const TRACKED_DEPTH: usize = 8;
 
-/// How much of a line is searched rather than walked.
+/// How the walk reads the rest of a line after an unread id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum AfterTheId {
-    /// The search first (`searched_verdict`); where it cannot tell, the walk,
-    /// which searches the rest of the line after an unread id.
+    /// Searched (`tail_decides_nothing`), and walked on only if the search
+    /// finds something that could matter.
     Searched,
     /// Walked to the end (the reference the search is tested against).
     #[cfg(test)]
     Walked,
 }
 
+/// The walk's verdict: `Some(true)` drop; `Some(false)` or `None` decode.
 pub(super) fn scan_with(line: &[u8], after_the_id: AfterTheId) -> Option<bool> {
     let mut i = skip_whitespace(line, 0);
     if line.get(i) != Some(&b'{') {
