@@ -50,7 +50,10 @@ fuzz_target!(|data: &[u8]| {
         let b = filtered.decode(line, at(index));
         // Unreadable lines may be counted as unread ids unparsed.
         let same = a == b
-            || matches!((&a, &b), (Err(_), Ok(Decoded::Ignored(IgnoreReason::OtherEventId))));
+            || matches!(
+                (&a, &b),
+                (Err(_), Ok(Decoded::Ignored(IgnoreReason::OtherEventId)))
+            );
         assert!(same, "the fast paths changed {line:?}: {a:?} vs {b:?}");
     }
 });
