@@ -291,7 +291,7 @@ mod tests {
         /// turn give the same outcomes and teach the same local-time offset
         /// with the prefilter as without it, except that a line the decoder
         /// cannot read may be counted as an unread id; and whatever the walk
-        /// drops, the search drops too.
+        /// drops of a JSON line, the prefilter drops too.
         #[test]
         fn searching_changes_no_outcome(
             lines in proptest::collection::vec(json_line(), 1..4)
@@ -301,7 +301,11 @@ mod tests {
             for (number, line) in lines.iter().enumerate() {
                 let searched = scan(line.as_bytes()) == Some(true);
                 let walked = scan_with(line.as_bytes(), AfterTheId::Walked) == Some(true);
-                proptest::prop_assert!(searched || !walked, "{line}");
+                // On JSON, that is; on a line that is not, either may keep
+                // what the other drops (the search reads `"{` as inside a
+                // string, which only broken JSON can make wrong).
+                let is_json = serde_json::from_str::<serde_json::Value>(line).is_ok();
+                proptest::prop_assert!(searched || !walked || !is_json, "{line}");
                 let at = || seldom_model::Location::at_line(std::sync::Arc::from("t"), number as u64 + 1);
                 let a = plain.decode(line, at());
                 let b = filtered.decode(line, at());
